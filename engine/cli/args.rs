@@ -1,0 +1,174 @@
+//! The command line, as clap types. Help text here is what users read first, so it
+//! teaches: each command says what it does, what it writes, and an example.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "idp",
+    version,
+    about = "Self-service cloud environments from one env.kdl",
+    long_about = "Self-service cloud environments from one env.kdl.\n\n\
+        idp validates an environment spec, runs the organisation's policies, computes tags, \
+        expiry and cost, writes an OpenTofu workspace, and applies it locally or hands it \
+        to GitHub Actions.",
+    after_help = "Examples:\n  idp plan examples/orders-preview.kdl\n  idp apply examples/orders-preview.kdl --yes\n  idp list --format json\n  idp catalog show api-service\n\n\
+        Exit codes: 0 clean, 1 a deny finding, 2 usage or input error, 3 plugin or infrastructure failure."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Project configuration to use instead of the nearest `idp.kdl` above the spec.
+    #[arg(long, global = true, env = "IDP_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Readable text with colour (honours NO_COLOR).
+    Human,
+    /// Stable JSON on stdout; see docs/json-output.md.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SpecArgs {
+    /// The environment spec (`env.kdl`); every `environment` in it is processed.
+    #[arg(value_name = "SPEC")]
+    pub spec: PathBuf,
+
+    /// Only the environment with this name, when the file holds several.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a spec: syntax, template inputs, tags and TTL, without running policies.
+    #[command(after_help = "Example:\n  idp validate env.kdl")]
+    Validate(SpecArgs),
+
+    /// Show what `apply` would do: tags, expiry, module calls, findings and plan digest.
+    #[command(
+        after_help = "Writes nothing. Exit code 1 when a policy denies.\n\nExample:\n  idp plan env.kdl --format json"
+    )]
+    Plan(SpecArgs),
+
+    /// Plan, confirm, then record the environment and write its OpenTofu workspace.
+    #[command(
+        after_help = "The workspace goes to the state directory (`.idp/` beside idp.kdl, or IDP_STATE_DIR).\n\
+        With --run and `tofu` or `terraform` on PATH it runs init and apply there.\n\nExample:\n  idp apply env.kdl --yes"
+    )]
+    Apply(ApplyArgs),
+
+    /// List recorded environments with status and expiry.
+    List(ListArgs),
+
+    /// Show one recorded environment.
+    Show(ShowArgs),
+
+    /// Destroy a recorded environment (asks first).
+    Destroy(DestroyArgs),
+
+    /// Inspect the catalog of templates and policies.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+
+    /// Build and check plugins (for template and policy authors).
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+
+    /// Print shell completions: `idp completions bash > /etc/bash_completion.d/idp`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+
+    /// Do not ask for confirmation (required when there is no terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Run `tofu` (or `terraform`) init and apply in the workspace.
+    #[arg(long)]
+    pub run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Environment name.
+    pub name: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Environment name.
+    pub name: String,
+
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Run `tofu destroy` (or `terraform destroy`) in the workspace.
+    #[arg(long)]
+    pub run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// List every template and policy with version and source.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Show a template's inputs (name, type, default, description) or a policy's rules.
+    Show {
+        /// Template or policy name.
+        name: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Build guest crates under `plugins/` into components in `catalog/` and update its index.
+    #[command(
+        after_help = "Needs the guest toolchain: apt-get install -y rustc-web cargo-web rust-web-src\n\nExamples:\n  idp plugin build\n  idp plugin build max-ttl\n  idp plugin build --check   # CI: rebuild and fail if a digest differs"
+    )]
+    Build {
+        /// Plugins to build (crate or catalog names); all when none.
+        names: Vec<String>,
+        /// Rebuild without writing and fail if any component differs from the catalog.
+        #[arg(long)]
+        check: bool,
+        /// The idp workspace (default: found by walking up from the current directory).
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,225 @@
+//! Project configuration (`idp.kdl`): catalog sources, policies and their settings,
+//! default tags and the state directory, found by walking up from a spec.
+//!
+//! Settings stay JSON with their source spans here; the plan stage validates them
+//! against each policy's own settings schema, so errors point into `idp.kdl`.
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use idp_spec::{
+    Problem, Problems, SourceFile, SpanMap, Spanned, did_you_mean, nodes_to_json, parse_kdl,
+};
+use kdl::KdlNode;
+use miette::Diagnostic;
+use serde_json::Value;
+
+/// File name of the project configuration.
+pub const CONFIG_FILE: &str = "idp.kdl";
+
+const NODES: &[&str] = &["catalog", "policy", "tags", "state", "executor"];
+
+/// A policy the project enables, with its settings.
+#[derive(Debug, Clone)]
+pub struct PolicyConfig {
+    /// Catalog name and its span in `idp.kdl`.
+    pub name: Spanned<String>,
+    /// Settings as a JSON object.
+    pub settings: Value,
+    /// Spans of the settings, for errors.
+    pub map: SpanMap,
+}
+
+/// A parsed `idp.kdl`.
+#[derive(Debug, Clone)]
+pub struct ProjectConfig {
+    /// The file.
+    pub source: SourceFile,
+    /// Its directory; relative paths in it are relative to this.
+    pub root: PathBuf,
+    /// Team catalog directories, searched before the built-in catalog.
+    pub catalogs: Vec<PathBuf>,
+    /// Policies that apply, in order.
+    pub policies: Vec<PolicyConfig>,
+    /// Tags on every environment (a spec's own tags win).
+    pub default_tags: Vec<(String, String)>,
+    /// Where state is kept (`.idp` beside `idp.kdl` unless configured).
+    pub state_dir: PathBuf,
+}
+
+/// `idp.kdl` could not be found.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("no `idp.kdl` in `{}` or any directory above it", start.display())]
+#[diagnostic(
+    code(idp::config::not_found),
+    help(
+        "create `idp.kdl` at the root of the repository; the smallest one is\n    policy required-tags\n    policy max-ttl\nor point at one with `--config FILE`"
+    )
+)]
+pub struct NotFound {
+    /// Where the search started.
+    pub start: PathBuf,
+}
+
+/// Finds `idp.kdl` in `start` or the nearest directory above it.
+pub fn discover(start: &Path) -> Result<PathBuf, NotFound> {
+    let absolute = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+    let mut dir = if absolute.is_dir() {
+        Some(absolute.as_path())
+    } else {
+        absolute.parent()
+    };
+    while let Some(d) = dir {
+        let candidate = d.join(CONFIG_FILE);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        dir = d.parent();
+    }
+    Err(NotFound {
+        start: start.to_path_buf(),
+    })
+}
+
+fn single_string(node: &KdlNode) -> Option<(String, miette::SourceSpan)> {
+    let args: Vec<_> = node
+        .entries()
+        .iter()
+        .filter(|e| e.name().is_none())
+        .collect();
+    match args.as_slice() {
+        [one] => one.value().as_string().map(|s| (s.to_owned(), one.span())),
+        _ => None,
+    }
+}
+
+fn prop_string(node: &KdlNode, key: &str) -> Option<String> {
+    node.entries()
+        .iter()
+        .find(|e| e.name().map(|n| n.value()) == Some(key))
+        .and_then(|e| e.value().as_string().map(str::to_owned))
+}
+
+impl ProjectConfig {
+    /// Parses configuration text; `path` locates it and anchors relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<ProjectConfig, Problems> {
+        let source = SourceFile::new(path, text);
+        let doc = parse_kdl(&source)?;
+        let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut problems = Problems::default();
+        let mut config = ProjectConfig {
+            source: source.clone(),
+            catalogs: Vec::new(),
+            policies: Vec::new(),
+            default_tags: Vec::new(),
+            state_dir: root.join(".idp"),
+            root: root.clone(),
+        };
+        for node in doc.nodes() {
+            let name = node.name().value();
+            let err = |code: &str, msg: String| Problem::error(&source, node.span(), code, msg);
+            match name {
+                "catalog" => match prop_string(node, "path") {
+                    Some(p) => config.catalogs.push(root.join(p)),
+                    None => problems.push(err("idp::config::invalid", "`catalog` needs a `path`".into()).help("write `catalog path=\"./platform/catalog\"`")),
+                },
+                "policy" => match single_string(node) {
+                    Some((policy, span)) => {
+                        if config.policies.iter().any(|p| p.name.value == policy) {
+                            problems.push(Problem::error(&source, span, "idp::config::duplicate_policy", format!("policy `{policy}` is configured twice")).help("merge the settings into one `policy` node"));
+                            continue;
+                        }
+                        let mut map = SpanMap::new(span);
+                        let children: Vec<&KdlNode> = node.children().map(|d| d.nodes().iter().collect()).unwrap_or_default();
+                        let settings = nodes_to_json(&children, None, "", &source, &mut map, &mut problems);
+                        config.policies.push(PolicyConfig {
+                            name: Spanned { value: policy, span },
+                            settings: Value::Object(settings),
+                            map,
+                        });
+                    }
+                    None => problems.push(err("idp::config::invalid", "`policy` names one policy".into()).help("write `policy max-ttl { preview \"14d\" }`")),
+                },
+                "tags" => {
+                    for tag in node.children().map(|d| d.nodes()).unwrap_or_default() {
+                        match single_string(tag) {
+                            Some((value, _)) => config.default_tags.push((tag.name().value().to_owned(), value)),
+                            None => problems.push(Problem::error(&source, tag.span(), "idp::config::invalid", format!("tag `{}` needs one string value", tag.name().value()))),
+                        }
+                    }
+                }
+                "state" => match single_string(node).map(|(s, _)| s) {
+                    Some(kind) if kind == "local" => {
+                        if let Some(p) = node.children().and_then(|c| c.get("path")).and_then(single_string) {
+                            config.state_dir = root.join(p.0);
+                        }
+                    }
+                    _ => problems.push(err("idp::config::invalid", "this idp keeps state in a local directory only".into()).help("write `state local { path \".idp\" }`; S3 state comes with the GitHub executor")),
+                },
+                "executor" => match single_string(node).map(|(s, _)| s) {
+                    Some(kind) if kind == "local" => {}
+                    _ => problems.push(err("idp::config::invalid", "this idp runs the local executor only".into()).help("write `executor \"local\"`")),
+                },
+                other => {
+                    let help = match did_you_mean(other, NODES.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("`idp.kdl` takes {}", NODES.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+                    };
+                    problems.push(Problem::error(&source, node.name().span(), "idp::config::unknown_node", format!("unknown setting `{other}`")).help(help));
+                }
+            }
+        }
+        problems.into_result()?;
+        Ok(config)
+    }
+
+    /// Reads and parses a configuration file.
+    pub fn load(path: &Path) -> Result<ProjectConfig, Problems> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Problems::from(Problem::error(
+                &SourceFile::new(path, ""),
+                (0, 0).into(),
+                "idp::config::unreadable",
+                format!("cannot read `{}`: {e}", path.display()),
+            ))
+        })?;
+        ProjectConfig::parse(path, &text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_policies_tags_and_state() {
+        let text = "catalog path=\"platform\"\npolicy max-ttl { preview \"14d\" }\npolicy required-tags\ntags { cost-center \"eng\" }\nstate \"local\" { path \"state\" }\n";
+        let c = ProjectConfig::parse(Path::new("/repo/idp.kdl"), text).expect("valid");
+        assert_eq!(c.catalogs, [PathBuf::from("/repo/platform")]);
+        assert_eq!(c.policies[0].settings["preview"], "14d");
+        assert_eq!(c.policies[1].settings, serde_json::json!({}));
+        assert_eq!(
+            c.default_tags,
+            [("cost-center".to_owned(), "eng".to_owned())]
+        );
+        assert_eq!(c.state_dir, PathBuf::from("/repo/state"));
+    }
+
+    #[test]
+    fn unknown_settings_are_pointed_at() {
+        let err = ProjectConfig::parse(Path::new("idp.kdl"), "polcy max-ttl\n").expect_err("typo");
+        assert_eq!(err.0[0].help.as_deref(), Some("did you mean `policy`?"));
+    }
+
+    #[test]
+    fn discovery_walks_up() {
+        let dir = std::env::temp_dir().join(format!("idp-config-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("a/b")).expect("mkdir");
+        std::fs::write(dir.join(CONFIG_FILE), "").expect("write");
+        assert_eq!(
+            discover(&dir.join("a/b")).expect("found"),
+            dir.join(CONFIG_FILE)
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

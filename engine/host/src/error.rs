@@ -1,0 +1,136 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+use miette::Diagnostic;
+
+/// What can go wrong loading or calling a plugin. Every variant names the plugin,
+/// so a misbehaving one is identified without taking the run down.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum HostError {
+    /// The wasmtime engine could not be configured.
+    #[error("cannot start the WebAssembly engine: {0}")]
+    #[diagnostic(code(idp::host::engine))]
+    Engine(String),
+
+    /// The bytes are not a valid WebAssembly component.
+    #[error("{plugin}: not a valid WebAssembly component: {reason}")]
+    #[diagnostic(
+        code(idp::host::invalid_component),
+        help("rebuild it with `idp plugin build`")
+    )]
+    InvalidComponent {
+        /// The plugin.
+        plugin: String,
+        /// wasmtime's explanation.
+        reason: String,
+    },
+
+    /// The component does not export a supported version of the contract.
+    #[error(
+        "{plugin}: exports {found}, but this idp supports `idp:plugin/{interface}` {supported}"
+    )]
+    #[diagnostic(
+        code(idp::host::unsupported_contract),
+        help("rebuild the plugin against a supported `idp-plugin-sdk`, or upgrade idp")
+    )]
+    UnsupportedContract {
+        /// The plugin.
+        plugin: String,
+        /// `template` or `policy`.
+        interface: &'static str,
+        /// What the component exports.
+        found: String,
+        /// The versions this host supports.
+        supported: String,
+    },
+
+    /// Instantiation failed.
+    #[error("{plugin}: cannot instantiate: {reason}")]
+    #[diagnostic(code(idp::host::instantiate))]
+    Instantiate {
+        /// The plugin.
+        plugin: String,
+        /// wasmtime's explanation.
+        reason: String,
+    },
+
+    /// The guest trapped (a panic, `unreachable`, out-of-bounds access).
+    #[error("{plugin}: `{function}` trapped: {reason}")]
+    #[diagnostic(
+        code(idp::host::trap),
+        help("this is a bug in the plugin; report it to its authors")
+    )]
+    Trap {
+        /// The plugin.
+        plugin: String,
+        /// The exported function called.
+        function: &'static str,
+        /// The trap.
+        reason: String,
+    },
+
+    /// The guest ran past its time budget.
+    #[error("{plugin}: `{function}` did not finish within {limit:?}")]
+    #[diagnostic(
+        code(idp::host::timeout),
+        help(
+            "the plugin may loop forever; raise the limit with `IDP_PLUGIN_TIMEOUT_MS` only if it is known to be slow"
+        )
+    )]
+    Timeout {
+        /// The plugin.
+        plugin: String,
+        /// The exported function called.
+        function: &'static str,
+        /// The budget.
+        limit: Duration,
+    },
+
+    /// The guest tried to grow its memory beyond the cap.
+    #[error("{plugin}: `{function}` tried to use more than {limit_mib} MiB of memory")]
+    #[diagnostic(code(idp::host::memory_limit))]
+    MemoryLimit {
+        /// The plugin.
+        plugin: String,
+        /// The exported function called.
+        function: &'static str,
+        /// The cap in MiB.
+        limit_mib: usize,
+    },
+
+    /// The guest returned more data than the host accepts.
+    #[error("{plugin}: `{function}` returned {size} bytes, more than the limit of {limit}")]
+    #[diagnostic(code(idp::host::output_too_large))]
+    OutputTooLarge {
+        /// The plugin.
+        plugin: String,
+        /// The exported function called.
+        function: &'static str,
+        /// Bytes returned.
+        size: usize,
+        /// The cap.
+        limit: usize,
+    },
+
+    /// The guest returned something that breaks the contract (a schema that is not JSON, say).
+    #[error("{plugin}: `{function}` returned invalid data: {reason}")]
+    #[diagnostic(code(idp::host::invalid_output))]
+    InvalidOutput {
+        /// The plugin.
+        plugin: String,
+        /// The exported function called.
+        function: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The compiled-code cache could not be written; only reported by [`crate::PluginHost::warm`].
+    #[error("cannot write the compile cache at `{}`: {reason}", path.display())]
+    #[diagnostic(code(idp::host::cache))]
+    Cache {
+        /// The cache file.
+        path: PathBuf,
+        /// The I/O error.
+        reason: String,
+    },
+}

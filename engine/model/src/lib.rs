@@ -1,0 +1,18 @@
+//! The values that flow through idp's pipeline: resolved environments, renderings,
+//! findings, and what plugins say about themselves.
+//!
+//! Every stage crate speaks these types, so no stage depends on another's internals
+//! and none sees the WebAssembly bindings.
+#![deny(missing_docs)]
+
+mod duration;
+mod environment;
+mod finding;
+mod plugin;
+mod rendering;
+
+pub use duration::{Ttl, TtlError};
+pub use environment::{Class, Environment, Tag, UnknownClass};
+pub use finding::{Finding, Severity};
+pub use plugin::{PluginKind, PluginRef, PolicyInfo, RuleInfo, TemplateInfo};
+pub use rendering::{BillItem, BillingBasis, CostEstimate, ModuleCall, Output, Rendering, Wire};

@@ -1,0 +1,93 @@
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::Severity;
+
+/// Whether a plugin is a template or a policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PluginKind {
+    /// Renders environments.
+    Template,
+    /// Judges environments.
+    Policy,
+}
+
+impl PluginKind {
+    /// `template` or `policy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Template => "template",
+            PluginKind::Policy => "policy",
+        }
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A plugin's identity, as errors name it: ``policy `max-ttl` 0.1.0``.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct PluginRef {
+    /// Template or policy.
+    pub kind: PluginKind,
+    /// Catalog name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+}
+
+impl fmt::Display for PluginRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}` {}", self.kind, self.name, self.version)
+    }
+}
+
+/// What a template says about itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TemplateInfo {
+    /// Catalog name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// One line.
+    pub summary: String,
+    /// JSON Schema of the inputs.
+    pub input_schema: serde_json::Value,
+    /// Modules the renderings may call.
+    pub modules: Vec<String>,
+    /// Outputs the environment exposes.
+    pub outputs: Vec<String>,
+}
+
+/// One rule of a policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleInfo {
+    /// Stable id.
+    pub id: String,
+    /// Default severity.
+    pub default_severity: Severity,
+    /// One line.
+    pub summary: String,
+    /// How to comply.
+    pub help: String,
+}
+
+/// What a policy says about itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyInfo {
+    /// Catalog name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// One line.
+    pub summary: String,
+    /// Rules.
+    pub rules: Vec<RuleInfo>,
+    /// JSON Schema of the settings.
+    pub settings_schema: serde_json::Value,
+}

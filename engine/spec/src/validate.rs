@@ -1,0 +1,257 @@
+//! Template inputs (or policy settings) against a JSON Schema, with every error mapped
+//! back to the KDL that caused it and the schema's `description` as help.
+
+use serde_json::Value;
+
+use crate::{Problem, Problems, SourceFile, SpanMap, did_you_mean};
+
+/// A schema that does not compile: the plugin's fault, not the user's.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid JSON Schema: {0}")]
+pub struct SchemaError(pub String);
+
+/// A compiled schema.
+pub struct Validator {
+    schema: Value,
+    compiled: jsonschema::Validator,
+}
+
+fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+fn last_segment(pointer: &str) -> Option<String> {
+    pointer
+        .rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .map(unescape)
+}
+
+impl Validator {
+    /// Compiles a schema.
+    pub fn new(schema: Value) -> Result<Validator, SchemaError> {
+        let compiled =
+            jsonschema::validator_for(&schema).map_err(|e| SchemaError(e.to_string()))?;
+        Ok(Validator { schema, compiled })
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &Value {
+        &self.schema
+    }
+
+    /// The schema of the object at an instance pointer (following `properties` and `items`).
+    fn schema_at(&self, instance_pointer: &str) -> Option<&Value> {
+        let mut s = &self.schema;
+        for seg in instance_pointer.split('/').skip(1) {
+            let seg = unescape(seg);
+            s = match s.get("properties").and_then(|p| p.get(&seg)) {
+                Some(sub) => sub,
+                None => s.get("items")?,
+            };
+        }
+        Some(s)
+    }
+
+    /// The nearest `description` at or above a schema location, skipping the keyword.
+    fn description(&self, schema_pointer: &str) -> Option<&str> {
+        let mut p = schema_pointer;
+        while let Some(cut) = p.rfind('/') {
+            p = &p[..cut];
+            if let Some(d) = self
+                .schema
+                .pointer(p)
+                .and_then(|s| s.get("description"))
+                .and_then(Value::as_str)
+            {
+                return Some(d);
+            }
+        }
+        None
+    }
+
+    /// Validates `instance`, reporting each problem at its span in `source`; `what` names
+    /// the document in messages (`input`, `setting`).
+    pub fn validate(
+        &self,
+        instance: &Value,
+        map: &SpanMap,
+        source: &SourceFile,
+        what: &str,
+    ) -> Problems {
+        let mut problems = Problems::default();
+        let mut reported: Vec<String> = Vec::new();
+        for error in self.compiled.iter_errors(instance) {
+            let at = error.instance_path().as_str().to_owned();
+            let schema_path = error.schema_path().as_str().to_owned();
+            let within = match at.as_str() {
+                "" => String::new(),
+                p => format!(" in `{}`", p.trim_start_matches('/').replace('/', ".")),
+            };
+            match error.kind() {
+                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    let known: Vec<&str> = self
+                        .schema_at(&at)
+                        .and_then(|s| s.get("properties"))
+                        .and_then(Value::as_object)
+                        .map(|o| o.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    for field in unexpected {
+                        let pointer =
+                            format!("{at}/{}", field.replace('~', "~0").replace('/', "~1"));
+                        reported.push(pointer.clone());
+                        let help = match did_you_mean(field, known.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None if known.is_empty() => format!("this takes no {what}s"),
+                            None => format!(
+                                "valid {what}s here: {}",
+                                known
+                                    .iter()
+                                    .map(|k| format!("`{k}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        };
+                        problems.push(
+                            Problem::error(
+                                source,
+                                map.key_span(&pointer),
+                                "idp::spec::unknown_field",
+                                format!("unknown {what} `{field}`{within}"),
+                            )
+                            .label("not in the schema")
+                            .help(help),
+                        );
+                    }
+                }
+                jsonschema::error::ValidationErrorKind::Required { property } => {
+                    let field = property.as_str().unwrap_or_default();
+                    let pointer = format!("{at}/{field}");
+                    if reported.contains(&pointer) {
+                        continue;
+                    }
+                    reported.push(pointer);
+                    let desc = self
+                        .schema_at(&at)
+                        .and_then(|s| s.get("properties"))
+                        .and_then(|p| p.get(field))
+                        .and_then(|s| s.get("description"))
+                        .and_then(Value::as_str);
+                    problems.push(
+                        Problem::error(
+                            source,
+                            map.key_span(&at),
+                            "idp::spec::missing_field",
+                            format!("missing required {what} `{field}`{within}"),
+                        )
+                        .label(format!("needs `{field}`"))
+                        .help(match desc {
+                            Some(d) => format!("add `{field}`: {d}"),
+                            None => format!("add `{field}`"),
+                        }),
+                    );
+                }
+                _ => {
+                    if reported.contains(&at) {
+                        continue;
+                    }
+                    reported.push(at.clone());
+                    let field = last_segment(&at).unwrap_or_else(|| what.to_owned());
+                    let help = self
+                        .description(&schema_path)
+                        .map(|d| format!("`{field}`: {d}"));
+                    problems.push(
+                        Problem::error(
+                            source,
+                            map.value_span(&at),
+                            "idp::spec::invalid_value",
+                            format!(
+                                "invalid {what} `{field}`{}: {error}",
+                                if at.matches('/').count() > 1 {
+                                    within_parent(&at)
+                                } else {
+                                    String::new()
+                                }
+                            ),
+                        )
+                        .label("invalid")
+                        .maybe_help(help),
+                    );
+                }
+            }
+        }
+        problems
+    }
+}
+
+fn within_parent(pointer: &str) -> String {
+    let parent = &pointer[..pointer.rfind('/').unwrap_or(0)];
+    format!(" in `{}`", parent.trim_start_matches('/').replace('/', "."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SpecFile;
+    use serde_json::json;
+
+    fn check(text: &str) -> Problems {
+        let schema = json!({
+            "type": "object", "additionalProperties": false, "required": ["service"],
+            "properties": {"service": {
+                "type": "object", "additionalProperties": false, "required": ["image"],
+                "properties": {
+                    "image": {"type": "string", "description": "container image"},
+                    "cpu": {"type": "integer", "description": "CPU units"}
+                }
+            }}
+        });
+        let spec = SpecFile::parse(SourceFile::new("env.kdl", text)).expect("parses");
+        let env = &spec.environments[0];
+        let (inputs, map) = env.inputs(Some(&schema), &spec.source).expect("converts");
+        Validator::new(schema)
+            .expect("schema")
+            .validate(&inputs, &map, &spec.source, "input")
+    }
+
+    const HEAD: &str = "environment e {\n  template t\n  owner \"a@b.io\"\n  region us-east-1\n";
+
+    #[test]
+    fn a_wrong_type_points_at_the_value() {
+        let p = check(&format!(
+            "{HEAD}  service {{\n    image \"x\"\n    cpu \"lots\"\n  }}\n}}\n"
+        ));
+        assert_eq!(p.0.len(), 1);
+        assert_eq!(
+            p.0[0].message,
+            "invalid input `cpu` in `service`: \"lots\" is not of type \"integer\""
+        );
+        assert_eq!(p.0[0].line_col(), (7, 9));
+        assert_eq!(p.0[0].help.as_deref(), Some("`cpu`: CPU units"));
+    }
+
+    #[test]
+    fn unknown_fields_get_a_suggestion() {
+        let p = check(&format!(
+            "{HEAD}  service {{\n    image \"x\"\n    cpuu 1\n  }}\n}}\n"
+        ));
+        assert_eq!(p.0[0].message, "unknown input `cpuu` in `service`");
+        assert_eq!(p.0[0].help.as_deref(), Some("did you mean `cpu`?"));
+        assert_eq!(p.0[0].line_col(), (7, 5));
+    }
+
+    #[test]
+    fn missing_required_points_at_the_parent() {
+        let p = check(&format!("{HEAD}  service {{\n    cpu 1\n  }}\n}}\n"));
+        assert_eq!(
+            p.0[0].message,
+            "missing required input `image` in `service`"
+        );
+        assert_eq!(p.0[0].help.as_deref(), Some("add `image`: container image"));
+        assert_eq!(p.0[0].line_col(), (5, 3));
+        let root = check(&format!("{HEAD}}}\n"));
+        assert_eq!(root.0[0].message, "missing required input `service`");
+        assert_eq!(root.0[0].line_col(), (1, 13));
+    }
+}

@@ -1,0 +1,160 @@
+use serde::de::DeserializeOwned;
+
+use crate::{Environment, Finding, ModuleCall, Severity};
+
+/// One rule a policy may report.
+#[derive(Debug, Clone)]
+pub struct RuleInfo {
+    /// Stable rule id.
+    pub id: String,
+    /// Default severity.
+    pub default_severity: Severity,
+    /// One line.
+    pub summary: String,
+    /// How to comply.
+    pub help: String,
+}
+
+impl RuleInfo {
+    /// A rule with the given id, default severity, summary and help.
+    pub fn new(id: &str, default_severity: Severity, summary: &str, help: &str) -> Self {
+        RuleInfo {
+            id: id.to_owned(),
+            default_severity,
+            summary: summary.to_owned(),
+            help: help.to_owned(),
+        }
+    }
+}
+
+/// What a policy says about itself.
+#[derive(Debug, Clone)]
+pub struct PolicyInfo {
+    /// Catalog name.
+    pub name: String,
+    /// Semantic version; use `env!("CARGO_PKG_VERSION")`.
+    pub version: String,
+    /// One line for `idp catalog list`.
+    pub summary: String,
+    /// Rules.
+    pub rules: Vec<RuleInfo>,
+    /// JSON Schema of the settings.
+    pub settings_schema: serde_json::Value,
+}
+
+/// A cost estimate, when the host computed one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CostEstimate {
+    /// Per month.
+    pub monthly: f64,
+    /// Over the TTL; `None` for `never`.
+    pub lifetime: Option<f64>,
+}
+
+/// Everything a policy may judge.
+#[derive(Debug, Clone)]
+pub struct PolicyInput {
+    /// The resolved environment.
+    pub env: Environment,
+    /// The template's module calls.
+    pub calls: Vec<ModuleCall>,
+    /// The cost estimate, if any.
+    pub cost: Option<CostEstimate>,
+}
+
+/// Implement this and call [`export_policy!`](crate::export_policy) to make a policy plugin.
+pub trait Policy {
+    /// The policy's settings from `idp.kdl`; `Default` is used when none are given.
+    type Settings: DeserializeOwned + Default;
+    /// Describes the policy.
+    fn info() -> PolicyInfo;
+    /// Judges one environment.
+    fn evaluate(input: &PolicyInput, settings: &Self::Settings) -> Vec<Finding>;
+}
+
+/// Exports a [`Policy`] implementation as the plugin's `policy` interface.
+#[macro_export]
+macro_rules! export_policy {
+    ($t:ty) => {
+        #[doc(hidden)]
+        pub struct __IdpPolicyExport;
+        impl $crate::__private::policy::exports::idp::plugin::policy::Guest for __IdpPolicyExport {
+            fn info() -> $crate::__private::policy::exports::idp::plugin::policy::PolicyInfo {
+                $crate::__private::policy_glue::info::<$t>()
+            }
+            fn evaluate(
+                input: $crate::__private::policy::exports::idp::plugin::policy::PolicyInput,
+                settings: ::std::string::String,
+            ) -> ::std::vec::Vec<$crate::__private::policy::idp::plugin::types::Finding> {
+                $crate::__private::policy_glue::evaluate::<$t>(input, settings)
+            }
+        }
+        // Native builds (for `cargo test`) skip the export symbols: their WIT names
+        // (`idp:plugin/policy@0.1.0#…`) are not valid in a native linker script.
+        #[cfg(target_arch = "wasm32")]
+        $crate::__export_policy_plugin_impl!(__IdpPolicyExport with_types_in $crate::__private::policy);
+    };
+}
+
+#[cfg(feature = "policy")]
+#[doc(hidden)]
+pub mod glue {
+    use super::*;
+    use crate::bindings::policy_world::exports::idp::plugin::policy as wit;
+    use crate::bindings::policy_world::idp::plugin::types as wit_types;
+
+    pub fn info<P: Policy>() -> wit::PolicyInfo {
+        let info = P::info();
+        wit::PolicyInfo {
+            name: info.name,
+            version: info.version,
+            summary: info.summary,
+            rules: info
+                .rules
+                .into_iter()
+                .map(|r| wit::RuleInfo {
+                    id: r.id,
+                    default_severity: r.default_severity.into(),
+                    summary: r.summary,
+                    help: r.help,
+                })
+                .collect(),
+            settings_schema: info.settings_schema.to_string(),
+        }
+    }
+
+    pub fn evaluate<P: Policy>(
+        input: wit::PolicyInput,
+        settings: String,
+    ) -> Vec<wit_types::Finding> {
+        let parsed: Result<P::Settings, _> = if settings.trim().is_empty() {
+            Ok(P::Settings::default())
+        } else {
+            serde_json::from_str(&settings)
+        };
+        let settings = match parsed {
+            Ok(s) => s,
+            Err(e) => {
+                return vec![
+                    Finding::deny(
+                        "invalid-settings",
+                        format!("settings do not match the policy: {e}"),
+                    )
+                    .into(),
+                ];
+            }
+        };
+        let input = PolicyInput {
+            env: input.env.into(),
+            calls: input.calls.into_iter().map(Into::into).collect(),
+            cost: input.cost.map(|c| CostEstimate {
+                monthly: c.monthly,
+                lifetime: c.lifetime,
+            }),
+        };
+        P::evaluate(&input, &settings)
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+}
