@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-fn files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -19,7 +19,7 @@ fn files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
             continue;
         }
         if path.is_dir() {
-            files(root, &path, out);
+            files(&path, out);
         } else {
             out.push(path);
         }
@@ -29,7 +29,7 @@ fn files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
 fn embed(name: &str, root: &Path, src: &mut String) {
     println!("cargo:rerun-if-changed={}", root.display());
     let mut found = Vec::new();
-    files(root, root, &mut found);
+    files(root, &mut found);
     writeln!(src, "pub(crate) static {name}: &[(&str, &[u8])] = &[").ok();
     for path in found {
         if let Some(parent) = path.parent() {

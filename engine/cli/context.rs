@@ -1,1 +1,84 @@
+//! The run's surroundings: which `idp.kdl`, which state and cache directories, which
+//! clock. Environment variables (`IDP_CONFIG`, `IDP_STATE_DIR`, `IDP_CACHE_DIR`,
+//! `IDP_PLUGIN_TIMEOUT_MS`, `IDP_NOW`) are read here and nowhere else.
 
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use idp_catalog::Catalog;
+use idp_config::ProjectConfig;
+use idp_host::{Limits, PluginHost};
+use idp_plan::Project;
+use idp_state::StateStore;
+
+use crate::ui::CliError;
+
+/// The compile cache: `IDP_CACHE_DIR`, else `$XDG_CACHE_HOME/idp`, else `~/.cache/idp`.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("IDP_CACHE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("idp"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/idp"))
+}
+
+pub fn limits() -> Limits {
+    let mut limits = Limits::default();
+    if let Some(ms) = std::env::var("IDP_PLUGIN_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        limits.timeout = Duration::from_millis(ms);
+    }
+    limits
+}
+
+/// The clock. `IDP_NOW` (RFC 3339) pins it, for reproducible plans in tests and docs.
+pub fn now() -> Result<jiff::Timestamp, CliError> {
+    match std::env::var("IDP_NOW") {
+        Ok(v) => v.parse().map_err(|_| {
+            CliError::usage(
+                format!("`IDP_NOW={v}` is not an RFC 3339 time"),
+                "write it like `2026-11-23T10:00:00Z`, or unset it",
+            )
+        }),
+        // Whole seconds: creation times end up in tags and digests, where nanoseconds are noise.
+        Err(_) => Ok(
+            jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
+                .unwrap_or_else(|_| jiff::Timestamp::now()),
+        ),
+    }
+}
+
+/// Loads `idp.kdl` (from `--config`, or the nearest above `near`).
+pub fn config(explicit: Option<&Path>, near: &Path) -> Result<ProjectConfig, CliError> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => idp_config::discover(near).map_err(CliError::input)?,
+    };
+    Ok(ProjectConfig::load(&path)?)
+}
+
+/// The state store: `IDP_STATE_DIR`, else the configured directory.
+pub fn state(config: &ProjectConfig) -> StateStore {
+    match std::env::var_os("IDP_STATE_DIR") {
+        Some(d) => StateStore::new(PathBuf::from(d)),
+        None => StateStore::new(config.state_dir.clone()),
+    }
+}
+
+/// Everything the pipeline needs.
+pub fn project(explicit: Option<&Path>, near: &Path) -> Result<Project, CliError> {
+    let config = config(explicit, near)?;
+    let catalog = Catalog::with_dirs(&config.catalogs).map_err(CliError::input)?;
+    let host = PluginHost::new(cache_dir(), limits()).map_err(CliError::plugin)?;
+    let state = state(&config);
+    Ok(Project {
+        config,
+        catalog,
+        host,
+        state,
+    })
+}

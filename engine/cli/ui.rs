@@ -1,1 +1,125 @@
+//! What the user sees when something fails: miette diagnostics on stderr (no colour
+//! under NO_COLOR or without a terminal), and the exit code of the failure's class.
 
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use crate::outcome::Failure;
+
+/// A command's failure: the diagnostic and its exit-code class.
+pub struct CliError {
+    pub failure: Failure,
+    pub report: miette::Report,
+}
+
+impl CliError {
+    pub fn input(e: impl miette::Diagnostic + Send + Sync + 'static) -> Self {
+        CliError {
+            failure: Failure::Input,
+            report: miette::Report::new(e),
+        }
+    }
+
+    pub fn plugin(e: impl miette::Diagnostic + Send + Sync + 'static) -> Self {
+        CliError {
+            failure: Failure::Plugin,
+            report: miette::Report::new(e),
+        }
+    }
+
+    /// A usage error with a message and a hint.
+    pub fn usage(message: impl Into<String>, help: impl Into<String>) -> Self {
+        CliError::input(Usage {
+            message: message.into(),
+            help: help.into(),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(idp::usage))]
+struct Usage {
+    message: String,
+    #[help]
+    help: String,
+}
+
+impl From<idp_plan::PlanError> for CliError {
+    fn from(e: idp_plan::PlanError) -> Self {
+        if e.is_input() {
+            CliError::input(e)
+        } else {
+            CliError::plugin(e)
+        }
+    }
+}
+
+impl From<idp_spec::Problems> for CliError {
+    fn from(e: idp_spec::Problems) -> Self {
+        CliError::input(e)
+    }
+}
+
+impl From<idp_state::StateError> for CliError {
+    fn from(e: idp_state::StateError) -> Self {
+        match e {
+            idp_state::StateError::Unknown { .. } | idp_state::StateError::Locked { .. } => {
+                CliError::input(e)
+            }
+            _ => CliError::plugin(e),
+        }
+    }
+}
+
+pub fn color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+pub fn install_error_hook() {
+    let color = color();
+    miette::set_hook(Box::new(move |_| {
+        let theme = if color {
+            miette::GraphicalTheme::unicode()
+        } else {
+            miette::GraphicalTheme::unicode_nocolor()
+        };
+        Box::new(
+            miette::GraphicalReportHandler::new_themed(theme)
+                .with_width(100)
+                .with_context_lines(1),
+        )
+    }))
+    .ok();
+}
+
+/// Renders a diagnostic to stderr without exiting (warnings, findings).
+pub fn eprint_diagnostic(d: &dyn miette::Diagnostic) {
+    let theme = if color() {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let mut out = String::new();
+    if miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_context_lines(1)
+        .render_report(&mut out, d)
+        .is_ok()
+    {
+        eprint!("{out}");
+    }
+}
+
+pub fn report_error(err: CliError) -> ExitCode {
+    eprintln!("{:?}", err.report);
+    ExitCode::from(err.failure.code())
+}
+
+/// Prints a JSON document to stdout.
+pub fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}

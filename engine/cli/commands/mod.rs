@@ -1,1 +1,33 @@
 //! One file per subcommand, each with one `run`.
+
+mod apply;
+mod catalog;
+mod destroy;
+mod list;
+mod plan;
+mod plugin;
+mod show;
+
+use clap::CommandFactory;
+
+use crate::args::{Cli, Command};
+use crate::outcome::Outcome;
+use crate::ui::CliError;
+
+pub fn run(cli: Cli) -> Result<Outcome, CliError> {
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Validate(a) => plan::run(config, &a, idp_plan::Stage::Validate),
+        Command::Plan(a) => plan::run(config, &a, idp_plan::Stage::Emit),
+        Command::Apply(a) => apply::run(config, &a),
+        Command::List(a) => list::run(config, &a),
+        Command::Show(a) => show::run(config, &a),
+        Command::Destroy(a) => destroy::run(config, &a),
+        Command::Catalog(c) => catalog::run(config, c),
+        Command::Plugin(c) => plugin::run(c),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "idp", &mut std::io::stdout());
+            Ok(Outcome::Clean)
+        }
+    }
+}

@@ -24,10 +24,24 @@ const NODES: &[&str] = &["catalog", "policy", "tags", "state", "executor"];
 pub struct PolicyConfig {
     /// Catalog name and its span in `idp.kdl`.
     pub name: Spanned<String>,
-    /// Settings as a JSON object.
-    pub settings: Value,
-    /// Spans of the settings, for errors.
-    pub map: SpanMap,
+    nodes: Vec<KdlNode>,
+}
+
+impl PolicyConfig {
+    /// The settings as a JSON object, converted under the policy's settings schema
+    /// (which decides where one value is a list), with the span of every setting.
+    pub fn settings(
+        &self,
+        schema: Option<&Value>,
+        source: &SourceFile,
+    ) -> Result<(Value, SpanMap), Problems> {
+        let mut map = SpanMap::new(self.name.span);
+        let mut problems = Problems::default();
+        let nodes: Vec<&KdlNode> = self.nodes.iter().collect();
+        let object = nodes_to_json(&nodes, schema, "", source, &mut map, &mut problems);
+        problems.into_result()?;
+        Ok((Value::Object(object), map))
+    }
 }
 
 /// A parsed `idp.kdl`.
@@ -129,14 +143,13 @@ impl ProjectConfig {
                             problems.push(Problem::error(&source, span, "idp::config::duplicate_policy", format!("policy `{policy}` is configured twice")).help("merge the settings into one `policy` node"));
                             continue;
                         }
-                        let mut map = SpanMap::new(span);
-                        let children: Vec<&KdlNode> = node.children().map(|d| d.nodes().iter().collect()).unwrap_or_default();
-                        let settings = nodes_to_json(&children, None, "", &source, &mut map, &mut problems);
-                        config.policies.push(PolicyConfig {
-                            name: Spanned { value: policy, span },
-                            settings: Value::Object(settings),
-                            map,
-                        });
+                        let nodes = node.children().map(|d| d.nodes().to_vec()).unwrap_or_default();
+                        let policy = PolicyConfig { name: Spanned { value: policy, span }, nodes };
+                        // Convert once now so malformed settings are reported with the rest.
+                        if let Err(p) = policy.settings(None, &source) {
+                            problems.0.extend(p.0);
+                        }
+                        config.policies.push(policy);
                     }
                     None => problems.push(err("idp::config::invalid", "`policy` names one policy".into()).help("write `policy max-ttl { preview \"14d\" }`")),
                 },
@@ -196,8 +209,9 @@ mod tests {
         let text = "catalog path=\"platform\"\npolicy max-ttl { preview \"14d\" }\npolicy required-tags\ntags { cost-center \"eng\" }\nstate \"local\" { path \"state\" }\n";
         let c = ProjectConfig::parse(Path::new("/repo/idp.kdl"), text).expect("valid");
         assert_eq!(c.catalogs, [PathBuf::from("/repo/platform")]);
-        assert_eq!(c.policies[0].settings["preview"], "14d");
-        assert_eq!(c.policies[1].settings, serde_json::json!({}));
+        let settings = |i: usize| c.policies[i].settings(None, &c.source).expect("settings").0;
+        assert_eq!(settings(0)["preview"], "14d");
+        assert_eq!(settings(1), serde_json::json!({}));
         assert_eq!(
             c.default_tags,
             [("cost-center".to_owned(), "eng".to_owned())]

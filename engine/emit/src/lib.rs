@@ -1,1 +1,370 @@
-//! idp-emit
+//! Emit: turns a rendering into an OpenTofu workspace (`main.tf` composing the module
+//! calls, `terraform.tfvars.json` with their literal values, the modules themselves)
+//! and its plan digest.
+//!
+//! The digest is sha256 over every emitted file, sorted by path, each framed by its
+//! path and length; `metadata.json` is written beside the workspace by the state store
+//! and is not part of it, because it records the digest and the status.
+#![deny(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use idp_model::{Environment, Rendering};
+use miette::Diagnostic;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The emitted files, sorted by path, and their digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    /// Relative path and content.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// `sha256:` and 64 hex digits.
+    pub digest: String,
+}
+
+/// A rendering that cannot become a workspace: the template broke the contract.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum EmitError {
+    /// Two calls share a name.
+    #[error("template `{template}` renders two module calls named `{call}`")]
+    #[diagnostic(code(idp::emit::duplicate_call), help("this is a bug in the template"))]
+    DuplicateCall {
+        /// The template.
+        template: String,
+        /// The call.
+        call: String,
+    },
+    /// A wire or output names a call that does not exist.
+    #[error("template `{template}` wires `{what}` to call `{call}`, which it does not render")]
+    #[diagnostic(code(idp::emit::unknown_call), help("this is a bug in the template"))]
+    UnknownCall {
+        /// The template.
+        template: String,
+        /// What refers to it.
+        what: String,
+        /// The missing call.
+        call: String,
+    },
+    /// A name that is not a valid HCL identifier.
+    #[error("template `{template}` uses `{name}`, which is not a valid OpenTofu identifier")]
+    #[diagnostic(code(idp::emit::identifier), help("this is a bug in the template"))]
+    Identifier {
+        /// The template.
+        template: String,
+        /// The name.
+        name: String,
+    },
+    /// A module the rendering calls could not be found.
+    #[error("template `{template}` calls module `{module}`, which no catalog provides")]
+    #[diagnostic(code(idp::emit::unknown_module))]
+    UnknownModule {
+        /// The template.
+        template: String,
+        /// The module.
+        module: String,
+    },
+}
+
+fn identifier(template: &str, name: &str) -> Result<(), EmitError> {
+    let ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(EmitError::Identifier {
+            template: template.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// An HCL string literal: JSON's escapes plus `${` and `%{`, which HCL would interpolate.
+fn hcl_string(s: &str) -> String {
+    let json = Value::String(s.to_owned()).to_string();
+    json.replace("${", "$${").replace("%{", "%%{")
+}
+
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(m) => {
+            let b: BTreeMap<&String, Value> = m.iter().map(|(k, v)| (k, sorted(v))).collect();
+            Value::Object(b.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `main.tf`: one `variable` per call (its literal values, from tfvars), one `module`
+/// block per call, the environment's outputs.
+fn main_tf(env: &Environment, rendering: &Rendering, uses_aws: bool) -> Result<String, EmitError> {
+    let t = &env.template;
+    let mut out = String::new();
+    writeln!(
+        out,
+        "# Written by idp for environment {} (template {} {}).",
+        hcl_string(&env.name),
+        env.template,
+        env.template_version
+    )
+    .ok();
+    writeln!(
+        out,
+        "# Do not edit: `idp apply` rewrites it. Literal values are in terraform.tfvars.json.\n"
+    )
+    .ok();
+    writeln!(out, "terraform {{\n  required_version = \">= 1.6.0\"\n}}\n").ok();
+    if uses_aws {
+        writeln!(
+            out,
+            "provider \"aws\" {{\n  region = {}\n}}\n",
+            hcl_string(&env.region)
+        )
+        .ok();
+    }
+    for call in &rendering.calls {
+        identifier(t, &call.name)?;
+        if rendering
+            .calls
+            .iter()
+            .filter(|c| c.name == call.name)
+            .count()
+            > 1
+        {
+            return Err(EmitError::DuplicateCall {
+                template: t.clone(),
+                call: call.name.clone(),
+            });
+        }
+        writeln!(
+            out,
+            "variable {} {{\n  description = {}\n  type        = any\n}}\n",
+            hcl_string(&call.name),
+            hcl_string(&format!(
+                "literal inputs of module call `{}` ({})",
+                call.name, call.module
+            ))
+        )
+        .ok();
+    }
+    for call in &rendering.calls {
+        writeln!(
+            out,
+            "module {} {{\n  source = {}",
+            hcl_string(&call.name),
+            hcl_string(&format!("./modules/{}", call.module))
+        )
+        .ok();
+        let mut args: BTreeMap<&str, String> = BTreeMap::new();
+        for var in call.variables.keys() {
+            identifier(t, var)?;
+            args.insert(var, format!("var.{}.{var}", call.name));
+        }
+        for w in &call.wiring {
+            identifier(t, &w.variable)?;
+            identifier(t, &w.output)?;
+            if !rendering.calls.iter().any(|c| c.name == w.from_call) {
+                return Err(EmitError::UnknownCall {
+                    template: t.clone(),
+                    what: format!("{}.{}", call.name, w.variable),
+                    call: w.from_call.clone(),
+                });
+            }
+            args.insert(&w.variable, format!("module.{}.{}", w.from_call, w.output));
+        }
+        let width = args.keys().map(|k| k.len()).max().unwrap_or(0);
+        if !args.is_empty() {
+            out.push('\n');
+        }
+        for (k, v) in args {
+            writeln!(out, "  {k:width$} = {v}").ok();
+        }
+        writeln!(out, "}}\n").ok();
+    }
+    for o in &rendering.outputs {
+        identifier(t, &o.name)?;
+        if !rendering.calls.iter().any(|c| c.name == o.from_call) {
+            return Err(EmitError::UnknownCall {
+                template: t.clone(),
+                what: format!("output {}", o.name),
+                call: o.from_call.clone(),
+            });
+        }
+        writeln!(
+            out,
+            "output {} {{\n  value = module.{}.{}\n}}\n",
+            hcl_string(&o.name),
+            o.from_call,
+            o.output
+        )
+        .ok();
+    }
+    Ok(out.trim_end().to_owned() + "\n")
+}
+
+/// Builds the workspace. `module_files` returns a module's files (relative to the
+/// module directory), or `None` when no catalog has it.
+pub fn emit(
+    env: &Environment,
+    rendering: &Rendering,
+    mut module_files: impl FnMut(&str) -> Option<Vec<(String, Vec<u8>)>>,
+) -> Result<Workspace, EmitError> {
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut uses_aws = false;
+    for call in &rendering.calls {
+        if files
+            .keys()
+            .any(|k| k.starts_with(&format!("modules/{}/", call.module)))
+        {
+            continue;
+        }
+        let module = module_files(&call.module).ok_or_else(|| EmitError::UnknownModule {
+            template: env.template.clone(),
+            module: call.module.clone(),
+        })?;
+        for (rel, bytes) in module {
+            uses_aws |= String::from_utf8_lossy(&bytes).contains("hashicorp/aws");
+            files.insert(format!("modules/{}/{rel}", call.module), bytes);
+        }
+    }
+    files.insert(
+        "main.tf".into(),
+        main_tf(env, rendering, uses_aws)?.into_bytes(),
+    );
+    let tfvars: BTreeMap<&str, Value> = rendering
+        .calls
+        .iter()
+        .map(|c| (c.name.as_str(), sorted(&Value::Object(c.variables.clone()))))
+        .collect();
+    let mut tfvars = serde_json::to_vec_pretty(&tfvars).unwrap_or_default();
+    tfvars.push(b'\n');
+    files.insert("terraform.tfvars.json".into(), tfvars);
+
+    let mut hasher = Sha256::new();
+    for (path, bytes) in &files {
+        hasher.update(path.as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    }
+    Ok(Workspace {
+        files: files.into_iter().collect(),
+        digest: format!("sha256:{}", hex::encode(hasher.finalize())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idp_model::{Class, ModuleCall, Output, Ttl, Wire};
+    use serde_json::json;
+
+    fn env() -> Environment {
+        Environment {
+            name: "e".into(),
+            template: "t".into(),
+            template_version: "0.1.0".into(),
+            owner: "a@b.io".into(),
+            team: "x".into(),
+            class: Class::Preview,
+            region: "us-east-1".into(),
+            ttl: Ttl::Never,
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            expires_at: None,
+            tags: vec![],
+            inputs: json!({}),
+        }
+    }
+
+    fn rendering() -> Rendering {
+        let call = |name: &str, module: &str, vars: Value, wiring: Vec<Wire>| ModuleCall {
+            name: name.into(),
+            module: module.into(),
+            variables: vars.as_object().cloned().unwrap_or_default(),
+            wiring,
+        };
+        Rendering {
+            calls: vec![
+                call(
+                    "net",
+                    "networking",
+                    json!({"cidr_block": "10.0.0.0/16"}),
+                    vec![],
+                ),
+                call(
+                    "svc",
+                    "ecs-service",
+                    json!({"image": "x:${evil}", "cpu": 256}),
+                    vec![Wire {
+                        variable: "vpc_id".into(),
+                        from_call: "net".into(),
+                        output: "vpc_id".into(),
+                    }],
+                ),
+            ],
+            bill: vec![],
+            outputs: vec![Output {
+                name: "url".into(),
+                from_call: "svc".into(),
+                output: "url".into(),
+            }],
+        }
+    }
+
+    fn modules(name: &str) -> Option<Vec<(String, Vec<u8>)>> {
+        Some(vec![("main.tf".into(), format!("# {name}").into_bytes())])
+    }
+
+    #[test]
+    fn composes_calls_wires_and_outputs() {
+        let ws = emit(&env(), &rendering(), modules).expect("emits");
+        let paths: Vec<_> = ws.files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "main.tf",
+                "modules/ecs-service/main.tf",
+                "modules/networking/main.tf",
+                "terraform.tfvars.json"
+            ]
+        );
+        let main = String::from_utf8_lossy(&ws.files[0].1).into_owned();
+        assert!(main.contains("module \"svc\" {\n  source = \"./modules/ecs-service\"\n\n  cpu    = var.svc.cpu\n  image  = var.svc.image\n  vpc_id = module.net.vpc_id\n}"), "{main}");
+        assert!(main.contains("output \"url\" {\n  value = module.svc.url\n}"));
+        let tfvars: Value = serde_json::from_slice(&ws.files[3].1).expect("json");
+        assert_eq!(
+            tfvars["svc"]["image"], "x:${evil}",
+            "tfvars values are never interpolated"
+        );
+    }
+
+    #[test]
+    fn the_digest_is_stable_and_content_sensitive() {
+        let a = emit(&env(), &rendering(), modules).expect("emits");
+        assert_eq!(a, emit(&env(), &rendering(), modules).expect("emits"));
+        let mut changed = rendering();
+        changed.calls[1].variables.insert("cpu".into(), json!(512));
+        assert_ne!(
+            a.digest,
+            emit(&env(), &changed, modules).expect("emits").digest
+        );
+    }
+
+    #[test]
+    fn broken_wiring_is_the_templates_fault() {
+        let mut r = rendering();
+        r.calls[1].wiring[0].from_call = "nope".into();
+        assert!(matches!(
+            emit(&env(), &r, modules),
+            Err(EmitError::UnknownCall { .. })
+        ));
+        assert_eq!(hcl_string("a${b}%{c}\""), "\"a$${b}%%{c}\\\"\"");
+    }
+}

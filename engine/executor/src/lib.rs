@@ -1,1 +1,166 @@
-//! idp-executor
+//! The local executor: runs OpenTofu (or Terraform) in an environment's workspace when
+//! the user asks for it, and otherwise says exactly what a workflow would run.
+//!
+//! The state store decides the status around these calls; this crate only runs the
+//! tool and reports its outcome and outputs.
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use miette::Diagnostic;
+
+/// The OpenTofu-compatible tool found on PATH.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tool {
+    /// Its path.
+    pub path: PathBuf,
+    /// `tofu` or `terraform`.
+    pub name: &'static str,
+}
+
+/// What can go wrong running the tool.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum ExecError {
+    /// Neither `tofu` nor `terraform` is on PATH.
+    #[error("`--run` needs `tofu` or `terraform` on PATH, and neither is there")]
+    #[diagnostic(
+        code(idp::executor::no_tool),
+        help("install OpenTofu, or run without `--run` to only write the workspace")
+    )]
+    NoTool,
+    /// The tool could not be started.
+    #[error("cannot run `{}`: {reason}", tool.display())]
+    #[diagnostic(code(idp::executor::spawn))]
+    Spawn {
+        /// The tool.
+        tool: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The tool exited with failure.
+    #[error("`{name} {step}` failed in `{}` ({status})", dir.display())]
+    #[diagnostic(
+        code(idp::executor::failed),
+        help(
+            "its output is above; fix the cause and apply again (a FAILED environment is retryable)"
+        )
+    )]
+    Failed {
+        /// `tofu` or `terraform`.
+        name: &'static str,
+        /// `init`, `apply`, `destroy`.
+        step: &'static str,
+        /// The workspace.
+        dir: PathBuf,
+        /// Exit status.
+        status: String,
+    },
+}
+
+/// Finds `tofu`, then `terraform`, on PATH.
+pub fn find_tool() -> Option<Tool> {
+    let path = std::env::var_os("PATH")?;
+    for name in ["tofu", "terraform"] {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Some(Tool {
+                    path: candidate,
+                    name,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The commands a workflow runs for an apply, shown when idp does not run them itself.
+pub fn apply_commands(dir: &Path) -> Vec<String> {
+    let d = dir.display();
+    vec![
+        format!("tofu -chdir={d} init -input=false"),
+        format!("tofu -chdir={d} apply -input=false -auto-approve"),
+    ]
+}
+
+/// The commands a workflow runs for a destroy.
+pub fn destroy_commands(dir: &Path) -> Vec<String> {
+    vec![format!(
+        "tofu -chdir={} destroy -input=false -auto-approve",
+        dir.display()
+    )]
+}
+
+fn step(tool: &Tool, dir: &Path, name: &'static str, args: &[&str]) -> Result<(), ExecError> {
+    let status = Command::new(&tool.path)
+        .arg(format!("-chdir={}", dir.display()))
+        .args(args)
+        .env("TF_IN_AUTOMATION", "1")
+        .status()
+        .map_err(|e| ExecError::Spawn {
+            tool: tool.path.clone(),
+            reason: e.to_string(),
+        })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(ExecError::Failed {
+            name: tool.name,
+            step: name,
+            dir: dir.to_path_buf(),
+            status: status.to_string(),
+        })
+    }
+}
+
+/// Runs init and apply, then reads the outputs.
+pub fn apply(
+    tool: &Tool,
+    dir: &Path,
+) -> Result<serde_json::Map<String, serde_json::Value>, ExecError> {
+    step(tool, dir, "init", &["init", "-input=false", "-no-color"])?;
+    step(
+        tool,
+        dir,
+        "apply",
+        &["apply", "-input=false", "-auto-approve", "-no-color"],
+    )?;
+    let out = Command::new(&tool.path)
+        .arg(format!("-chdir={}", dir.display()))
+        .args(["output", "-json", "-no-color"])
+        .output()
+        .map_err(|e| ExecError::Spawn {
+            tool: tool.path.clone(),
+            reason: e.to_string(),
+        })?;
+    let parsed: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&out.stdout).unwrap_or_default();
+    // `output -json` wraps each value as {"value": …, "type": …, "sensitive": …}.
+    Ok(parsed
+        .into_iter()
+        .map(|(k, v)| {
+            let sensitive = v
+                .get("sensitive")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false);
+            let value = if sensitive {
+                serde_json::Value::String("(sensitive)".into())
+            } else {
+                v.get("value").cloned().unwrap_or(v)
+            };
+            (k, value)
+        })
+        .collect())
+}
+
+/// Runs destroy.
+pub fn destroy(tool: &Tool, dir: &Path) -> Result<(), ExecError> {
+    step(tool, dir, "init", &["init", "-input=false", "-no-color"])?;
+    step(
+        tool,
+        dir,
+        "destroy",
+        &["destroy", "-input=false", "-auto-approve", "-no-color"],
+    )
+}

@@ -58,14 +58,15 @@ impl FromStr for Ttl {
 }
 
 impl fmt::Display for Ttl {
-    /// The shortest exact form: `1209600` seconds is `2w`, `5400` is `90m`.
+    /// The largest exact unit up to days, as people write TTLs: `1209600` seconds is
+    /// `14d`, `5400` is `90m`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Ttl::Never => f.write_str("never"),
             Ttl::Seconds(s) => {
-                for (unit, size) in UNITS {
+                for (unit, size) in &UNITS[1..] {
                     if s % size == 0 {
-                        return write!(f, "{}{unit}", s / size);
+                        return write!(f, "{}{unit}", s / *size);
                     }
                 }
                 write!(f, "{s}s")
@@ -111,7 +112,7 @@ mod tests {
 
     #[test]
     fn displays_the_shortest_exact_unit() {
-        assert_eq!(Ttl::Seconds(1_209_600).to_string(), "2w");
+        assert_eq!(Ttl::Seconds(1_209_600).to_string(), "14d");
         assert_eq!(Ttl::Seconds(10 * 86_400).to_string(), "10d");
         assert_eq!(Ttl::Seconds(5400).to_string(), "90m");
     }

@@ -1,1 +1,294 @@
-//! idp-report
+//! Report: what users and scripts read. Human text for plans and records, findings as
+//! diagnostics at their spec lines, and the stable JSON documented in
+//! `docs/json-output.md` (`"version": 1`; fields are only ever added).
+#![deny(missing_docs)]
+
+use std::fmt::Write;
+
+use idp_model::{Finding, Severity};
+use idp_plan::{Plan, PlannedEnv};
+use idp_spec::{Problem, Problems, SourceFile};
+use idp_state::Record;
+use serde_json::{Value, json};
+
+/// Version of the JSON documents; bumped only for a breaking change.
+pub const JSON_VERSION: u32 = 1;
+
+/// A finding as a diagnostic at its place in the spec.
+pub fn finding_problem(env: &PlannedEnv, source: &SourceFile, f: &Finding) -> Problem {
+    let severity = match f.severity {
+        Severity::Deny => miette::Severity::Error,
+        Severity::Warn => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    };
+    Problem::error(
+        source,
+        env.spans.value_span(&f.pointer),
+        &format!("{}/{}", f.plugin.replace(' ', "::"), f.rule),
+        format!("{} ({}): {}", f.severity, env.env.name, f.message),
+    )
+    .label(f.rule.clone())
+    .maybe_help(f.help.clone())
+    .severity(severity)
+}
+
+/// Every finding of a plan as diagnostics.
+pub fn findings(plan: &Plan) -> Problems {
+    Problems(
+        plan.environments
+            .iter()
+            .flat_map(|e| {
+                e.findings
+                    .iter()
+                    .map(move |f| finding_problem(e, &plan.source, f))
+            })
+            .collect(),
+    )
+}
+
+fn finding_json(env: &PlannedEnv, source: &SourceFile, f: &Finding) -> Value {
+    let (line, column) = source.line_col(env.spans.value_span(&f.pointer).offset());
+    json!({
+        "plugin": f.plugin,
+        "rule": f.rule,
+        "severity": f.severity,
+        "message": f.message,
+        "pointer": f.pointer,
+        "help": f.help,
+        "line": line,
+        "column": column,
+    })
+}
+
+fn env_json(env: &PlannedEnv, source: &SourceFile) -> Value {
+    let e = &env.env;
+    let tags: serde_json::Map<String, Value> = e
+        .tags
+        .iter()
+        .map(|t| (t.key.clone(), Value::String(t.value.clone())))
+        .collect();
+    json!({
+        "name": e.name,
+        "template": {"name": e.template, "version": e.template_version},
+        "class": e.class,
+        "region": e.region,
+        "owner": e.owner,
+        "team": e.team,
+        "ttl": e.ttl,
+        "created_at": e.created_at,
+        "expires_at": e.expires_at,
+        "tags": tags,
+        "inputs": e.inputs,
+        "calls": env.rendering.as_ref().map(|r| &r.calls),
+        "outputs": env.rendering.as_ref().map(|r| &r.outputs),
+        "bill": env.rendering.as_ref().map(|r| &r.bill),
+        "findings": env.findings.iter().map(|f| finding_json(env, source, f)).collect::<Vec<_>>(),
+        "denied": env.denied(),
+        "plan_digest": env.workspace.as_ref().map(|w| &w.digest),
+    })
+}
+
+/// The JSON document of `idp plan` / `idp validate` / `idp apply`.
+pub fn plan_json(plan: &Plan) -> Value {
+    json!({
+        "version": JSON_VERSION,
+        "spec": plan.source.path,
+        "environments": plan.environments.iter().map(|e| env_json(e, &plan.source)).collect::<Vec<_>>(),
+        "denied": plan.denied(),
+        "problems": [],
+    })
+}
+
+/// The JSON document of a spec that has problems (exit code 2).
+pub fn problems_json(spec: &std::path::Path, problems: &Problems) -> Value {
+    let list: Vec<Value> = problems
+        .0
+        .iter()
+        .map(|p| {
+            let (line, column) = p.line_col();
+            json!({
+                "code": p.code,
+                "severity": match p.severity { miette::Severity::Error => "error", miette::Severity::Warning => "warning", miette::Severity::Advice => "advice" },
+                "message": p.message,
+                "file": p.source.path,
+                "line": line,
+                "column": column,
+                "help": p.help,
+            })
+        })
+        .collect();
+    json!({ "version": JSON_VERSION, "spec": spec, "environments": [], "denied": false, "problems": list })
+}
+
+/// The human summary of a plan (findings are shown separately, as diagnostics).
+pub fn plan_human(plan: &Plan) -> String {
+    let mut out = String::new();
+    for env in &plan.environments {
+        let e = &env.env;
+        writeln!(out, "environment {}", e.name).ok();
+        writeln!(out, "  template   {} {}", e.template, e.template_version).ok();
+        writeln!(out, "  class      {} in {}", e.class, e.region).ok();
+        writeln!(
+            out,
+            "  owner      {}{}",
+            e.owner,
+            if e.team.is_empty() {
+                String::new()
+            } else {
+                format!(" (team {})", e.team)
+            }
+        )
+        .ok();
+        writeln!(out, "  created    {}", e.created_at).ok();
+        match e.expires_at {
+            Some(t) => writeln!(out, "  expires    {t} (ttl {})", e.ttl),
+            None => writeln!(out, "  expires    never"),
+        }
+        .ok();
+        writeln!(out, "  tags").ok();
+        let width = e.tags.iter().map(|t| t.key.len()).max().unwrap_or(0);
+        for t in &e.tags {
+            writeln!(out, "    {:width$}  {}", t.key, t.value).ok();
+        }
+        if let Some(r) = &env.rendering {
+            writeln!(out, "  modules").ok();
+            for c in &r.calls {
+                let wired = if c.wiring.is_empty() {
+                    String::new()
+                } else {
+                    let mut from: Vec<&str> =
+                        c.wiring.iter().map(|w| w.from_call.as_str()).collect();
+                    from.dedup();
+                    format!(", wired from {}", from.join(", "))
+                };
+                writeln!(
+                    out,
+                    "    {} ({}): {} variables{wired}",
+                    c.name,
+                    c.module,
+                    c.variables.len()
+                )
+                .ok();
+            }
+        }
+        if env.rendering.is_some() {
+            if env.findings.is_empty() {
+                writeln!(out, "  findings   none").ok();
+            } else {
+                let count = |s: Severity| env.findings.iter().filter(|f| f.severity == s).count();
+                writeln!(
+                    out,
+                    "  findings   {} deny, {} warn, {} info",
+                    count(Severity::Deny),
+                    count(Severity::Warn),
+                    count(Severity::Info)
+                )
+                .ok();
+                for f in &env.findings {
+                    let (line, col) = plan
+                        .source
+                        .line_col(env.spans.value_span(&f.pointer).offset());
+                    writeln!(
+                        out,
+                        "    {:<5} {}/{} at {}:{line}:{col}: {}",
+                        f.severity.to_string(),
+                        f.plugin
+                            .trim_start_matches("policy ")
+                            .trim_start_matches("template "),
+                        f.rule,
+                        plan.source.path.display(),
+                        f.message
+                    )
+                    .ok();
+                }
+            }
+        }
+        if let Some(w) = &env.workspace {
+            writeln!(out, "  digest     {}", w.digest).ok();
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A record as JSON (the fields of `metadata.json`).
+pub fn record_json(r: &Record) -> Value {
+    serde_json::to_value(r).unwrap_or(Value::Null)
+}
+
+/// `idp list` as JSON.
+pub fn list_json(records: &[Record]) -> Value {
+    json!({ "version": JSON_VERSION, "environments": records.iter().map(record_json).collect::<Vec<_>>() })
+}
+
+/// `idp list` as a table.
+pub fn list_human(records: &[Record], now: jiff::Timestamp) -> String {
+    if records.is_empty() {
+        return "no environments recorded yet; `idp apply SPEC` records one\n".to_owned();
+    }
+    let rows: Vec<[String; 6]> = records
+        .iter()
+        .map(|r| {
+            let expires = match r.expires_at {
+                None => "never".to_owned(),
+                Some(t) if t <= now => format!("{} (expired)", t.strftime("%Y-%m-%d %H:%M")),
+                Some(t) => t.strftime("%Y-%m-%d %H:%M").to_string(),
+            };
+            [
+                r.name.clone(),
+                r.status.to_string(),
+                format!("{} {}", r.template, r.template_version),
+                r.class.clone(),
+                r.owner.clone(),
+                expires,
+            ]
+        })
+        .collect();
+    let header = ["NAME", "STATUS", "TEMPLATE", "CLASS", "OWNER", "EXPIRES"].map(str::to_owned);
+    let mut widths = [0usize; 6];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:w$}"))
+            .collect();
+        writeln!(out, "{}", line.join("  ").trim_end()).ok();
+    }
+    out
+}
+
+/// `idp show` as text.
+pub fn record_human(r: &Record) -> String {
+    let mut out = String::new();
+    writeln!(out, "environment {}", r.name).ok();
+    writeln!(out, "  status     {}", r.status).ok();
+    writeln!(out, "  template   {} {}", r.template, r.template_version).ok();
+    writeln!(out, "  class      {} in {}", r.class, r.region).ok();
+    writeln!(out, "  owner      {} (team {})", r.owner, r.team).ok();
+    writeln!(out, "  created    {}", r.created_at).ok();
+    writeln!(
+        out,
+        "  expires    {}",
+        r.expires_at
+            .map_or("never".to_owned(), |t| format!("{t} (ttl {})", r.ttl))
+    )
+    .ok();
+    writeln!(out, "  spec       {}", r.spec.display()).ok();
+    writeln!(out, "  digest     {}", r.plan_digest).ok();
+    writeln!(out, "  updated    {}", r.updated_at).ok();
+    for (k, v) in &r.outputs {
+        writeln!(
+            out,
+            "  output     {k} = {}",
+            v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+        )
+        .ok();
+    }
+    out
+}

@@ -52,9 +52,9 @@ pub fn parse_duration(text: &str) -> Option<Option<u64>> {
     number.checked_mul(seconds).map(Some)
 }
 
-/// Seconds back to the shortest exact unit (`1209600` → `2w`).
+/// Seconds back to the largest exact unit up to days, as people write TTLs (`1209600` → `14d`).
 pub fn format_duration(seconds: u64) -> String {
-    for (unit, size) in [('w', 604_800), ('d', 86_400), ('h', 3600)] {
+    for (unit, size) in [('d', 86_400), ('h', 3600)] {
         if seconds % size == 0 {
             return format!("{}{unit}", seconds / size);
         }
@@ -97,7 +97,7 @@ pub fn evaluate(env: &Environment, settings: &Settings) -> Vec<Finding> {
                 )
                 .at("/ttl")
                 .help(format!(
-                    "shorten it to `{}` or less, and run `idp extend` later if the environment is still needed",
+                    "shorten it to `{}` or less; a short TTL can be extended later while the environment is still needed",
                     format_duration(max)
                 )),
             ],
@@ -193,7 +193,7 @@ mod tests {
         assert_eq!(parse_duration("never"), Some(None));
         assert_eq!(parse_duration("7x"), None);
         assert_eq!(parse_duration("d"), None);
-        assert_eq!(format_duration(1_209_600), "2w");
+        assert_eq!(format_duration(1_209_600), "14d");
         assert_eq!(format_duration(5400), "90m");
     }
 
@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(
             f[0].message,
-            "TTL `15d` is above the preview maximum of `2w`"
+            "TTL `15d` is above the preview maximum of `14d`"
         );
         assert_eq!(f[0].pointer, "/ttl");
     }
