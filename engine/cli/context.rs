@@ -69,6 +69,16 @@ pub fn state(config: &ProjectConfig) -> StateStore {
     }
 }
 
+/// The state store for commands that need nothing else (`list`, `show`, `destroy`):
+/// `IDP_STATE_DIR` when set, else the one `idp.kdl` configures.
+pub fn state_only(explicit: Option<&Path>) -> Result<StateStore, CliError> {
+    if let (None, Some(d)) = (explicit, std::env::var_os("IDP_STATE_DIR")) {
+        return Ok(StateStore::new(PathBuf::from(d)));
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    Ok(state(&config(explicit, &cwd)?))
+}
+
 /// Everything the pipeline needs.
 pub fn project(explicit: Option<&Path>, near: &Path) -> Result<Project, CliError> {
     let config = config(explicit, near)?;

@@ -1,1 +1,11 @@
+//! Behaviour through the real `idp` binary and real built components: what a user sees
+//! on stdout and stderr, exit codes, and what lands on disk.
+//!
+//! One test binary for the whole crate, so it links once (two cores).
 
+mod apply;
+mod catalog;
+mod harness;
+mod hostile;
+mod plan;
+mod ui;

@@ -11,8 +11,7 @@ use crate::outcome::Outcome;
 use crate::ui::CliError;
 
 pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliError> {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let store = context::state(&context::config(config, &cwd)?);
+    let store = context::state_only(config)?;
     let mut record = store.require(&args.name)?;
     if record.status == Status::Destroyed {
         eprintln!("`{}` is already DESTROYED", args.name);

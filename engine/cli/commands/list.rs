@@ -8,8 +8,7 @@ use crate::outcome::Outcome;
 use crate::ui::{self, CliError};
 
 pub fn run(config: Option<&Path>, args: &ListArgs) -> Result<Outcome, CliError> {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let records = context::state(&context::config(config, &cwd)?).list()?;
+    let records = context::state_only(config)?.list()?;
     match args.format {
         Format::Json => ui::print_json(&idp_report::list_json(&records)),
         Format::Human => print!("{}", idp_report::list_human(&records, context::now()?)),

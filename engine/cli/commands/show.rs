@@ -8,8 +8,7 @@ use crate::outcome::Outcome;
 use crate::ui::{self, CliError};
 
 pub fn run(config: Option<&Path>, args: &ShowArgs) -> Result<Outcome, CliError> {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let record = context::state(&context::config(config, &cwd)?).require(&args.name)?;
+    let record = context::state_only(config)?.require(&args.name)?;
     match args.format {
         Format::Json => ui::print_json(&idp_report::record_json(&record)),
         Format::Human => print!("{}", idp_report::record_human(&record)),

@@ -78,11 +78,12 @@ pub struct NotFound {
 /// Finds `idp.kdl` in `start` or the nearest directory above it.
 pub fn discover(start: &Path) -> Result<PathBuf, NotFound> {
     let absolute = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
-    let mut dir = if absolute.is_dir() {
+    let first = if absolute.is_dir() {
         Some(absolute.as_path())
     } else {
         absolute.parent()
     };
+    let mut dir = first;
     while let Some(d) = dir {
         let candidate = d.join(CONFIG_FILE);
         if candidate.is_file() {
@@ -91,7 +92,7 @@ pub fn discover(start: &Path) -> Result<PathBuf, NotFound> {
         dir = d.parent();
     }
     Err(NotFound {
-        start: start.to_path_buf(),
+        start: first.map_or_else(|| start.to_path_buf(), Path::to_path_buf),
     })
 }
 

@@ -26,9 +26,7 @@ pub enum HostError {
     },
 
     /// The component does not export a supported version of the contract.
-    #[error(
-        "{plugin}: exports {found}, but this idp supports `idp:plugin/{interface}` {supported}"
-    )]
+    #[error("{plugin}: built for {found}; this idp supports {supported}")]
     #[diagnostic(
         code(idp::host::unsupported_contract),
         help("rebuild the plugin against a supported `idp-plugin-sdk`, or upgrade idp")

@@ -128,7 +128,11 @@ impl PluginHost {
                     .collect::<Vec<_>>()
                     .join(", ")
             },
-            supported: SUPPORTED_WIT_VERSIONS.join(", "),
+            supported: SUPPORTED_WIT_VERSIONS
+                .iter()
+                .map(|v| format!("`idp:plugin/{interface}@{v}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
         })
     }
 

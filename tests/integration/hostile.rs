@@ -1,0 +1,190 @@
+//! Misbehaving plugins are stopped, named, and do not take the run down. The plugins
+//! are WAT fixtures (see `tests/fixtures/hostile/README.md`) made into real components
+//! here with wit-component and the real WIT.
+
+use std::path::PathBuf;
+
+use crate::harness::{Sandbox, repo};
+
+/// Builds a component from a WAT fixture, declaring the policy world of `wit_version`.
+fn component(fixture: &str, wit_version: &str) -> Vec<u8> {
+    let wat = std::fs::read_to_string(repo().join("tests/fixtures/hostile").join(fixture))
+        .expect("fixture");
+    let wat = wat.replace("@0.1.0#", &format!("@{wit_version}#"));
+    let mut module = wat::parse_str(&wat).expect("valid WAT");
+    let wit_dir = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(repo().join("wit/plugin@0.1.0"))
+        .expect("wit dir")
+        .flatten()
+    {
+        let text = std::fs::read_to_string(entry.path())
+            .expect("wit file")
+            .replace("@0.1.0", &format!("@{wit_version}"));
+        std::fs::write(wit_dir.path().join(entry.file_name()), text).expect("copy wit");
+    }
+    let mut resolve = wit_parser::Resolve::default();
+    let (pkg, _) = resolve.push_dir(wit_dir.path()).expect("WIT parses");
+    let world = resolve
+        .select_world(&[pkg], Some("policy-plugin"))
+        .expect("policy world");
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )
+    .expect("metadata");
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .and_then(|e| e.validate(true).encode())
+        .expect("component")
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// A project whose team catalog holds one hostile policy, enabled in `idp.kdl`.
+fn project(s: &Sandbox, name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = s.path().join(name);
+    std::fs::create_dir_all(dir.join("team/policies")).expect("mkdir");
+    std::fs::write(dir.join("team/policies/p.wasm"), bytes).expect("component");
+    std::fs::write(
+        dir.join("team/catalog.kdl"),
+        format!(
+            "policy {name} version=\"0.1.0\" file=\"policies/p.wasm\" sha256=\"{}\"\n",
+            sha256(bytes)
+        ),
+    )
+    .expect("index");
+    std::fs::write(
+        dir.join("idp.kdl"),
+        format!("catalog path=\"team\"\npolicy max-ttl\npolicy {name}\n"),
+    )
+    .expect("idp.kdl");
+    std::fs::copy(
+        repo().join("examples/orders-preview.kdl"),
+        dir.join("env.kdl"),
+    )
+    .expect("spec");
+    dir.join("env.kdl")
+}
+
+fn plan(s: &Sandbox, name: &str, fixture: &str) -> crate::harness::Run {
+    let spec = project(s, name, &component(fixture, "0.1.0"));
+    s.run_with(
+        &["plan", &spec.display().to_string()],
+        &[("IDP_PLUGIN_TIMEOUT_MS", "300")],
+    )
+}
+
+#[test]
+fn an_endless_loop_is_stopped_by_the_deadline() {
+    let s = Sandbox::new();
+    let started = std::time::Instant::now();
+    let run = plan(&s, "hostile-loop", "loop.wat");
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.flat_stderr()
+            .contains("policy `hostile-loop` 0.1.0: `evaluate` did not finish within 300ms"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "the loop was stopped, not waited out"
+    );
+}
+
+#[test]
+fn a_trap_is_reported_by_plugin_and_function() {
+    let s = Sandbox::new();
+    let run = plan(&s, "hostile-trap", "trap.wat");
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.flat_stderr()
+            .contains("policy `hostile-trap` 0.1.0: `evaluate` trapped"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_memory_grab_hits_the_cap() {
+    let s = Sandbox::new();
+    let run = plan(&s, "hostile-memory", "memory.wat");
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.flat_stderr().contains(
+            "policy `hostile-memory` 0.1.0: `evaluate` tried to use more than 64 MiB of memory"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_flood_of_output_is_refused() {
+    let s = Sandbox::new();
+    let run = plan(&s, "hostile-flood", "flood.wat");
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.flat_stderr().contains("policy `hostile-flood` 0.1.0: `evaluate` returned 5000013 bytes, more than the limit of 4194304"), "{}", run.stderr);
+}
+
+#[test]
+fn a_plugin_built_for_another_contract_version_is_named() {
+    let s = Sandbox::new();
+    let spec = project(&s, "hostile-future", &component("trap.wat", "0.2.0"));
+    let run = s.idp(&["plan", &spec.display().to_string()]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.flat_stderr().contains("policy `hostile-future`: built for `idp:plugin/policy@0.2.0`; this idp supports `idp:plugin/policy@0.1.0`"), "{}", run.stderr);
+}
+
+#[test]
+fn the_host_keeps_working_after_a_hostile_call() {
+    let host = idp_host::PluginHost::new(
+        None,
+        idp_host::Limits {
+            timeout: std::time::Duration::from_millis(100),
+            ..Default::default()
+        },
+    )
+    .expect("host");
+    let looping = host
+        .load_policy("hostile-loop", &component("loop.wat", "0.1.0"))
+        .expect("loads: info() is well-behaved");
+    let good = host
+        .load_policy(
+            "max-ttl",
+            &std::fs::read(repo().join("catalog/policies/max-ttl.wasm")).expect("built"),
+        )
+        .expect("loads");
+    let env = idp_model::Environment {
+        name: "e".into(),
+        template: "api-service".into(),
+        template_version: "0.1.0".into(),
+        owner: "a@b.io".into(),
+        team: "t".into(),
+        class: idp_model::Class::Staging,
+        region: "us-east-1".into(),
+        ttl: idp_model::Ttl::Never,
+        created_at: jiff::Timestamp::UNIX_EPOCH,
+        expires_at: None,
+        tags: vec![],
+        inputs: serde_json::json!({}),
+    };
+    let settings = serde_json::json!({});
+    let err = looping
+        .evaluate(&env, &[], None, &settings)
+        .expect_err("stopped");
+    assert!(matches!(err, idp_host::HostError::Timeout { .. }), "{err}");
+    let findings = good
+        .evaluate(&env, &[], None, &settings)
+        .expect("a well-behaved policy still runs");
+    assert_eq!(
+        findings.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(),
+        ["ttl-never"]
+    );
+}
