@@ -92,3 +92,13 @@ pub fn project(explicit: Option<&Path>, near: &Path) -> Result<Project, CliError
         state,
     })
 }
+
+/// `tofu` or `terraform` when `--run` asks for it; an input error when neither is on PATH.
+pub fn tool(run: bool) -> Result<Option<idp_executor::Tool>, CliError> {
+    if !run {
+        return Ok(None);
+    }
+    idp_executor::find_tool()
+        .map(Some)
+        .ok_or_else(|| CliError::input(idp_executor::ExecError::NoTool))
+}

@@ -77,7 +77,10 @@ impl Sandbox {
             .env("IDP_STATE_DIR", self.state())
             // Shared across tests: entries are content-addressed and written atomically, so
             // sharing is safe, and it spares each test a cold compile in a debug build.
-            .env("IDP_CACHE_DIR", PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("idp-compile-cache"))
+            .env(
+                "IDP_CACHE_DIR",
+                PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("idp-compile-cache"),
+            )
             .env("IDP_NOW", NOW)
             .env("NO_COLOR", "1")
             .stdin(std::process::Stdio::null());

@@ -38,14 +38,7 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         eprintln!("not applied: a policy denies it (see the findings above)");
         return Ok(Outcome::Denied);
     }
-    let tool = if args.run {
-        Some(
-            idp_executor::find_tool()
-                .ok_or_else(|| CliError::input(idp_executor::ExecError::NoTool))?,
-        )
-    } else {
-        None
-    };
+    let tool = context::tool(args.run)?;
     let names: Vec<&str> = plan
         .environments
         .iter()

@@ -30,14 +30,7 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
             "run `idp destroy NAME --run` with `tofu` or `terraform` on PATH",
         ));
     }
-    let tool = if args.run {
-        Some(
-            idp_executor::find_tool()
-                .ok_or_else(|| CliError::input(idp_executor::ExecError::NoTool))?,
-        )
-    } else {
-        None
-    };
+    let tool = context::tool(args.run)?;
     if !confirm(
         &format!(
             "destroy `{}` ({} {}, owner {})?",

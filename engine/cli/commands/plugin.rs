@@ -39,11 +39,18 @@ pub fn run(command: PluginCommand) -> Result<Outcome, CliError> {
                         },
                         other => CliError::plugin(other),
                     })?;
-            let verb = if check { "checked" } else { "built" };
-            eprintln!(
-                "{verb} {} plugin(s); every digest matches the catalog index",
-                built.len()
-            );
+            let changed = built.iter().filter(|b| b.changed).count();
+            if check {
+                eprintln!(
+                    "checked {} plugin(s): every digest matches catalog/catalog.kdl",
+                    built.len()
+                );
+            } else {
+                eprintln!(
+                    "built {} plugin(s) into catalog/ ({changed} changed); commit catalog/ with the source",
+                    built.len()
+                );
+            }
             Ok(Outcome::Clean)
         }
     }

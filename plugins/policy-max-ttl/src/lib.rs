@@ -55,7 +55,7 @@ pub fn parse_duration(text: &str) -> Option<Option<u64>> {
 /// Seconds back to the largest exact unit up to days, as people write TTLs (`1209600` → `14d`).
 pub fn format_duration(seconds: u64) -> String {
     for (unit, size) in [('d', 86_400), ('h', 3600)] {
-        if seconds % size == 0 {
+        if seconds.is_multiple_of(size) {
             return format!("{}{unit}", seconds / size);
         }
     }
