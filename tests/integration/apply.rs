@@ -3,6 +3,17 @@
 
 use crate::harness::{Sandbox, tree};
 
+/// Every file under `dir` with its bytes.
+fn contents(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    tree(dir)
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(dir.join(&f)).unwrap_or_default();
+            (f, bytes)
+        })
+        .collect()
+}
+
 fn record(s: &Sandbox, name: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(
         s.state()
@@ -104,13 +115,7 @@ fn bad_input_changes_nothing_on_disk() {
             .code,
         0
     );
-    let before: Vec<(String, Vec<u8>)> = tree(s.state().as_path())
-        .into_iter()
-        .map(|f| {
-            let bytes = std::fs::read(s.state().join(&f)).unwrap_or_default();
-            (f, bytes)
-        })
-        .collect();
+    let before = contents(&s.state());
     for bad in [
         "tests/ui/cpu-not-integer.kdl",
         "tests/ui/unquoted-ttl.kdl",
@@ -119,13 +124,7 @@ fn bad_input_changes_nothing_on_disk() {
         let run = s.idp(&["apply", bad, "--yes"]);
         assert!(run.code == 1 || run.code == 2, "{bad}: {}", run.code);
     }
-    let after: Vec<(String, Vec<u8>)> = tree(s.state().as_path())
-        .into_iter()
-        .map(|f| {
-            let bytes = std::fs::read(s.state().join(&f)).unwrap_or_default();
-            (f, bytes)
-        })
-        .collect();
+    let after = contents(&s.state());
     assert!(before == after, "state changed after rejected applies");
 }
 

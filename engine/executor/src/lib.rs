@@ -92,16 +92,26 @@ pub fn destroy_commands(dir: &Path) -> Vec<String> {
     )]
 }
 
-fn step(tool: &Tool, dir: &Path, name: &'static str, args: &[&str]) -> Result<(), ExecError> {
-    let status = Command::new(&tool.path)
-        .arg(format!("-chdir={}", dir.display()))
+/// The tool, run in the workspace `dir` with `args`.
+fn command(tool: &Tool, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(&tool.path);
+    cmd.arg(format!("-chdir={}", dir.display()))
         .args(args)
-        .env("TF_IN_AUTOMATION", "1")
+        .env("TF_IN_AUTOMATION", "1");
+    cmd
+}
+
+fn spawn_error(tool: &Tool) -> impl FnOnce(std::io::Error) -> ExecError + '_ {
+    move |e| ExecError::Spawn {
+        tool: tool.path.clone(),
+        reason: e.to_string(),
+    }
+}
+
+fn step(tool: &Tool, dir: &Path, name: &'static str, args: &[&str]) -> Result<(), ExecError> {
+    let status = command(tool, dir, args)
         .status()
-        .map_err(|e| ExecError::Spawn {
-            tool: tool.path.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(spawn_error(tool))?;
     if status.success() {
         Ok(())
     } else {
@@ -126,14 +136,9 @@ pub fn apply(
         "apply",
         &["apply", "-input=false", "-auto-approve", "-no-color"],
     )?;
-    let out = Command::new(&tool.path)
-        .arg(format!("-chdir={}", dir.display()))
-        .args(["output", "-json", "-no-color"])
+    let out = command(tool, dir, &["output", "-json", "-no-color"])
         .output()
-        .map_err(|e| ExecError::Spawn {
-            tool: tool.path.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(spawn_error(tool))?;
     let parsed: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&out.stdout).unwrap_or_default();
     // `output -json` wraps each value as {"value": …, "type": …, "sensitive": …}.
