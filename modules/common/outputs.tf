@@ -7,3 +7,8 @@ output "tags" {
   description = "Tags for every taggable resource."
   value       = var.tags
 }
+
+output "kms_key_arn" {
+  description = "ARN of the environment's KMS key, or null when none was asked for."
+  value       = var.create_kms_key ? aws_kms_key.this[0].arn : null
+}

@@ -17,3 +17,9 @@ variable "tags" {
     error_message = "AWS allows at most 50 tags per resource."
   }
 }
+
+variable "create_kms_key" {
+  description = "Create a customer-managed KMS key (rotated yearly) for logs and data of this environment."
+  type        = bool
+  default     = false
+}

@@ -23,19 +23,35 @@ variable "vpc_id" {
   type        = string
 }
 
+variable "vpc_cidr_block" {
+  description = "CIDR of the VPC: the tasks may reach anything inside it (their database, for one)."
+  type        = string
+}
+
 variable "public_subnet_ids" {
-  description = "Subnets of the load balancer."
+  description = "Subnets of the load balancer; unused when expose_http is false."
   type        = list(string)
+  default     = []
 }
 
 variable "private_subnet_ids" {
   description = "Subnets of the tasks."
   type        = list(string)
+
+  validation {
+    condition     = length(var.private_subnet_ids) >= 1
+    error_message = "private_subnet_ids needs at least one subnet."
+  }
 }
 
 variable "image" {
   description = "Container image reference."
   type        = string
+
+  validation {
+    condition     = length(trimspace(var.image)) > 0
+    error_message = "image must not be empty."
+  }
 }
 
 variable "cpu" {
@@ -49,26 +65,13 @@ variable "cpu" {
 }
 
 variable "memory" {
-  description = "Memory per task in MiB (a size Fargate offers for the CPU)."
+  description = "Memory per task in MiB (a size Fargate offers for the CPU; the template checks the pair)."
   type        = number
-}
 
-variable "container_port" {
-  description = "Port the container listens on."
-  type        = number
-  default     = 8080
-}
-
-variable "desired_count" {
-  description = "Tasks to keep running; autoscaling may go up to twice as many."
-  type        = number
-  default     = 1
-}
-
-variable "health_check_path" {
-  description = "HTTP path the load balancer probes."
-  type        = string
-  default     = "/health"
+  validation {
+    condition     = var.memory >= 512 && var.memory <= 122880 && var.memory % 512 == 0
+    error_message = "memory must be between 512 and 122880 MiB, in multiples of 512."
+  }
 }
 
 variable "cpu_architecture" {
@@ -82,14 +85,124 @@ variable "cpu_architecture" {
   }
 }
 
+variable "expose_http" {
+  description = "Serve HTTP through an application load balancer; false for workers."
+  type        = bool
+  default     = true
+}
+
+variable "container_port" {
+  description = "Port the container listens on (when expose_http)."
+  type        = number
+  default     = 8080
+
+  validation {
+    condition     = var.container_port >= 1 && var.container_port <= 65535
+    error_message = "container_port must be between 1 and 65535."
+  }
+}
+
+variable "health_check_path" {
+  description = "HTTP path the load balancer probes."
+  type        = string
+  default     = "/health"
+
+  validation {
+    condition     = startswith(var.health_check_path, "/")
+    error_message = "health_check_path must start with /."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for HTTPS; with one, port 80 redirects to 443."
+  type        = string
+  default     = null
+}
+
+variable "deletion_protection" {
+  description = "Protect the load balancer from deletion (production)."
+  type        = bool
+  default     = false
+}
+
 variable "environment_variables" {
   description = "Plain environment variables of the container (no secrets)."
   type        = map(string)
   default     = {}
 }
 
+variable "linked_environment" {
+  description = "Environment variables other modules provide (a database host, a queue URL)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "secret_environment" {
+  description = "Environment variables read from Secrets Manager at start: name to secret ARN, optionally with a JSON key (ARN:key::)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "task_policy_json" {
+  description = "IAM policy of the task role (what the container may do); null grants nothing."
+  type        = string
+  default     = null
+}
+
+variable "read_only_root_filesystem" {
+  description = "Mount the container's root filesystem read-only."
+  type        = bool
+  default     = true
+}
+
+variable "desired_count" {
+  description = "Tasks to keep running; also the autoscaling minimum."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.desired_count >= 1 && var.desired_count <= 100
+    error_message = "desired_count must be between 1 and 100."
+  }
+}
+
+variable "max_count" {
+  description = "Most tasks autoscaling may run."
+  type        = number
+  default     = 2
+}
+
+variable "cpu_target" {
+  description = "Average CPU utilisation (percent) autoscaling keeps the service at."
+  type        = number
+  default     = 60
+}
+
+variable "scale_on_queue" {
+  description = "SQS queue name to scale on (backlog per task) instead of CPU."
+  type        = string
+  default     = null
+}
+
+variable "messages_per_task" {
+  description = "Visible messages per running task that autoscaling aims for (with scale_on_queue)."
+  type        = number
+  default     = 10
+}
+
 variable "log_retention_days" {
   description = "Days CloudWatch keeps the logs."
   type        = number
   default     = 14
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs offers (1, 3, 5, 7, 14, 30, 60, 90, … 3653)."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for the log group, or null for CloudWatch's own encryption."
+  type        = string
+  default     = null
 }

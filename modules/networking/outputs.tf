@@ -12,3 +12,8 @@ output "private_subnet_ids" {
   description = "Private subnets, one per availability zone (tasks, databases)."
   value       = aws_subnet.private[*].id
 }
+
+output "vpc_cidr_block" {
+  description = "IPv4 CIDR of the VPC."
+  value       = aws_vpc.this.cidr_block
+}
