@@ -28,6 +28,7 @@ pub mod policy_world {
 
 /// Conversions between the SDK's types and one world's generated `types`
 /// interface; both worlds generate structurally identical types.
+#[cfg(any(feature = "template", feature = "policy"))]
 macro_rules! convert_shared_types {
     ($types:path) => {
         use $types as wit;

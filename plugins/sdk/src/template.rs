@@ -56,6 +56,17 @@ pub struct Output {
     pub output: String,
 }
 
+impl Output {
+    /// The environment output `name`, taken from output `output` of call `from_call`.
+    pub fn new(name: &str, from_call: &str, output: &str) -> Self {
+        Output {
+            name: name.into(),
+            from_call: from_call.into(),
+            output: output.into(),
+        }
+    }
+}
+
 /// A template's rendering of one environment.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rendering {
