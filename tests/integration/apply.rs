@@ -1,7 +1,7 @@
 //! `idp apply`, `list`, `show`, `destroy` on the local executor: confirmation, state,
 //! the lifecycle, and that bad input changes nothing on disk.
 
-use crate::harness::{Sandbox, tree};
+use crate::harness::{Sandbox, record, tree};
 
 /// Every file under `dir` with its bytes.
 fn contents(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
@@ -12,17 +12,6 @@ fn contents(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
             (f, bytes)
         })
         .collect()
-}
-
-fn record(s: &Sandbox, name: &str) -> serde_json::Value {
-    let text = std::fs::read_to_string(
-        s.state()
-            .join("environments")
-            .join(name)
-            .join("metadata.json"),
-    )
-    .expect("metadata.json");
-    serde_json::from_str(&text).expect("record is JSON")
 }
 
 #[test]

@@ -132,3 +132,15 @@ pub fn tree(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// An environment's `metadata.json` in the sandbox's state.
+pub fn record(s: &Sandbox, name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(
+        s.state()
+            .join("environments")
+            .join(name)
+            .join("metadata.json"),
+    )
+    .expect("metadata.json");
+    serde_json::from_str(&text).expect("record is JSON")
+}

@@ -7,5 +7,6 @@ mod apply;
 mod catalog;
 mod harness;
 mod hostile;
+mod modules;
 mod plan;
 mod ui;

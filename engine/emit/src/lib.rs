@@ -7,6 +7,8 @@
 //! and is not part of it, because it records the digest and the status.
 #![deny(missing_docs)]
 
+pub mod contract;
+
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -56,6 +58,29 @@ pub enum EmitError {
         /// The name.
         name: String,
     },
+    /// The rendering does not match what the modules declare.
+    #[error("template `{template}` does not match the modules it calls:\n{}", list(.violations))]
+    #[diagnostic(
+        code(idp::emit::contract),
+        help(
+            "the template and the module disagree: update the template to the module's variables and outputs (or the module), then rebuild the plugin with `idp plugin build`"
+        )
+    )]
+    Contract {
+        /// The template.
+        template: String,
+        /// Each disagreement.
+        violations: Vec<contract::Violation>,
+    },
+    /// A module's HCL could not be read.
+    #[error("module `{module}` cannot be read: {source}")]
+    #[diagnostic(code(idp::emit::module_hcl))]
+    ModuleHcl {
+        /// The module.
+        module: String,
+        /// What is wrong.
+        source: contract::InterfaceError,
+    },
     /// A module the rendering calls could not be found.
     #[error("template `{template}` calls module `{module}`, which no catalog provides")]
     #[diagnostic(code(idp::emit::unknown_module))]
@@ -65,6 +90,14 @@ pub enum EmitError {
         /// The module.
         module: String,
     },
+}
+
+fn list(violations: &[contract::Violation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("  - {v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn identifier(template: &str, name: &str) -> Result<(), EmitError> {
@@ -217,6 +250,7 @@ pub fn emit(
     mut module_files: impl FnMut(&str) -> Option<Vec<(String, Vec<u8>)>>,
 ) -> Result<Workspace, EmitError> {
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut interfaces = BTreeMap::new();
     let mut uses_aws = false;
     for call in &rendering.calls {
         if files
@@ -229,15 +263,27 @@ pub fn emit(
             template: env.template.clone(),
             module: call.module.clone(),
         })?;
+        let interface =
+            contract::Interface::parse(&module).map_err(|source| EmitError::ModuleHcl {
+                module: call.module.clone(),
+                source,
+            })?;
+        interfaces.insert(call.module.clone(), interface);
         for (rel, bytes) in module {
             uses_aws |= String::from_utf8_lossy(&bytes).contains("hashicorp/aws");
             files.insert(format!("modules/{}/{rel}", call.module), bytes);
         }
     }
-    files.insert(
-        "main.tf".into(),
-        main_tf(env, rendering, uses_aws)?.into_bytes(),
-    );
+    // main.tf first: its checks (names, calls) explain a broken rendering more precisely.
+    let main = main_tf(env, rendering, uses_aws)?;
+    let violations = contract::check(rendering, &interfaces);
+    if !violations.is_empty() {
+        return Err(EmitError::Contract {
+            template: env.template.clone(),
+            violations,
+        });
+    }
+    files.insert("main.tf".into(), main.into_bytes());
     let tfvars: BTreeMap<&str, Value> = rendering
         .calls
         .iter()
@@ -318,8 +364,32 @@ mod tests {
         }
     }
 
+    /// Just enough of each module's interface for the rendering above.
     fn modules(name: &str) -> Option<Vec<(String, Vec<u8>)>> {
-        Some(vec![("main.tf".into(), format!("# {name}").into_bytes())])
+        let hcl = match name {
+            "networking" => {
+                "variable \"cidr_block\" { type = string }\noutput \"vpc_id\" { value = 1 }\n"
+            }
+            "ecs-service" => concat!(
+                "variable \"image\" { type = string }\nvariable \"cpu\" { type = number }\n",
+                "variable \"vpc_id\" { type = string }\noutput \"url\" { value = 1 }\n"
+            ),
+            _ => return None,
+        };
+        Some(vec![("main.tf".into(), hcl.as_bytes().to_vec())])
+    }
+
+    #[test]
+    fn a_rendering_the_modules_do_not_declare_is_refused() {
+        let mut r = rendering();
+        r.calls[1].variables.insert("memory".into(), json!(512));
+        let err = emit(&env(), &r, modules).expect_err("memory is not declared");
+        assert!(
+            err.to_string().contains(
+                "call `svc` (module `ecs-service`): the template sets `memory`, which module `ecs-service` does not declare"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,0 +1,279 @@
+//! The catalog's modules against what idp emits: for every example spec, the module calls
+//! in `main.tf` and the values in `terraform.tfvars.json` match the variables and outputs
+//! the modules declare; a module that drifts from its template fails the plan; and the
+//! `hello` template really runs through terraform and back.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use idp_emit::contract::Interface;
+
+use crate::harness::{Sandbox, record, repo};
+
+fn example_specs() -> Vec<String> {
+    let mut specs: Vec<String> = std::fs::read_dir(repo().join("examples"))
+        .expect("examples/")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".kdl") && n != "idp.kdl")
+        .map(|n| format!("examples/{n}"))
+        .collect();
+    specs.sort();
+    specs
+}
+
+fn read_module(dir: &Path) -> Interface {
+    let files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("module dir")
+        .flatten()
+        .map(|e| {
+            let bytes = std::fs::read(e.path()).expect("module file");
+            (e.file_name().to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    Interface::parse(&files).expect("module HCL parses")
+}
+
+/// Checks one emitted workspace by reading it back: `main.tf` with hcl-rs, the tfvars as
+/// JSON, each module's declarations from its copied `.tf` files. Returns the problems.
+fn check_workspace(ws: &Path) -> Vec<String> {
+    let main = std::fs::read_to_string(ws.join("main.tf")).expect("main.tf");
+    let body = hcl::parse(&main).expect("main.tf is HCL");
+    let tfvars: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.join("terraform.tfvars.json")).expect("tfvars"),
+    )
+    .expect("tfvars is JSON");
+
+    let mut module_of = BTreeMap::new();
+    for block in body.blocks().filter(|b| b.identifier() == "module") {
+        let call = block.labels()[0].as_str().to_owned();
+        let source = block
+            .body()
+            .attributes()
+            .find(|a| a.key() == "source")
+            .map(|a| a.expr().to_string())
+            .expect("module has a source");
+        let module = source
+            .trim_matches('"')
+            .trim_start_matches("./modules/")
+            .to_owned();
+        module_of.insert(call, module);
+    }
+    let interfaces: BTreeMap<&str, Interface> = module_of
+        .values()
+        .map(|m| (m.as_str(), read_module(&ws.join("modules").join(m))))
+        .collect();
+
+    let mut problems = Vec::new();
+    for block in body.blocks().filter(|b| b.identifier() == "module") {
+        let call = block.labels()[0].as_str();
+        let module = &module_of[call];
+        let iface = &interfaces[module.as_str()];
+        let vars = tfvars[call].as_object().cloned().unwrap_or_default();
+        let mut set = BTreeSet::new();
+        for attr in block.body().attributes().filter(|a| a.key() != "source") {
+            let name = attr.key();
+            set.insert(name.to_owned());
+            let Some(declared) = iface.variables.get(name) else {
+                problems.push(format!(
+                    "{call}: `{name}` is not a variable of module {module}"
+                ));
+                continue;
+            };
+            let expr = attr.expr().to_string();
+            let parts: Vec<&str> = expr.split('.').collect();
+            match parts.as_slice() {
+                ["var", c, v] if *c == call && *v == name => match vars.get(name) {
+                    Some(value) => {
+                        if let Err(e) = declared.ty.admits(value, name) {
+                            problems.push(format!("{call}: {e}"));
+                        }
+                    }
+                    None => problems.push(format!("{call}: `{name}` has no value in tfvars")),
+                },
+                ["module", from, out] => {
+                    let src = &interfaces[module_of[*from].as_str()];
+                    if !src.outputs.contains(*out) {
+                        problems.push(format!(
+                            "{call}: `{name}` reads missing output {from}.{out}"
+                        ));
+                    }
+                }
+                _ => problems.push(format!(
+                    "{call}: `{name}` = {expr} is neither var nor module"
+                )),
+            }
+        }
+        for (name, v) in &iface.variables {
+            if v.required && !set.contains(name) {
+                problems.push(format!("{call}: required `{name}` of {module} is not set"));
+            }
+        }
+        for name in vars.keys().filter(|k| !set.contains(*k)) {
+            problems.push(format!(
+                "{call}: tfvars value `{name}` is passed to no variable"
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_example_emits_exactly_what_its_modules_declare() {
+    let s = Sandbox::new();
+    let mut templates = BTreeSet::new();
+    for spec in example_specs() {
+        let run = s.idp(&["apply", &spec, "--yes"]);
+        assert_eq!(run.code, 0, "{spec}: {}", run.stderr);
+    }
+    let envs = s.state().join("environments");
+    for entry in std::fs::read_dir(&envs).expect("environments").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        templates.insert(
+            record(&s, &name)["template"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+        );
+        let problems = check_workspace(&entry.path());
+        assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
+    }
+    // The check itself can fail: a workspace edited behind idp's back is caught.
+    let ws = envs.join("orders-preview");
+    let path = ws.join("terraform.tfvars.json");
+    let mut tfvars: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("tfvars")).expect("JSON");
+    tfvars["service"]["cpu"] = "512".into();
+    tfvars["service"]["extra"] = 1.into();
+    std::fs::write(&path, tfvars.to_string()).expect("write");
+    assert_eq!(
+        check_workspace(&ws),
+        [
+            "service: `cpu` is the string \"512\", but the module declares it `number`",
+            "service: tfvars value `extra` is passed to no variable"
+        ]
+    );
+    assert_eq!(
+        templates,
+        BTreeSet::from(
+            [
+                "api-database",
+                "api-service",
+                "hello",
+                "queue-worker",
+                "scheduled-worker"
+            ]
+            .map(String::from)
+        ),
+        "one example per built-in template"
+    );
+}
+
+#[test]
+fn a_module_renamed_under_its_template_fails_the_plan_naming_both() {
+    let s = Sandbox::new();
+    let team = s.path().join("project/team");
+    let module = team.join("modules/ecs-service");
+    std::fs::create_dir_all(&module).expect("mkdir");
+    for entry in std::fs::read_dir(repo().join("modules/ecs-service"))
+        .expect("module")
+        .flatten()
+    {
+        let text = std::fs::read_to_string(entry.path()).expect("read");
+        std::fs::write(
+            module.join(entry.file_name()),
+            text.replace("health_check_path", "health_check"),
+        )
+        .expect("write");
+    }
+    std::fs::write(team.join("catalog.kdl"), "// modules only\n").expect("index");
+    std::fs::write(s.path().join("project/idp.kdl"), "catalog path=\"team\"\n").expect("idp.kdl");
+    let spec = s.path().join("project/env.kdl");
+    std::fs::copy(repo().join("examples/orders-preview.kdl"), &spec).expect("spec");
+
+    let run = s.idp(&["plan", &spec.display().to_string()]);
+    assert_eq!(run.code, 3, "a catalog defect, not the user's input");
+    let err = run.flat_stderr();
+    assert!(
+        err.contains("template `api-service` does not match the modules it calls"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "call `service` (module `ecs-service`): the template sets `health_check_path`, which module `ecs-service` does not declare; the module declares `health_check` — was it renamed?"
+        ),
+        "{err}"
+    );
+}
+
+fn tofu() -> Option<&'static str> {
+    ["tofu", "terraform"].into_iter().find(|t| {
+        std::process::Command::new(t)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+#[test]
+fn hello_really_applies_records_outputs_and_destroys() {
+    if tofu().is_none() {
+        // CI installs one; a laptop without it skips rather than fails.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs tofu or terraform on PATH"
+        );
+        eprintln!("skipped: neither tofu nor terraform on PATH");
+        return;
+    }
+    let s = Sandbox::new();
+    let apply = s.idp(&["apply", "examples/hello.kdl", "--yes", "--run"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let rec = record(&s, "hello-preview");
+    assert_eq!(rec["status"], "READY");
+    assert_eq!(
+        rec["outputs"]["message"],
+        "Hello from hello-preview: hello from idp"
+    );
+    let id = rec["outputs"]["id"]
+        .as_str()
+        .expect("terraform_data id")
+        .to_owned();
+
+    let ws = s.state().join("environments/hello-preview");
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.join("terraform.tfstate")).expect("terraform state"),
+    )
+    .expect("state JSON");
+    let resources = state["resources"].as_array().expect("resources");
+    assert_eq!(resources.len(), 1);
+    assert_eq!(resources[0]["type"], "terraform_data");
+    assert_eq!(
+        resources[0]["instances"][0]["attributes"]["id"],
+        id.as_str()
+    );
+    assert_eq!(
+        resources[0]["instances"][0]["attributes"]["input"]["value"]["tags"]["idp:environment"],
+        "hello-preview"
+    );
+
+    let show = s.idp(&["show", "hello-preview"]);
+    assert!(
+        show.stdout.contains(&format!("output     id = {id}")),
+        "{}",
+        show.stdout
+    );
+
+    let destroy = s.idp(&["destroy", "hello-preview", "--yes", "--run"]);
+    assert_eq!(destroy.code, 0, "{}\n{}", destroy.stdout, destroy.stderr);
+    assert_eq!(record(&s, "hello-preview")["status"], "DESTROYED");
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.join("terraform.tfstate")).expect("terraform state"),
+    )
+    .expect("state JSON");
+    assert_eq!(
+        state["resources"],
+        serde_json::json!([]),
+        "terraform destroyed it"
+    );
+}
