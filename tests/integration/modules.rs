@@ -277,3 +277,65 @@ fn hello_really_applies_records_outputs_and_destroys() {
         "terraform destroyed it"
     );
 }
+
+/// Resource types the AWS provider cannot tag (they have no `tags` argument).
+const UNTAGGABLE: [&str; 8] = [
+    "aws_appautoscaling_policy",
+    "aws_iam_role_policy",
+    "aws_iam_role_policy_attachment",
+    "aws_kms_alias",
+    "aws_route_table_association",
+    "aws_scheduler_schedule",
+    "aws_sqs_queue_redrive_allow_policy",
+    "terraform_data",
+];
+
+#[test]
+fn every_module_types_and_describes_its_variables_and_tags_what_it_can() {
+    let mut problems = Vec::new();
+    let mut modules = 0;
+    for module in std::fs::read_dir(repo().join("modules"))
+        .expect("modules/")
+        .flatten()
+    {
+        modules += 1;
+        let name = module.file_name().to_string_lossy().into_owned();
+        if !module.path().join("versions.tf").exists() {
+            problems.push(format!("{name}: no versions.tf"));
+        }
+        for file in std::fs::read_dir(module.path()).expect("module").flatten() {
+            let text = std::fs::read_to_string(file.path()).expect("read");
+            let body = hcl::parse(&text).expect("HCL parses");
+            for block in body.blocks() {
+                let label = block
+                    .labels()
+                    .first()
+                    .map(|l| l.as_str().to_owned())
+                    .unwrap_or_default();
+                let has = |key: &str| block.body().attributes().any(|a| a.key() == key);
+                match block.identifier() {
+                    "variable" => {
+                        for key in ["type", "description"] {
+                            if !has(key) {
+                                problems.push(format!("{name}: variable `{label}` has no {key}"));
+                            }
+                        }
+                    }
+                    "output" if !has("description") => {
+                        problems.push(format!("{name}: output `{label}` has no description"));
+                    }
+                    "resource" if !UNTAGGABLE.contains(&label.as_str()) && !has("tags") => {
+                        let id = block.labels().get(1).map(|l| l.as_str()).unwrap_or("");
+                        problems.push(format!("{name}: {label}.{id} is not tagged"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert_eq!(
+        modules, 7,
+        "common, networking, ecs-service, rds-postgres, scheduled-task, sqs-queue, hello"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
