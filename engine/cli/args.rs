@@ -68,6 +68,18 @@ pub enum Command {
     )]
     Apply(ApplyArgs),
 
+    /// Judge every spec under some paths with the project's policies, in parallel (for CI).
+    #[command(
+        after_help = "Finds `*.kdl` files holding `environment` nodes (skipping what .gitignore ignores), \
+        runs each through validate, derive, render and every policy its idp.kdl enables, and \
+        reports every problem of every file.\n\n\
+        Exit codes: 0 clean or warnings only, 1 a deny finding or an expired waiver, \
+        2 a spec or idp.kdl with input errors, 3 a plugin failure.\n\n\
+        Examples:\n  idp check\n  idp check specs/ --format sarif --output idp.sarif\n  \
+        idp check specs/ --format github --summary \"$GITHUB_STEP_SUMMARY\"\n  idp check specs/ --fail-on warn"
+    )]
+    Check(CheckArgs),
+
     /// List recorded environments with status and expiry.
     List(ListArgs),
 
@@ -90,6 +102,61 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Diagnostics at their lines on stderr, a summary on stdout.
+    Human,
+    /// Stable JSON; see docs/json-output.md.
+    Json,
+    /// SARIF 2.1.0, for code scanning uploads.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
+    /// GitHub Actions annotations (`::error file=…,line=…`).
+    Github,
+    /// A markdown summary for `$GITHUB_STEP_SUMMARY` or a PR comment.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Fail on deny findings (and expired waivers).
+    Deny,
+    /// Fail on warnings too.
+    Warn,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Directories or spec files; the current directory when none.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also append the markdown summary to FILE (such as `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+
+    /// Lowest severity that fails the check.
+    #[arg(long, value_enum, default_value_t = FailOn::Deny)]
+    pub fail_on: FailOn,
+
+    /// Worker threads (default: every core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Print where the time went, per stage, to stderr.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 #[derive(Debug, Args)]

@@ -81,7 +81,11 @@ pub fn state_only(explicit: Option<&Path>) -> Result<StateStore, CliError> {
 
 /// Everything the pipeline needs.
 pub fn project(explicit: Option<&Path>, near: &Path) -> Result<Project, CliError> {
-    let config = config(explicit, near)?;
+    project_of(config(explicit, near)?)
+}
+
+/// Everything the pipeline needs, for a configuration already loaded.
+pub fn project_of(config: ProjectConfig) -> Result<Project, CliError> {
     let catalog = Catalog::with_dirs(&config.catalogs).map_err(CliError::input)?;
     let host = PluginHost::new(cache_dir(), limits()).map_err(CliError::plugin)?;
     let state = state(&config);

@@ -10,6 +10,10 @@ pub enum Outcome {
     Clean,
     /// A deny finding (or budget) blocks.
     Denied,
+    /// The command reported its input problems itself (`idp check`): exit 2.
+    Invalid,
+    /// The command reported a plugin failure itself (`idp check`): exit 3.
+    Failed,
 }
 
 impl Outcome {
@@ -17,6 +21,8 @@ impl Outcome {
         match self {
             Outcome::Clean => ExitCode::SUCCESS,
             Outcome::Denied => ExitCode::from(1),
+            Outcome::Invalid => ExitCode::from(Failure::Input.code()),
+            Outcome::Failed => ExitCode::from(Failure::Plugin.code()),
         }
     }
 }

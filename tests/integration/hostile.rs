@@ -188,3 +188,22 @@ fn the_host_keeps_working_after_a_hostile_call() {
         ["ttl-never"]
     );
 }
+
+#[test]
+fn check_reports_a_failing_plugin_per_file_with_exit_3() {
+    let s = Sandbox::new();
+    let spec = project(&s, "hostile-trap", &component("trap.wat", "0.1.0"));
+    let dir = spec.parent().expect("project dir").display().to_string();
+    let run = s.idp(&["check", &dir, "--format", "json"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(doc["summary"]["failures"], 1);
+    let finding = &doc["files"][0]["findings"][0];
+    assert_eq!(finding["kind"], "failure");
+    assert!(
+        finding["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("policy `hostile-trap` 0.1.0: `evaluate` trapped")),
+        "{finding}"
+    );
+}

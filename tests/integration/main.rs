@@ -5,6 +5,7 @@
 
 mod apply;
 mod catalog;
+mod check;
 mod harness;
 mod hostile;
 mod modules;

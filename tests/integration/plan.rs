@@ -1,7 +1,7 @@
 //! `idp plan` and `idp validate` on the examples: what a developer reads and what a
 //! script parses.
 
-use crate::harness::Sandbox;
+use crate::harness::{Sandbox, repo};
 
 #[test]
 fn plan_prints_tags_expiry_findings_and_module_calls() {
@@ -36,7 +36,17 @@ fn plan_json_carries_the_same_as_the_text() {
 #[test]
 fn every_example_plans_cleanly() {
     let s = Sandbox::new();
-    for spec in ["examples/orders-preview.kdl", "examples/checkout-envs.kdl"] {
+    let mut specs: Vec<String> = std::fs::read_dir(repo().join("examples"))
+        .expect("examples/")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|n| n.ends_with(".kdl") && n != "idp.kdl")
+        .map(|n| format!("examples/{n}"))
+        .collect();
+    specs.sort();
+    assert!(specs.len() >= 6, "the examples are missing: {specs:?}");
+    for spec in &specs {
+        let spec = spec.as_str();
         let run = s.idp(&["plan", spec, "--format", "json"]);
         assert_eq!(run.code, 0, "{spec}: {}", run.stderr);
         let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");

@@ -2,6 +2,7 @@
 
 mod apply;
 mod catalog;
+mod check;
 mod destroy;
 mod list;
 mod plan;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Validate(a) => plan::run(config, &a, idp_plan::Stage::Validate),
         Command::Plan(a) => plan::run(config, &a, idp_plan::Stage::Emit),
         Command::Apply(a) => apply::run(config, &a),
+        Command::Check(a) => check::run(config, &a),
         Command::List(a) => list::run(config, &a),
         Command::Show(a) => show::run(config, &a),
         Command::Destroy(a) => destroy::run(config, &a),

@@ -7,8 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
+use idp_model::{Finding, Severity};
 use idp_spec::{
-    Problem, Problems, SourceFile, SpanMap, Spanned, did_you_mean, nodes_to_json, parse_kdl,
+    Problem, Problems, SourceFile, SpanMap, Spanned, Waiver, did_you_mean, nodes_to_json, parse_kdl,
 };
 use kdl::KdlNode;
 use miette::Diagnostic;
@@ -17,13 +18,72 @@ use serde_json::Value;
 /// File name of the project configuration.
 pub const CONFIG_FILE: &str = "idp.kdl";
 
-const NODES: &[&str] = &["catalog", "policy", "tags", "state", "executor"];
+const NODES: &[&str] = &["catalog", "policy", "tags", "state", "executor", "waive"];
+
+/// How a policy's findings count, set per policy in `idp.kdl` with `enforcement=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Enforcement {
+    /// As the policy reports them: a deny blocks.
+    #[default]
+    Deny,
+    /// Denies become warnings.
+    Warn,
+    /// Everything becomes info.
+    Info,
+    /// Reported as what would be denied, never failing: for rolling a new policy out.
+    Advisory,
+}
+
+impl Enforcement {
+    const NAMES: [&'static str; 4] = ["deny", "warn", "info", "advisory"];
+
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "deny" => Enforcement::Deny,
+            "warn" => Enforcement::Warn,
+            "info" => Enforcement::Info,
+            "advisory" => Enforcement::Advisory,
+            _ => return None,
+        })
+    }
+
+    /// Applies the enforcement to one of the policy's findings.
+    pub fn apply(self, f: &mut Finding) {
+        match self {
+            Enforcement::Deny => {}
+            Enforcement::Warn if f.severity == Severity::Deny => f.severity = Severity::Warn,
+            Enforcement::Warn => {}
+            Enforcement::Info => f.severity = Severity::Info,
+            Enforcement::Advisory => f.advisory = f.severity == Severity::Deny,
+        }
+    }
+}
+
+/// `waive RULE path="glob" reason=… owner=… until=…` in `idp.kdl`: a waiver for every
+/// spec whose path (relative to `idp.kdl`) matches the glob.
+#[derive(Debug, Clone)]
+pub struct ProjectWaiver {
+    /// The glob as written.
+    pub glob: String,
+    matcher: globset::GlobMatcher,
+    /// The waiver.
+    pub waiver: Waiver,
+}
+
+impl ProjectWaiver {
+    /// Whether the waiver covers the spec at `path` (relative to `idp.kdl`'s directory).
+    pub fn covers(&self, relative: &Path) -> bool {
+        self.matcher.is_match(relative)
+    }
+}
 
 /// A policy the project enables, with its settings.
 #[derive(Debug, Clone)]
 pub struct PolicyConfig {
     /// Catalog name and its span in `idp.kdl`.
     pub name: Spanned<String>,
+    /// How its findings count.
+    pub enforcement: Enforcement,
     nodes: Vec<KdlNode>,
 }
 
@@ -59,6 +119,22 @@ pub struct ProjectConfig {
     pub default_tags: Vec<(String, String)>,
     /// Where state is kept (`.idp` beside `idp.kdl` unless configured).
     pub state_dir: PathBuf,
+    /// Waivers for specs by path.
+    pub waivers: Vec<ProjectWaiver>,
+}
+
+impl ProjectConfig {
+    /// The project waivers that cover a spec file.
+    pub fn waivers_for(&self, spec: &Path) -> Vec<&ProjectWaiver> {
+        if self.waivers.is_empty() {
+            return Vec::new();
+        }
+        // Globs are relative to idp.kdl, whatever directory the spec was named from.
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let (spec, root) = (absolute(spec), absolute(&self.root));
+        let relative = spec.strip_prefix(&root).unwrap_or(&spec);
+        self.waivers.iter().filter(|w| w.covers(relative)).collect()
+    }
 }
 
 /// `idp.kdl` could not be found.
@@ -129,6 +205,7 @@ impl ProjectConfig {
             default_tags: Vec::new(),
             state_dir: root.join(".idp"),
             root: root.clone(),
+            waivers: Vec::new(),
         };
         for node in doc.nodes() {
             let name = node.name().value();
@@ -145,7 +222,17 @@ impl ProjectConfig {
                             continue;
                         }
                         let nodes = node.children().map(|d| d.nodes().to_vec()).unwrap_or_default();
-                        let policy = PolicyConfig { name: Spanned { value: policy, span }, nodes };
+                        let enforcement = match prop_string(node, "enforcement") {
+                            None => Enforcement::Deny,
+                            Some(e) => match Enforcement::parse(&e) {
+                                Some(e) => e,
+                                None => {
+                                    problems.push(err("idp::config::invalid", format!("unknown enforcement `{e}`")).help(format!("write enforcement=\"…\" with one of {}", Enforcement::NAMES.join(", "))));
+                                    Enforcement::Deny
+                                }
+                            },
+                        };
+                        let policy = PolicyConfig { name: Spanned { value: policy, span }, enforcement, nodes };
                         // Convert once now so malformed settings are reported with the rest.
                         if let Err(p) = policy.settings(None, &source) {
                             problems.0.extend(p.0);
@@ -153,6 +240,14 @@ impl ProjectConfig {
                         config.policies.push(policy);
                     }
                     None => problems.push(err("idp::config::invalid", "`policy` names one policy".into()).help("write `policy max-ttl { preview \"14d\" }`")),
+                },
+                "waive" => match (Waiver::parse(&source, node), prop_string(node, "path")) {
+                    (Ok(waiver), Some(glob)) => match globset::Glob::new(&glob) {
+                        Ok(g) => config.waivers.push(ProjectWaiver { glob, matcher: g.compile_matcher(), waiver }),
+                        Err(e) => problems.push(err("idp::config::invalid", format!("`{glob}` is not a glob: {e}")).help("write path=\"specs/legacy/**\"")),
+                    },
+                    (Ok(_), None) => problems.push(err("idp::config::invalid", "a waiver in idp.kdl needs the specs it covers".into()).help("add path=\"specs/legacy/**\" (relative to idp.kdl)")),
+                    (Err(p), _) => problems.push(p),
                 },
                 "tags" => {
                     for tag in node.children().map(|d| d.nodes()).unwrap_or_default() {

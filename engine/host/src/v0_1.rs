@@ -79,6 +79,8 @@ pub(crate) fn finding(plugin: &str, f: wit::Finding) -> model::Finding {
         message: f.message,
         pointer: f.pointer,
         help: f.help,
+        waived: None,
+        advisory: false,
     }
 }
 

@@ -40,4 +40,45 @@ pub struct Finding {
     /// How to fix it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// The waiver that accepts this finding, if one does; a waived finding never blocks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived: Option<Waived>,
+    /// Reported under `advisory` enforcement: what would be denied, without failing.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub advisory: bool,
+}
+
+/// An accepted exception, as recorded on the finding it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Waived {
+    /// Why.
+    pub reason: String,
+    /// Who accepted it.
+    pub owner: String,
+    /// Last day it applies (`YYYY-MM-DD`).
+    pub until: String,
+    /// Written in the spec itself (`true`) or in `idp.kdl` for a path glob (`false`).
+    pub in_spec: bool,
+}
+
+impl Finding {
+    /// A finding reported by idp itself (not a plugin), such as an expired waiver.
+    pub fn engine(severity: Severity, rule: &str, message: String, pointer: String) -> Self {
+        Finding {
+            plugin: "idp".into(),
+            rule: rule.into(),
+            severity,
+            message,
+            pointer,
+            help: None,
+            waived: None,
+            advisory: false,
+        }
+    }
+
+    /// Whether it stops an apply and fails `idp check`: a deny that is neither waived
+    /// nor advisory.
+    pub fn blocks(&self) -> bool {
+        self.severity == Severity::Deny && self.waived.is_none() && !self.advisory
+    }
 }

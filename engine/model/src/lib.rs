@@ -13,6 +13,6 @@ mod rendering;
 
 pub use duration::{Ttl, TtlError};
 pub use environment::{Class, Environment, Tag, UnknownClass};
-pub use finding::{Finding, Severity};
+pub use finding::{Finding, Severity, Waived};
 pub use plugin::{PluginKind, PluginRef, PolicyInfo, RuleInfo, TemplateInfo};
 pub use rendering::{BillItem, BillingBasis, CostEstimate, ModuleCall, Output, Rendering, Wire};

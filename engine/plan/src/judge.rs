@@ -1,7 +1,11 @@
-//! Judge: every configured policy over a rendered environment.
+//! Judge: every configured policy over a rendered environment, under the project's
+//! enforcement settings and the waivers that apply to the spec.
 
+use idp_config::Enforcement;
 use idp_host::PolicyPlugin;
-use idp_model::{Environment, Finding, Rendering};
+use idp_model::{Environment, Finding, Rendering, Severity, Waived};
+use idp_spec::{SpanMap, Waiver};
+use jiff::civil::Date;
 use serde_json::Value;
 
 use crate::PlanError;
@@ -12,20 +16,114 @@ pub struct LoadedPolicy {
     pub plugin: PolicyPlugin,
     /// Settings from `idp.kdl`.
     pub settings: Value,
+    /// How its findings count.
+    pub enforcement: Enforcement,
 }
 
-/// Runs every policy; findings come back in policy order, then as each policy gave them.
+/// Where a waiver was written: the spec (with its index among the spec's waivers) or
+/// `idp.kdl` (with the glob that brought it here).
+#[derive(Debug, Clone, Copy)]
+pub enum WaiverOrigin<'a> {
+    /// `waive` inside the environment node.
+    Spec(usize),
+    /// `waive … path="glob"` in `idp.kdl`.
+    Project(&'a str),
+}
+
+/// Runs every policy; findings come back in policy order, then as each policy gave them,
+/// followed by what the waivers themselves report (expired, unused).
 pub fn judge(
     policies: &[LoadedPolicy],
     env: &Environment,
     rendering: &Rendering,
+    waivers: &[(&Waiver, WaiverOrigin<'_>)],
+    today: Date,
 ) -> Result<Vec<Finding>, PlanError> {
     let mut findings = Vec::new();
     for p in policies {
-        findings.extend(
-            p.plugin
-                .evaluate(env, &rendering.calls, None, &p.settings)?,
-        );
+        let name = &p.plugin.info().name;
+        for mut f in p
+            .plugin
+            .evaluate(env, &rendering.calls, None, &p.settings)?
+        {
+            p.enforcement.apply(&mut f);
+            findings.push((name.as_str(), f));
+        }
     }
-    Ok(findings)
+    let mut extra = Vec::new();
+    let mut used = vec![false; waivers.len()];
+    for (i, (w, origin)) in waivers.iter().enumerate() {
+        // `until` is the last day the waiver applies; an expired one is spent, never unused.
+        let expired = w
+            .until
+            .value
+            .parse::<Date>()
+            .is_ok_and(|until| until < today);
+        if expired {
+            used[i] = true;
+            let (pointer, place) = match origin {
+                WaiverOrigin::Spec(n) => (format!("/waive/{n}"), String::new()),
+                WaiverOrigin::Project(glob) => {
+                    (String::new(), format!(" (idp.kdl, path=\"{glob}\")"))
+                }
+            };
+            let mut f = Finding::engine(
+                Severity::Deny,
+                "waiver-expired",
+                format!(
+                    "waiver for {} expired on {}{place}",
+                    w.rule.value, w.until.value
+                ),
+                pointer,
+            );
+            f.help = Some(format!(
+                "fix what `{}` reports, or renew the waiver with a later `until` (owner {})",
+                w.rule.value, w.owner
+            ));
+            extra.push(f);
+            continue;
+        }
+        for (policy, f) in findings.iter_mut() {
+            let rule = &w.rule.value;
+            let matches = f.rule == *rule
+                || *policy == rule
+                || rule.split_once('/') == Some((policy, f.rule.as_str()));
+            if f.waived.is_none() && matches {
+                f.waived = Some(Waived {
+                    reason: w.reason.clone(),
+                    owner: w.owner.clone(),
+                    until: w.until.value.clone(),
+                    in_spec: matches!(origin, WaiverOrigin::Spec(_)),
+                });
+                used[i] = true;
+            }
+        }
+    }
+    for (i, (w, origin)) in waivers.iter().enumerate() {
+        if used[i] {
+            continue;
+        }
+        let pointer = match origin {
+            WaiverOrigin::Spec(n) => format!("/waive/{n}/rule"),
+            WaiverOrigin::Project(_) => String::new(),
+        };
+        let mut f = Finding::engine(
+            Severity::Warn,
+            "waiver-unused",
+            format!("waiver for {} matches no finding", w.rule.value),
+            pointer,
+        );
+        f.help =
+            Some("remove the waiver, or check the rule id with `idp catalog show POLICY`".into());
+        extra.push(f);
+    }
+    Ok(findings.into_iter().map(|(_, f)| f).chain(extra).collect())
+}
+
+/// Records where each of the spec's waivers is, so findings about them point at the line.
+pub fn register_waiver_spans(spans: &mut SpanMap, waivers: &[Waiver]) {
+    for (n, w) in waivers.iter().enumerate() {
+        spans.insert(format!("/waive/{n}"), w.rule.span, w.until.span);
+        spans.insert(format!("/waive/{n}/rule"), w.rule.span, w.rule.span);
+    }
 }

@@ -1,24 +1,27 @@
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use idp_catalog::{Catalog, CatalogError};
 use idp_config::ProjectConfig;
 use idp_derive::DeriveInput;
 use idp_emit::Workspace;
 use idp_host::{PluginHost, TemplatePlugin};
-use idp_model::{Environment, Finding, PluginKind, Rendering, Severity};
+use idp_model::{Environment, Finding, PluginKind, Rendering};
 use idp_spec::{EnvSpec, Problem, Problems, SourceFile, SpanMap, SpecFile, Validator};
 use idp_state::{StateStore, Status};
 use jiff::Timestamp;
 
 use crate::PlanError;
-use crate::judge::{LoadedPolicy, judge};
+use crate::judge::{LoadedPolicy, WaiverOrigin, judge, register_waiver_spans};
 
 /// Where the pipeline stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     /// After derive: syntax, inputs, tags, TTL (`idp validate`).
     Validate,
+    /// After judge: rendered and judged by every policy, nothing emitted (`idp check`).
+    Judge,
     /// After emit (`idp plan`, `idp apply`).
     Emit,
 }
@@ -56,7 +59,7 @@ pub struct PlannedEnv {
 impl PlannedEnv {
     /// Whether a finding denies the apply.
     pub fn denied(&self) -> bool {
-        self.findings.iter().any(|f| f.severity == Severity::Deny)
+        self.findings.iter().any(Finding::blocks)
     }
 }
 
@@ -75,6 +78,43 @@ impl Plan {
     }
 }
 
+/// Time spent in each stage by one pipeline, summed over every spec it planned; the
+/// check benchmark reports it as the per-stage split.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageTimes {
+    /// Resolving and loading templates.
+    pub resolve: Duration,
+    /// KDL → JSON of the inputs and schema validation.
+    pub validate: Duration,
+    /// Tags, TTL, created-at.
+    pub derive: Duration,
+    /// The template's `render`.
+    pub render: Duration,
+    /// Every policy's `evaluate`, enforcement and waivers.
+    pub judge: Duration,
+    /// Workspace files and digest.
+    pub emit: Duration,
+}
+
+impl StageTimes {
+    /// Adds another pipeline's times to these.
+    pub fn add(&mut self, other: &StageTimes) {
+        self.resolve += other.resolve;
+        self.validate += other.validate;
+        self.derive += other.derive;
+        self.render += other.render;
+        self.judge += other.judge;
+        self.emit += other.emit;
+    }
+}
+
+/// Adds the time since `*mark` to `slot` and moves the mark to now.
+fn lap(slot: &mut Duration, mark: &mut Instant) {
+    let now = Instant::now();
+    *slot += now - *mark;
+    *mark = now;
+}
+
 /// A template loaded once per run, with its compiled input schema.
 type LoadedTemplate = Rc<(TemplatePlugin, Validator)>;
 
@@ -84,6 +124,7 @@ pub struct Pipeline<'p> {
     policies: Vec<LoadedPolicy>,
     /// Keyed by template name and version requirement.
     templates: HashMap<(String, Option<String>), LoadedTemplate>,
+    times: StageTimes,
 }
 
 impl<'p> Pipeline<'p> {
@@ -134,6 +175,7 @@ impl<'p> Pipeline<'p> {
                 policies.push(LoadedPolicy {
                     plugin: loaded,
                     settings,
+                    enforcement: pc.enforcement,
                 });
             } else {
                 problems.0.extend(found.0);
@@ -144,12 +186,18 @@ impl<'p> Pipeline<'p> {
             project,
             policies,
             templates: HashMap::new(),
+            times: StageTimes::default(),
         })
     }
 
     /// The loaded policies.
     pub fn policies(&self) -> &[LoadedPolicy] {
         &self.policies
+    }
+
+    /// Time spent per stage so far.
+    pub fn times(&self) -> &StageTimes {
+        &self.times
     }
 
     fn template(
@@ -238,7 +286,10 @@ impl<'p> Pipeline<'p> {
             .into());
         }
         for spec in selected {
-            let template = match self.template(spec, source)? {
+            let mut mark = Instant::now();
+            let template = self.template(spec, source);
+            lap(&mut self.times.resolve, &mut mark);
+            let template = match template? {
                 Ok(t) => t,
                 Err(p) => {
                     problems.push(p);
@@ -254,6 +305,7 @@ impl<'p> Pipeline<'p> {
                 }
             };
             let found = validator.validate(&inputs, &spans, source, "input");
+            lap(&mut self.times.validate, &mut mark);
             if !found.0.is_empty() {
                 problems.0.extend(found.0);
                 continue;
@@ -264,7 +316,7 @@ impl<'p> Pipeline<'p> {
                 .get(&spec.name.value)?
                 .filter(|r| r.status != Status::Destroyed)
                 .map(|r| r.created_at);
-            let env = match idp_derive::derive(DeriveInput {
+            let derived = idp_derive::derive(DeriveInput {
                 spec,
                 source,
                 template_version: &plugin.info().version,
@@ -272,7 +324,9 @@ impl<'p> Pipeline<'p> {
                 default_tags: &self.project.config.default_tags,
                 recorded_created_at: recorded,
                 now,
-            }) {
+            });
+            lap(&mut self.times.derive, &mut mark);
+            let env = match derived {
                 Ok(env) => env,
                 Err(p) => {
                     problems.0.extend(p.0);
@@ -288,8 +342,10 @@ impl<'p> Pipeline<'p> {
                 spec: spec.clone(),
                 env,
             };
-            if stage == Stage::Emit {
-                let rendering = match plugin.render(&out.env)? {
+            if stage != Stage::Validate {
+                let rendered = plugin.render(&out.env);
+                lap(&mut self.times.render, &mut mark);
+                let rendering = match rendered? {
                     Ok(r) => r,
                     Err(refusals) => {
                         for f in refusals {
@@ -307,11 +363,29 @@ impl<'p> Pipeline<'p> {
                         continue;
                     }
                 };
-                out.findings = judge(&self.policies, &out.env, &rendering)?;
-                let catalog = &self.project.catalog;
-                out.workspace = Some(idp_emit::emit(&out.env, &rendering, |m| {
-                    catalog.module_files(m).ok()
-                })?);
+                register_waiver_spans(&mut out.spans, &spec.waivers);
+                let project = self.project.config.waivers_for(&source.path);
+                let waivers: Vec<_> = spec
+                    .waivers
+                    .iter()
+                    .enumerate()
+                    .map(|(n, w)| (w, WaiverOrigin::Spec(n)))
+                    .chain(
+                        project
+                            .iter()
+                            .map(|w| (&w.waiver, WaiverOrigin::Project(w.glob.as_str()))),
+                    )
+                    .collect();
+                let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+                out.findings = judge(&self.policies, &out.env, &rendering, &waivers, today)?;
+                lap(&mut self.times.judge, &mut mark);
+                if stage == Stage::Emit {
+                    let catalog = &self.project.catalog;
+                    out.workspace = Some(idp_emit::emit(&out.env, &rendering, |m| {
+                        catalog.module_files(m).ok()
+                    })?);
+                    lap(&mut self.times.emit, &mut mark);
+                }
                 out.rendering = Some(rendering);
             }
             planned.push(out);

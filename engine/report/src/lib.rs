@@ -3,6 +3,8 @@
 //! `docs/json-output.md` (`"version": 1`; fields are only ever added).
 #![deny(missing_docs)]
 
+mod check;
+
 use std::fmt::Write;
 
 use idp_model::{Finding, Severity};
@@ -11,12 +13,19 @@ use idp_spec::{Problem, Problems, SourceFile};
 use idp_state::Record;
 use serde_json::{Value, json};
 
+pub use check::{
+    Counts, check_github, check_human, check_json, check_junit, check_markdown, check_problems,
+    check_sarif, check_timings, item_problem, item_status,
+};
+
 /// Version of the JSON documents; bumped only for a breaking change.
 pub const JSON_VERSION: u32 = 1;
 
 /// A finding as a diagnostic at its place in the spec.
 pub fn finding_problem(env: &PlannedEnv, source: &SourceFile, f: &Finding) -> Problem {
     let severity = match f.severity {
+        _ if f.waived.is_some() => miette::Severity::Advice,
+        _ if f.advisory => miette::Severity::Warning,
         Severity::Deny => miette::Severity::Error,
         Severity::Warn => miette::Severity::Warning,
         Severity::Info => miette::Severity::Advice,
@@ -25,11 +34,23 @@ pub fn finding_problem(env: &PlannedEnv, source: &SourceFile, f: &Finding) -> Pr
         source,
         env.spans.value_span(&f.pointer),
         &format!("{}/{}", f.plugin.replace(' ', "::"), f.rule),
-        format!("{} ({}): {}", f.severity, env.env.name, f.message),
+        format!("{} ({}): {}", finding_status(f), env.env.name, f.message),
     )
     .label(f.rule.clone())
     .maybe_help(f.help.clone())
     .severity(severity)
+}
+
+/// `deny`, `warn`, `info`, `advisory deny` or `waived deny until 2026-12-15 (bob@acme.io: reason)`.
+pub fn finding_status(f: &Finding) -> String {
+    match (&f.waived, f.advisory) {
+        (Some(w), _) => format!(
+            "waived {} until {} ({}: {})",
+            f.severity, w.until, w.owner, w.reason
+        ),
+        (None, true) => format!("advisory {}", f.severity),
+        (None, false) => f.severity.to_string(),
+    }
 }
 
 /// Every finding of a plan as diagnostics.
@@ -57,6 +78,8 @@ fn finding_json(env: &PlannedEnv, source: &SourceFile, f: &Finding) -> Value {
         "help": f.help,
         "line": line,
         "column": column,
+        "waived": f.waived,
+        "advisory": f.advisory,
     })
 }
 
@@ -191,7 +214,7 @@ pub fn plan_human(plan: &Plan) -> String {
                     writeln!(
                         out,
                         "    {:<5} {}/{} at {}:{line}:{col}: {}",
-                        f.severity.to_string(),
+                        finding_status(f),
                         f.plugin
                             .trim_start_matches("policy ")
                             .trim_start_matches("template "),

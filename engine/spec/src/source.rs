@@ -26,14 +26,15 @@ impl SourceFile {
         NamedSource::new(self.path.display().to_string(), self.text.clone()).with_language("kdl")
     }
 
-    /// The 1-based line and column of a byte offset.
+    /// The 1-based line and column (in characters, as editors count) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let before = &self.text[..offset.min(self.text.len())];
+        let mut end = offset.min(self.text.len());
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let before = &self.text[..end];
         let line = before.matches('\n').count() + 1;
-        let col = before
-            .rfind('\n')
-            .map_or(before.len(), |nl| before.len() - nl - 1)
-            + 1;
-        (line, col)
+        let line_start = before.rfind('\n').map_or(0, |nl| nl + 1);
+        (line, before[line_start..].chars().count() + 1)
     }
 }

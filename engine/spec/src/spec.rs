@@ -477,6 +477,13 @@ impl EnvSpec {
     }
 }
 
+impl Waiver {
+    /// Parses a `waive` node, in a spec or in `idp.kdl`.
+    pub fn parse(source: &SourceFile, node: &KdlNode) -> Result<Waiver, Problem> {
+        parse_waiver(source, node)
+    }
+}
+
 fn parse_waiver(source: &SourceFile, node: &KdlNode) -> Result<Waiver, Problem> {
     let bad = |msg: &str| {
         Problem::error(

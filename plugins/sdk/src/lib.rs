@@ -12,7 +12,7 @@ mod policy;
 mod template;
 
 pub use finding::{Finding, Severity};
-pub use model::{Class, Environment, ModuleCall, Tag, Wire};
+pub use model::{Class, Environment, ModuleCall, PerClass, Tag, Wire, per_class_schema};
 pub use policy::{CostEstimate, Policy, PolicyInfo, PolicyInput, RuleInfo};
 pub use template::{BillItem, BillingBasis, Output, Rendering, Template, TemplateInfo};
 

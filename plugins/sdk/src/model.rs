@@ -134,3 +134,112 @@ impl ModuleCall {
         self
     }
 }
+
+impl Environment {
+    /// Every field named `key` anywhere in the template inputs, with its JSON pointer, in
+    /// document order: how a policy finds `image` or `instance-class` in any template's
+    /// inputs without knowing its schema.
+    pub fn input_fields(&self, key: &str) -> Vec<(String, Value)> {
+        fn walk(value: &Value, at: &str, key: &str, out: &mut Vec<(String, Value)>) {
+            match value {
+                Value::Object(map) => {
+                    for (k, v) in map {
+                        let here = format!("{at}/{}", crate::pointer_segment(k));
+                        if k == key {
+                            out.push((here.clone(), v.clone()));
+                        }
+                        walk(v, &here, key, out);
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        walk(v, &format!("{at}/{i}"), key, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        if let Ok(inputs) = serde_json::from_str::<Value>(&self.inputs) {
+            walk(&inputs, "", key, &mut out);
+        }
+        out
+    }
+}
+
+/// A setting given per environment class (`max-cpu { preview 1024; staging 2048 }`);
+/// a class left out has no value.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerClass<T> {
+    /// For preview environments.
+    pub preview: Option<T>,
+    /// For staging environments.
+    pub staging: Option<T>,
+    /// For production environments.
+    pub production: Option<T>,
+}
+
+impl<T> PerClass<T> {
+    /// The same value for every class.
+    pub fn all(value: T) -> Self
+    where
+        T: Clone,
+    {
+        PerClass {
+            preview: Some(value.clone()),
+            staging: Some(value.clone()),
+            production: Some(value),
+        }
+    }
+
+    /// The value for `class`, if one is set.
+    pub fn get(&self, class: Class) -> Option<&T> {
+        match class {
+            Class::Preview => self.preview.as_ref(),
+            Class::Staging => self.staging.as_ref(),
+            Class::Production => self.production.as_ref(),
+        }
+    }
+}
+
+impl<T> Default for PerClass<T> {
+    fn default() -> Self {
+        PerClass {
+            preview: None,
+            staging: None,
+            production: None,
+        }
+    }
+}
+
+/// A JSON Schema for a [`PerClass`] setting whose values follow `value`.
+pub fn per_class_schema(description: &str, value: Value) -> Value {
+    serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": description,
+        "properties": {"preview": value, "staging": value, "production": value}
+    })
+}
+
+impl Environment {
+    /// A small, valid environment of `class` with the given inputs, for plugins' unit
+    /// tests: `Environment::sample(Class::Preview, json!({"service": {"cpu": 256}}))`.
+    pub fn sample(class: Class, inputs: Value) -> Self {
+        Environment {
+            name: "orders-preview".into(),
+            template: "api-service".into(),
+            template_version: "0.1.0".into(),
+            owner: "alice@acme.io".into(),
+            team: "payments".into(),
+            class,
+            region: "us-east-1".into(),
+            ttl_seconds: (class != Class::Production).then_some(7 * 86_400),
+            created_at: "2026-11-23T10:00:00Z".into(),
+            expires_at: (class != Class::Production).then(|| "2026-11-30T10:00:00Z".into()),
+            tags: Vec::new(),
+            inputs: inputs.to_string(),
+        }
+    }
+}

@@ -43,12 +43,14 @@ pub struct PolicyInfo {
 }
 
 /// A cost estimate, when the host computed one.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CostEstimate {
     /// Per month.
     pub monthly: f64,
     /// Over the TTL; `None` for `never`.
     pub lifetime: Option<f64>,
+    /// ISO 4217 currency code (`USD`).
+    pub currency: String,
 }
 
 /// Everything a policy may judge.
@@ -150,6 +152,7 @@ pub mod glue {
             cost: input.cost.map(|c| CostEstimate {
                 monthly: c.monthly,
                 lifetime: c.lifetime,
+                currency: c.currency,
             }),
         };
         P::evaluate(&input, &settings)

@@ -1,0 +1,151 @@
+//! Finding the specs under the given paths and the `idp.kdl` each one belongs to.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::CheckError;
+use crate::report::{FileResult, Item};
+
+/// Files that are KDL but never specs.
+const NOT_SPECS: &[&str] = &[idp_config::CONFIG_FILE, "catalog.kdl"];
+
+/// Whether KDL text declares an environment: some line starts with the `environment`
+/// node. A cheap look, so a repository's other KDL files are not parsed at all.
+fn declares_environment(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.trim_start()
+            .strip_prefix("environment")
+            .is_some_and(|rest| rest.starts_with([' ', '\t', '{']))
+    })
+}
+
+/// Every spec under `paths`, sorted. A file named directly is always a spec; directories
+/// are walked honouring `.gitignore` (and `.ignore`), keeping `*.kdl` files that declare
+/// an `environment`.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CheckError> {
+    let mut found = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| CheckError::Unreadable {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        if meta.is_file() {
+            found.push(path.clone());
+            continue;
+        }
+        let walk = ignore::WalkBuilder::new(path)
+            .hidden(true)
+            .require_git(false)
+            .sort_by_file_name(|a, b| a.cmp(b))
+            .build();
+        for entry in walk.flatten() {
+            let p = entry.path();
+            let is_kdl = p.extension().is_some_and(|e| e == "kdl")
+                && entry.file_type().is_some_and(|t| t.is_file())
+                && !p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| NOT_SPECS.contains(&n));
+            if is_kdl
+                && std::fs::read_to_string(p)
+                    .map(|t| declares_environment(&t))
+                    .unwrap_or(true)
+            {
+                found.push(p.to_path_buf());
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    if found.is_empty() {
+        return Err(CheckError::NoSpecs {
+            paths: paths
+                .iter()
+                .map(|p| format!("`{}`", p.display()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    Ok(found)
+}
+
+/// Specs that share one `idp.kdl`.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// The project configuration.
+    pub config: PathBuf,
+    /// Its specs.
+    pub files: Vec<PathBuf>,
+}
+
+/// Groups specs by the `idp.kdl` nearest above each (or `explicit` for all). Specs with
+/// none come back as results carrying that problem.
+pub fn group(files: Vec<PathBuf>, explicit: Option<&Path>) -> (Vec<Group>, Vec<FileResult>) {
+    let mut groups: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut orphans = Vec::new();
+    // Specs in one directory share their configuration: look it up once per directory.
+    let mut by_dir: BTreeMap<PathBuf, Result<PathBuf, String>> = BTreeMap::new();
+    for file in files {
+        let config = match explicit {
+            Some(c) => Ok(c.to_path_buf()),
+            None => {
+                let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+                by_dir
+                    .entry(dir)
+                    .or_insert_with(|| idp_config::discover(&file).map_err(|e| e.to_string()))
+                    .clone()
+            }
+        };
+        match config {
+            Ok(c) => groups.entry(c).or_default().push(file),
+            Err(message) => orphans.push(FileResult::unreadable(
+                &file,
+                Item::input_error(
+                    "idp::config::not_found",
+                    message,
+                    Some(
+                        "create `idp.kdl` at the root of the repository, or pass `--config FILE`"
+                            .into(),
+                    ),
+                ),
+            )),
+        }
+    }
+    let groups = groups
+        .into_iter()
+        .map(|(config, files)| Group { config, files })
+        .collect();
+    (groups, orphans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_kdl_files_with_environments_are_specs() {
+        assert!(declares_environment("// x\nenvironment a {\n}"));
+        assert!(declares_environment("  environment{"));
+        assert!(!declares_environment("policy max-ttl\nenvironments 3"));
+    }
+
+    #[test]
+    fn walks_honouring_gitignore_and_skipping_config() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("specs/generated")).expect("mkdir");
+        std::fs::write(root.join(".gitignore"), "generated/\n").expect("write");
+        std::fs::write(root.join("idp.kdl"), "environment x {}\n").expect("write");
+        std::fs::write(root.join("specs/a.kdl"), "environment a {}\n").expect("write");
+        std::fs::write(root.join("specs/notes.kdl"), "note x\n").expect("write");
+        std::fs::write(root.join("specs/generated/b.kdl"), "environment b {}\n").expect("write");
+        let found = discover(&[root.to_path_buf()]).expect("found");
+        assert_eq!(found, [root.join("specs/a.kdl")]);
+        let (groups, orphans) = group(found, None);
+        assert!(orphans.is_empty());
+        assert_eq!(
+            groups[0].config,
+            std::path::absolute(root.join("idp.kdl")).expect("abs")
+        );
+    }
+}

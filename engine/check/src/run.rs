@@ -1,0 +1,193 @@
+//! Running the pipeline to judge over many specs on all cores.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use idp_model::Severity;
+use idp_plan::{Pipeline, PlanError, Project, Stage, StageTimes};
+use idp_spec::{SourceFile, SpecFile};
+use jiff::Timestamp;
+
+use crate::report::{CheckReport, FileResult, RuleDescriptor, Timings};
+
+/// How to run a check.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// The clock for expiry and waiver dates.
+    pub now: Timestamp,
+    /// Worker threads (at least 1).
+    pub threads: usize,
+}
+
+/// Rules idp itself reports, beside the policies' own.
+fn engine_rules() -> Vec<RuleDescriptor> {
+    vec![
+        RuleDescriptor {
+            id: "idp/waiver-expired".into(),
+            summary: "a waiver is still within its `until` date".into(),
+            help: "an expired waiver stops accepting its findings and fails the check: fix what it waived, or renew it with a new date and reason".into(),
+            default_severity: Severity::Deny,
+        },
+        RuleDescriptor {
+            id: "idp/waiver-unused".into(),
+            summary: "every waiver accepts at least one finding".into(),
+            help: "a waiver that matches nothing is stale: remove it, or check the rule id with `idp catalog show POLICY`".into(),
+            default_severity: Severity::Warn,
+        },
+    ]
+}
+
+fn failure(source: SourceFile, e: &PlanError) -> FileResult {
+    let code = match e {
+        PlanError::Plugin(_) | PlanError::PluginSchema { .. } => "idp::plugin",
+        _ => "idp::infrastructure",
+    };
+    FileResult::failed(source, code, e.to_string())
+}
+
+/// Plans one file up to judge and reduces it to its result.
+fn check_file(
+    pipeline: &mut Pipeline<'_>,
+    path: &PathBuf,
+    now: Timestamp,
+    parse: &mut Duration,
+) -> FileResult {
+    let start = Instant::now();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            return FileResult::unreadable(
+                path,
+                crate::Item::input_error(
+                    "idp::check::unreadable",
+                    format!("cannot read `{}`: {e}", path.display()),
+                    None,
+                ),
+            );
+        }
+    };
+    let source = SourceFile::new(path, text);
+    let spec = SpecFile::parse(source.clone());
+    *parse += start.elapsed();
+    let spec = match spec {
+        Ok(s) => s,
+        Err(problems) => return FileResult::problems(source, &problems),
+    };
+    match pipeline.plan(&spec, None, Stage::Judge, now) {
+        Ok(plan) => FileResult::judged(plan),
+        Err(PlanError::Input(problems)) => FileResult::problems(source, &problems),
+        Err(e) => failure(source, &e),
+    }
+}
+
+/// Checks every group's specs; a project whose `idp.kdl` has problems reports them
+/// instead of its specs.
+pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions) -> CheckReport {
+    let started = Instant::now();
+    let mut report = CheckReport {
+        rules: engine_rules(),
+        ..CheckReport::default()
+    };
+    let mut jobs = Vec::new();
+    for (g, (project, files)) in projects.iter().enumerate() {
+        // Load once here to report configuration problems and learn the rules; workers
+        // load their own copies (plugins are cheap to load from the compile cache).
+        match Pipeline::new(project) {
+            Ok(pipeline) => {
+                for p in pipeline.policies() {
+                    let info = p.plugin.info();
+                    for r in &info.rules {
+                        report.rules.push(RuleDescriptor {
+                            id: format!("{}/{}", info.name, r.id),
+                            summary: r.summary.clone(),
+                            help: r.help.clone(),
+                            default_severity: r.default_severity,
+                        });
+                    }
+                }
+                jobs.extend(files.iter().map(|f| (g, f)));
+            }
+            Err(PlanError::Input(problems)) => report.files.push(FileResult::problems(
+                project.config.source.clone(),
+                &problems,
+            )),
+            Err(e) => report
+                .files
+                .push(failure(project.config.source.clone(), &e)),
+        }
+    }
+    report.rules.sort_by(|a, b| a.id.cmp(&b.id));
+    report.rules.dedup_by(|a, b| a.id == b.id);
+
+    let threads = options.threads.clamp(1, jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, FileResult)> = Vec::with_capacity(jobs.len());
+    let mut timings = Timings {
+        threads,
+        ..Timings::default()
+    };
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut pipelines: Vec<Option<Pipeline<'_>>> =
+                        projects.iter().map(|_| None).collect();
+                    let mut done = Vec::new();
+                    let mut parse = Duration::ZERO;
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(g, path)) = jobs.get(i) else { break };
+                        let pipeline = match &mut pipelines[g] {
+                            Some(p) => p,
+                            slot => match Pipeline::new(&projects[g].0) {
+                                Ok(p) => slot.insert(p),
+                                Err(e) => {
+                                    done.push((
+                                        i,
+                                        failure(SourceFile::new(path, String::new()), &e),
+                                    ));
+                                    continue;
+                                }
+                            },
+                        };
+                        done.push((i, check_file(pipeline, path, options.now, &mut parse)));
+                    }
+                    let mut stages = StageTimes::default();
+                    for p in pipelines.iter().flatten() {
+                        stages.add(p.times());
+                    }
+                    (done, parse, stages)
+                })
+            })
+            .collect();
+        for w in workers {
+            // A worker panics only on a bug; its files are then reported as not checked.
+            if let Ok((done, parse, stages)) = w.join() {
+                results.extend(done);
+                timings.parse += parse;
+                timings.stages.add(&stages);
+            }
+        }
+    });
+    let checked: std::collections::HashSet<usize> = results.iter().map(|(i, _)| *i).collect();
+    for (i, (_, path)) in jobs.iter().enumerate() {
+        if !checked.contains(&i) {
+            results.push((
+                i,
+                FileResult::failed(
+                    SourceFile::new(path, String::new()),
+                    "idp::internal",
+                    "idp stopped while checking this file; please report it".into(),
+                ),
+            ));
+        }
+    }
+    report.files.extend(results.into_iter().map(|(_, r)| r));
+    report
+        .files
+        .sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    timings.wall = started.elapsed();
+    report.timings = timings;
+    report
+}

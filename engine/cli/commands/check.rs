@@ -1,0 +1,114 @@
+//! `idp check`: every spec under some paths through the pipeline up to judge, reported
+//! in the format CI reads.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use idp_check::{CheckReport, FileResult, ItemKind, RunOptions};
+use idp_config::ProjectConfig;
+use idp_report as report;
+
+use crate::args::{CheckArgs, CheckFormat, FailOn};
+use crate::context;
+use crate::outcome::Outcome;
+use crate::ui::{self, CliError};
+
+fn write_file(path: &Path, text: &str, append: bool) -> Result<(), CliError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true);
+    if append {
+        options.append(true);
+    } else {
+        options.write(true).truncate(true);
+    }
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| {
+            CliError::usage(
+                format!("cannot write `{}`: {e}", path.display()),
+                "pass a path in a directory that exists and is writable",
+            )
+        })
+}
+
+pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliError> {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let files = idp_check::discover(&paths).map_err(CliError::input)?;
+    let (groups, orphans) = idp_check::group(files, explicit);
+    let mut projects = Vec::new();
+    let mut broken: Vec<FileResult> = orphans;
+    for g in groups {
+        match ProjectConfig::load(&g.config) {
+            Ok(config) => projects.push((context::project_of(config)?, g.files)),
+            Err(problems) => {
+                let source = problems
+                    .0
+                    .first()
+                    .map(|p| p.source.clone())
+                    .unwrap_or_else(|| idp_spec::SourceFile::new(&g.config, ""));
+                broken.push(FileResult::problems(source, &problems));
+            }
+        }
+    }
+    let threads = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let mut outcome: CheckReport = idp_check::run(
+        &projects,
+        RunOptions {
+            now: context::now()?,
+            threads,
+        },
+    );
+    outcome.files.extend(broken);
+    outcome
+        .files
+        .sort_by(|a, b| a.source.path.cmp(&b.source.path));
+
+    let fails = outcome.fails(args.fail_on == FailOn::Warn);
+    let result = if outcome.has(ItemKind::Failure) {
+        Outcome::Failed
+    } else if outcome.has(ItemKind::Input) {
+        Outcome::Invalid
+    } else if fails {
+        Outcome::Denied
+    } else {
+        Outcome::Clean
+    };
+    let passed = result == Outcome::Clean;
+    let text = match args.format {
+        CheckFormat::Human => {
+            for p in &report::check_problems(&outcome).0 {
+                ui::eprint_diagnostic(p);
+            }
+            report::check_human(&outcome)
+        }
+        CheckFormat::Json => pretty(&report::check_json(&outcome, !passed)),
+        CheckFormat::Sarif => pretty(&report::check_sarif(&outcome)),
+        CheckFormat::Junit => report::check_junit(&outcome),
+        CheckFormat::Github => report::check_github(&outcome),
+        CheckFormat::Markdown => report::check_markdown(&outcome, passed),
+    };
+    match &args.output {
+        Some(path) => write_file(path, &text, false)?,
+        None => print!("{text}"),
+    }
+    if let Some(path) = &args.summary {
+        write_file(path, &report::check_markdown(&outcome, passed), true)?;
+    }
+    if args.stats {
+        eprintln!("{}", report::check_timings(&outcome));
+    }
+    Ok(result)
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,268 @@
+//! The report of `idp check` in every format it speaks. Every format is built from the
+//! same [`CheckReport`] items, so each one carries the same findings at the same places.
+
+mod github;
+mod junit;
+mod markdown;
+mod sarif;
+
+use std::fmt::Write;
+
+use idp_check::{CheckReport, FileResult, Item, ItemKind};
+use idp_model::Severity;
+use idp_spec::{Problem, Problems};
+use serde_json::{Value, json};
+
+pub use github::check_github;
+pub use junit::check_junit;
+pub use markdown::check_markdown;
+pub use sarif::check_sarif;
+
+use crate::JSON_VERSION;
+
+/// What an item amounts to, the one classification every format maps to its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A problem with the input (exit 2).
+    InputError,
+    /// A plugin or infrastructure failure (exit 3).
+    Failure,
+    /// A finding a waiver accepts.
+    Waived,
+    /// A finding under advisory enforcement.
+    Advisory,
+    /// An active finding of this severity.
+    Active(Severity),
+}
+
+impl Verdict {
+    /// Classifies an item.
+    pub fn of(item: &Item) -> Self {
+        match (item.kind, &item.waived, item.advisory) {
+            (ItemKind::Input, ..) => Verdict::InputError,
+            (ItemKind::Failure, ..) => Verdict::Failure,
+            (_, Some(_), _) => Verdict::Waived,
+            (_, None, true) => Verdict::Advisory,
+            (_, None, false) => Verdict::Active(item.severity),
+        }
+    }
+}
+
+/// How an item reads in one word or a few: `deny`, `advisory deny`, `waived deny`, `error`.
+pub fn item_status(item: &Item) -> String {
+    match Verdict::of(item) {
+        Verdict::InputError => "input error".into(),
+        Verdict::Failure => "plugin failure".into(),
+        Verdict::Waived => format!("waived {}", item.severity),
+        Verdict::Advisory => format!("advisory {}", item.severity),
+        Verdict::Active(s) => s.to_string(),
+    }
+}
+
+/// Counts by outcome, shared by every format's summary.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Counts {
+    /// Spec files checked.
+    pub files: usize,
+    /// Environments judged.
+    pub environments: usize,
+    /// Active deny findings.
+    pub deny: usize,
+    /// Active warnings.
+    pub warn: usize,
+    /// Active info findings.
+    pub info: usize,
+    /// Findings accepted by a waiver.
+    pub waived: usize,
+    /// Findings under advisory enforcement.
+    pub advisory: usize,
+    /// Problems in specs or `idp.kdl`.
+    pub input_errors: usize,
+    /// Plugin or infrastructure failures.
+    pub failures: usize,
+}
+
+impl Counts {
+    /// Counts the report's items.
+    pub fn of(report: &CheckReport) -> Self {
+        let mut c = Counts {
+            files: report.files.len(),
+            environments: report.environment_count(),
+            ..Counts::default()
+        };
+        for (_, i) in report.items() {
+            *match Verdict::of(i) {
+                Verdict::InputError => &mut c.input_errors,
+                Verdict::Failure => &mut c.failures,
+                Verdict::Waived => &mut c.waived,
+                Verdict::Advisory => &mut c.advisory,
+                Verdict::Active(Severity::Deny) => &mut c.deny,
+                Verdict::Active(Severity::Warn) => &mut c.warn,
+                Verdict::Active(Severity::Info) => &mut c.info,
+            } += 1;
+        }
+        c
+    }
+
+    /// `7 files, 8 environments: 2 deny, 1 warn, 0 info, 1 waived, 0 advisory, 0 input errors, 0 plugin failures`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} file(s), {} environment(s): {} deny, {} warn, {} info, {} waived, {} advisory, {} input error(s), {} plugin failure(s)",
+            self.files,
+            self.environments,
+            self.deny,
+            self.warn,
+            self.info,
+            self.waived,
+            self.advisory,
+            self.input_errors,
+            self.failures
+        )
+    }
+}
+
+/// An item as a diagnostic at its place, for the human format.
+pub fn item_problem(file: &FileResult, item: &Item) -> Problem {
+    let severity = match Verdict::of(item) {
+        Verdict::InputError | Verdict::Failure | Verdict::Active(Severity::Deny) => {
+            miette::Severity::Error
+        }
+        Verdict::Advisory | Verdict::Active(Severity::Warn) => miette::Severity::Warning,
+        Verdict::Waived | Verdict::Active(Severity::Info) => miette::Severity::Advice,
+    };
+    let status = match &item.waived {
+        Some(w) => format!(
+            "{} until {} ({}: {})",
+            item_status(item),
+            w.until,
+            w.owner,
+            w.reason
+        ),
+        None => item_status(item),
+    };
+    let subject = match &item.environment {
+        Some(env) => format!("{status} ({env})"),
+        None => status,
+    };
+    let label = item
+        .rule
+        .rsplit('/')
+        .next()
+        .unwrap_or(&item.rule)
+        .to_owned();
+    Problem::error(
+        &file.source,
+        item.span,
+        &item.rule,
+        format!("{subject}: {}", item.message),
+    )
+    .label(label)
+    .maybe_help(item.help.clone())
+    .severity(severity)
+}
+
+/// Every item as diagnostics, in file order.
+pub fn check_problems(report: &CheckReport) -> Problems {
+    Problems(report.items().map(|(f, i)| item_problem(f, i)).collect())
+}
+
+/// The human summary for stdout: files with findings, then the totals.
+pub fn check_human(report: &CheckReport) -> String {
+    let mut out = String::new();
+    for f in &report.files {
+        if f.items.is_empty() {
+            continue;
+        }
+        let blocking = f
+            .items
+            .iter()
+            .filter(|i| i.blocks() || i.kind != ItemKind::Finding)
+            .count();
+        let mark = if blocking > 0 { "✗" } else { "!" };
+        writeln!(out, "{mark} {}", f.source.path.display()).ok();
+        for i in &f.items {
+            writeln!(
+                out,
+                "  {:>8}  {:<14} {}  {}",
+                format!("{}:{}", i.start.0, i.start.1),
+                item_status(i),
+                i.rule,
+                i.message
+            )
+            .ok();
+        }
+    }
+    writeln!(out, "checked {}", Counts::of(report).line()).ok();
+    out
+}
+
+fn item_json(item: &Item) -> Value {
+    json!({
+        "rule": item.rule,
+        "kind": match item.kind { ItemKind::Finding => "finding", ItemKind::Input => "input", ItemKind::Failure => "failure" },
+        "severity": item.severity,
+        "status": item_status(item),
+        "blocks": item.blocks(),
+        "environment": item.environment,
+        "message": item.message,
+        "help": item.help,
+        "line": item.start.0,
+        "column": item.start.1,
+        "end_line": item.end.0,
+        "end_column": item.end.1,
+        "waived": item.waived,
+        "advisory": item.advisory,
+    })
+}
+
+/// The JSON document of `idp check` (see docs/json-output.md).
+pub fn check_json(report: &CheckReport, failed: bool) -> Value {
+    let files: Vec<Value> = report
+        .files
+        .iter()
+        .map(|f| {
+            json!({
+                "path": f.source.path,
+                "environments": f.environments.iter().map(|e| json!({
+                    "name": e.name, "template": e.template, "class": e.class, "region": e.region,
+                })).collect::<Vec<_>>(),
+                "findings": f.items.iter().map(item_json).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "version": JSON_VERSION,
+        "passed": !failed,
+        "summary": Counts::of(report),
+        "files": files,
+        "rules": report.rules.iter().map(|r| json!({
+            "id": r.id, "summary": r.summary, "help": r.help, "default_severity": r.default_severity,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `--stats`: where the time went, per stage, summed over the worker threads.
+pub fn check_timings(report: &CheckReport) -> String {
+    let t = &report.timings;
+    let s = &t.stages;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let cpu = t.parse + s.resolve + s.validate + s.derive + s.render + s.judge;
+    format!(
+        "timings: wall {:.0} ms on {} thread(s); stage CPU: parse {:.0} ms, resolve {:.0} ms, validate {:.0} ms, derive {:.0} ms, render {:.0} ms, policies {:.0} ms (sum {:.0} ms)",
+        ms(t.wall),
+        t.threads,
+        ms(t.parse),
+        ms(s.resolve),
+        ms(s.validate),
+        ms(s.derive),
+        ms(s.render),
+        ms(s.judge),
+        ms(cpu)
+    )
+}
+
+/// A path as SARIF and GitHub want it: relative with forward slashes.
+fn uri(path: &std::path::Path) -> String {
+    let text = path.display().to_string().replace('\\', "/");
+    text.strip_prefix("./").map(str::to_owned).unwrap_or(text)
+}

@@ -1,0 +1,162 @@
+//! The `max-monthly-cost` policy: an environment's estimated monthly cost stays within
+//! what its class may spend.
+//!
+//! It judges the host's estimate (bill of materials × price book). When the host gives
+//! none, it says so with an `info` finding rather than passing silently.
+
+use idp_plugin_sdk::serde_json::json;
+use idp_plugin_sdk::{
+    Class, CostEstimate, Environment, Finding, PerClass, Policy, PolicyInfo, PolicyInput, RuleInfo,
+    Severity, export_policy, per_class_schema,
+};
+use serde::Deserialize;
+
+/// Settings from `policy max-monthly-cost { … }` in `idp.kdl`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
+pub struct Settings {
+    /// Most an environment of each class may cost per month, in the estimate's currency.
+    pub limit: PerClass<f64>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            limit: PerClass {
+                preview: Some(300.0),
+                staging: Some(1500.0),
+                production: None,
+            },
+        }
+    }
+}
+
+/// The policy's judgement, as a plain function so it is tested natively.
+pub fn evaluate(
+    env: &Environment,
+    cost: Option<&CostEstimate>,
+    settings: &Settings,
+) -> Vec<Finding> {
+    let Some(&limit) = settings.limit.get(env.class) else {
+        return Vec::new();
+    };
+    let Some(cost) = cost else {
+        return vec![
+            Finding::info(
+                "no-estimate",
+                "no cost estimate was available, so the monthly limit was not checked",
+            )
+            .help("run `idp cost` on the spec; the estimate needs prices for its region"),
+        ];
+    };
+    if cost.monthly <= limit {
+        return Vec::new();
+    }
+    let class = env.class.as_str();
+    let lifetime = match cost.lifetime {
+        Some(l) => format!(" ({:.2} {} over its TTL)", l, cost.currency),
+        None => String::new(),
+    };
+    vec![
+        Finding::deny(
+            "monthly-cost-above-limit",
+            format!(
+                "estimated {:.2} {cur} a month{lifetime} is above the {class} limit of {:.2} {cur}",
+                cost.monthly,
+                limit,
+                cur = cost.currency
+            ),
+        )
+        .help(if env.class == Class::Production {
+            "reduce sizes or counts, or ask the platform team to raise the limit".to_owned()
+        } else {
+            "reduce sizes or counts (`idp cost` shows each line), or waive it with a reason and an end date".to_owned()
+        }),
+    ]
+}
+
+/// The plugin type.
+pub struct MaxMonthlyCost;
+
+impl Policy for MaxMonthlyCost {
+    type Settings = Settings;
+
+    fn info() -> PolicyInfo {
+        PolicyInfo {
+            name: "max-monthly-cost".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            summary: "the estimated monthly cost stays within the class's limit".into(),
+            rules: vec![
+                RuleInfo::new(
+                    "monthly-cost-above-limit",
+                    Severity::Deny,
+                    "the monthly estimate is within the class limit",
+                    "limits keep forgotten or oversized environments from surprising the bill; `idp cost` shows what each resource costs",
+                ),
+                RuleInfo::new(
+                    "no-estimate",
+                    Severity::Info,
+                    "a cost estimate was available to check",
+                    "without prices for the environment's region the limit cannot be checked",
+                ),
+            ],
+            settings_schema: json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "limit": per_class_schema(
+                        "most an environment may cost per month, per class (default: preview 300, staging 1500, production no limit)",
+                        json!({"type": "number", "minimum": 0})
+                    )
+                }
+            }),
+        }
+    }
+
+    fn evaluate(input: &PolicyInput, settings: &Settings) -> Vec<Finding> {
+        evaluate(&input.env, input.cost.as_ref(), settings)
+    }
+}
+
+export_policy!(MaxMonthlyCost);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cost(monthly: f64) -> CostEstimate {
+        CostEstimate {
+            monthly,
+            lifetime: Some(monthly / 4.0),
+            currency: "USD".into(),
+        }
+    }
+
+    #[test]
+    fn within_limit_passes_and_above_is_denied_with_both_figures() {
+        let env = Environment::sample(Class::Preview, json!({}));
+        let s = Settings::default();
+        assert!(evaluate(&env, Some(&cost(120.0)), &s).is_empty());
+        let f = evaluate(&env, Some(&cost(400.0)), &s);
+        assert_eq!(f[0].rule, "monthly-cost-above-limit");
+        assert_eq!(
+            f[0].message,
+            "estimated 400.00 USD a month (100.00 USD over its TTL) is above the preview limit of 300.00 USD"
+        );
+    }
+
+    #[test]
+    fn without_an_estimate_it_says_so() {
+        let env = Environment::sample(Class::Staging, json!({}));
+        let f = evaluate(&env, None, &Settings::default());
+        assert_eq!(f[0].rule, "no-estimate");
+        assert_eq!(f[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn unlimited_classes_are_not_judged() {
+        let env = Environment::sample(Class::Production, json!({}));
+        assert!(evaluate(&env, None, &Settings::default()).is_empty());
+    }
+}
