@@ -157,6 +157,11 @@ pub struct CheckArgs {
     /// Print where the time went, per stage, to stderr.
     #[arg(long)]
     pub stats: bool,
+
+    /// A fresh plugin instance for every call instead of one reused per worker thread
+    /// (slower; reuse is safe because plugins are pure, strict proves it).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -24,8 +24,11 @@ pub fn cache_dir() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/idp"))
 }
 
-pub fn limits() -> Limits {
-    let mut limits = Limits::default();
+pub fn limits(isolation: idp_host::Isolation) -> Limits {
+    let mut limits = Limits {
+        isolation,
+        ..Limits::default()
+    };
     if let Some(ms) = std::env::var("IDP_PLUGIN_TIMEOUT_MS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -81,13 +84,16 @@ pub fn state_only(explicit: Option<&Path>) -> Result<StateStore, CliError> {
 
 /// Everything the pipeline needs.
 pub fn project(explicit: Option<&Path>, near: &Path) -> Result<Project, CliError> {
-    project_of(config(explicit, near)?)
+    project_of(config(explicit, near)?, idp_host::Isolation::Strict)
 }
 
 /// Everything the pipeline needs, for a configuration already loaded.
-pub fn project_of(config: ProjectConfig) -> Result<Project, CliError> {
+pub fn project_of(
+    config: ProjectConfig,
+    isolation: idp_host::Isolation,
+) -> Result<Project, CliError> {
     let catalog = Catalog::with_dirs(&config.catalogs).map_err(CliError::input)?;
-    let host = PluginHost::new(cache_dir(), limits()).map_err(CliError::plugin)?;
+    let host = PluginHost::new(cache_dir(), limits(isolation)).map_err(CliError::plugin)?;
     let state = state(&config);
     Ok(Project {
         config,

@@ -374,3 +374,16 @@ fn a_path_without_specs_is_a_usage_error() {
         missing.stderr
     );
 }
+
+#[test]
+fn reused_instances_judge_exactly_as_fresh_ones() {
+    let s = Sandbox::new();
+    let reused = check(&s, "json");
+    let mut args = vec!["check"];
+    args.extend(PATHS);
+    args.extend(["--format", "json", "--strict", "--jobs", "1"]);
+    let strict = s.idp(&args);
+    assert_eq!(strict.code, reused.code);
+    assert_eq!(from_json(&strict.stdout), from_json(&reused.stdout));
+    assert_eq!(strict.stdout, reused.stdout, "identical reports");
+}

@@ -107,8 +107,11 @@ fn table(header: [&str; 4], rows: &[[String; 4]]) -> String {
 
 pub fn run(config: Option<&Path>, command: CatalogCommand) -> Result<Outcome, CliError> {
     let catalog = catalog(config)?;
-    let host =
-        PluginHost::new(context::cache_dir(), context::limits()).map_err(CliError::plugin)?;
+    let host = PluginHost::new(
+        context::cache_dir(),
+        context::limits(idp_host::Isolation::Strict),
+    )
+    .map_err(CliError::plugin)?;
     match command {
         CatalogCommand::List { format } => {
             let mut items = Vec::new();

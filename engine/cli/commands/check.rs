@@ -40,11 +40,16 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
     };
     let files = idp_check::discover(&paths).map_err(CliError::input)?;
     let (groups, orphans) = idp_check::group(files, explicit);
+    let isolation = if args.strict {
+        idp_host::Isolation::Strict
+    } else {
+        idp_host::Isolation::Reuse
+    };
     let mut projects = Vec::new();
     let mut broken: Vec<FileResult> = orphans;
     for g in groups {
         match ProjectConfig::load(&g.config) {
-            Ok(config) => projects.push((context::project_of(config)?, g.files)),
+            Ok(config) => projects.push((context::project_of(config, isolation)?, g.files)),
             Err(problems) => {
                 let source = problems
                     .0
@@ -102,7 +107,9 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
         write_file(path, &report::check_markdown(&outcome, passed), true)?;
     }
     if args.stats {
-        eprintln!("{}", report::check_timings(&outcome));
+        let peak =
+            peak_memory_mb().map_or_else(String::new, |mb| format!(", peak memory {mb:.0} MB"));
+        eprintln!("{}{peak}", report::check_timings(&outcome));
     }
     Ok(result)
 }
@@ -111,4 +118,18 @@ fn pretty(value: &serde_json::Value) -> String {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// Peak resident memory of this process (Linux's `VmHWM`), for `--stats`.
+fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }

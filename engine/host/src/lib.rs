@@ -13,7 +13,7 @@ mod plugin;
 mod v0_1;
 
 pub use error::HostError;
-pub use limits::Limits;
+pub use limits::{Isolation, Limits};
 pub use plugin::{PluginHost, PolicyPlugin, TemplatePlugin, digest};
 
 /// WIT package versions of `idp:plugin` this host loads.

@@ -1,5 +1,19 @@
 use std::time::Duration;
 
+/// How plugin calls are isolated from one another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Isolation {
+    /// A fresh instance for every call: nothing one call leaves in memory can reach the
+    /// next. The default, and what `plan` and `apply` use.
+    #[default]
+    Strict,
+    /// One instance per loaded plugin, reused call after call until a call fails. Plugins
+    /// import nothing and are pure functions of their arguments, so reuse only spares the
+    /// instantiation, which is most of a policy call's cost (`idp check`; see
+    /// docs/decisions/0004-check-throughput.md).
+    Reuse,
+}
+
 /// The budget of every plugin call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -9,6 +23,8 @@ pub struct Limits {
     pub memory_bytes: usize,
     /// Most bytes of strings a call may return.
     pub output_bytes: usize,
+    /// Fresh instance per call, or one reused.
+    pub isolation: Isolation,
 }
 
 impl Default for Limits {
@@ -19,6 +35,7 @@ impl Default for Limits {
             timeout: Duration::from_secs(2),
             memory_bytes: 64 << 20,
             output_bytes: 4 << 20,
+            isolation: Isolation::Strict,
         }
     }
 }

@@ -1,6 +1,6 @@
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use idp_model::{
@@ -11,7 +11,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store, Trap};
 
 use crate::cache::CompileCache;
-use crate::limits::{Limits, StoreState};
+use crate::limits::{Isolation, Limits, StoreState};
 use crate::{HostError, SUPPORTED_WIT_VERSIONS, v0_1};
 
 /// How often the epoch advances; a call's deadline is counted in these ticks.
@@ -154,6 +154,7 @@ impl PluginHost {
             label,
             pre,
             info: None,
+            warm: Mutex::new(None),
         };
         let raw = plugin.call("info", |store, p| p.idp_plugin_template().call_info(store))?;
         let size = v0_1::template_info_size(&raw);
@@ -182,6 +183,7 @@ impl PluginHost {
             label,
             pre,
             info: None,
+            warm: Mutex::new(None),
         };
         let raw = plugin.call("info", |store, p| p.idp_plugin_policy().call_info(store))?;
         plugin.check_size("info", v0_1::policy_info_size(&raw))?;
@@ -200,30 +202,57 @@ fn root_cause(e: &wasmtime::Error) -> String {
         .unwrap_or_default()
 }
 
-/// Runs one call in a fresh store under the shared limits, turning traps, timeouts and
-/// memory refusals into named errors.
+/// A plugin's instance kept between calls under [`Isolation::Reuse`].
+type Warm<B> = Mutex<Option<(Store<StoreState>, B)>>;
+
+/// Runs one call under the shared limits, in a fresh store or (under
+/// [`Isolation::Reuse`]) in the plugin's warm instance, turning traps, timeouts and memory
+/// refusals into named errors. A failed call's instance is dropped, never reused.
 fn run<B, T>(
     shared: &Shared,
     label: &str,
     function: &'static str,
+    warm: &Warm<B>,
     instantiate: impl FnOnce(&mut Store<StoreState>) -> wasmtime::Result<B>,
     call: impl FnOnce(&mut Store<StoreState>, &B) -> wasmtime::Result<T>,
 ) -> Result<T, HostError> {
     let limits = shared.limits;
-    let mut store = Store::new(
-        &shared.engine,
-        StoreState {
-            memory_cap: limits.memory_bytes,
-            memory_denied: false,
-        },
-    );
-    store.limiter(|s| s);
+    let reuse = limits.isolation == Isolation::Reuse;
+    // A poisoned lock only means another call panicked; its instance was taken out first.
+    let mut slot = warm
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let kept = if reuse { slot.take() } else { None };
+    let (mut store, bindings) = match kept {
+        Some(kept) => (kept.0, Ok(kept.1)),
+        None => {
+            let mut store = Store::new(
+                &shared.engine,
+                StoreState {
+                    memory_cap: limits.memory_bytes,
+                    memory_denied: false,
+                },
+            );
+            store.limiter(|s| s);
+            store.epoch_deadline_trap();
+            let ticks = (limits.timeout.as_millis() / TICK.as_millis()).max(1) as u64;
+            store.set_epoch_deadline(ticks);
+            let bindings = instantiate(&mut store);
+            (store, bindings)
+        }
+    };
+    // The deadline counts from now, for a warm instance as for a fresh one.
     let ticks = (limits.timeout.as_millis() / TICK.as_millis()).max(1) as u64;
     store.set_epoch_deadline(ticks);
-    store.epoch_deadline_trap();
-    let result = instantiate(&mut store).and_then(|bindings| call(&mut store, &bindings));
-    result.map_err(|e| {
-        if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+    let result = bindings.map(|b| (call(&mut store, &b), b));
+    match result {
+        Ok((Ok(value), bindings)) => {
+            if reuse {
+                *slot = Some((store, bindings));
+            }
+            Ok(value)
+        }
+        Ok((Err(e), _)) | Err(e) => Err(if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
             HostError::Timeout {
                 plugin: label.to_owned(),
                 function,
@@ -241,8 +270,8 @@ fn run<B, T>(
                 function,
                 reason: root_cause(&e),
             }
-        }
-    })
+        }),
+    }
 }
 
 /// A loaded template plugin.
@@ -251,6 +280,7 @@ pub struct TemplatePlugin {
     label: String,
     pre: v0_1::TemplatePluginPre<StoreState>,
     info: Option<TemplateInfo>,
+    warm: Warm<v0_1::template::TemplatePlugin>,
 }
 
 impl TemplatePlugin {
@@ -263,6 +293,7 @@ impl TemplatePlugin {
             &self.shared,
             &self.label,
             function,
+            &self.warm,
             |s| self.pre.instantiate(&mut *s),
             f,
         )
@@ -325,6 +356,7 @@ pub struct PolicyPlugin {
     label: String,
     pre: v0_1::PolicyPluginPre<StoreState>,
     info: Option<PolicyInfo>,
+    warm: Warm<v0_1::policy::PolicyPlugin>,
 }
 
 impl PolicyPlugin {
@@ -337,6 +369,7 @@ impl PolicyPlugin {
             &self.shared,
             &self.label,
             function,
+            &self.warm,
             |s| self.pre.instantiate(&mut *s),
             f,
         )

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod convert;
+mod fast_kdl;
 mod problem;
 mod source;
 mod spec;

@@ -76,6 +76,9 @@ pub struct SpecFile {
 
 /// Parses KDL 2.0 (falling back to 1.0), turning syntax errors into problems with hints.
 pub fn parse_kdl(source: &SourceFile) -> Result<KdlDocument, Problems> {
+    if let Some(doc) = crate::fast_kdl::parse(&source.text) {
+        return Ok(doc);
+    }
     KdlDocument::parse(&source.text).map_err(|e| {
         let mut problems = Problems::default();
         for d in &e.diagnostics {

@@ -67,14 +67,14 @@ pub fn evaluate(env: &Environment, settings: &Settings) -> Vec<Finding> {
                 .help("use lowercase letters, digits and hyphens, starting with a letter"),
         );
     }
-    if name.len() > settings.max_length {
+    if name.chars().count() > settings.max_length {
         findings.push(
             Finding::warn(
                 "name-too-long",
                 format!(
                     "name `{name}` is {} characters; AWS resource names will show only `{}` and a hash",
-                    name.len(),
-                    &name[..name.len().min(20)]
+                    name.chars().count(),
+                    name.chars().take(20).collect::<String>()
                 ),
             )
             .at("/name")

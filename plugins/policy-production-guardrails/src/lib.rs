@@ -160,7 +160,7 @@ impl Policy for ProductionGuardrails {
     }
 
     fn evaluate(input: &PolicyInput, settings: &Settings) -> Vec<Finding> {
-        evaluate(&input.env, &input.calls, settings)
+        evaluate(&input.env, input.calls(), settings)
     }
 }
 

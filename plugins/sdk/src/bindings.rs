@@ -108,16 +108,12 @@ macro_rules! convert_shared_types {
             }
         }
 
-        impl From<wit::ModuleCall> for crate::ModuleCall {
+        impl From<wit::ModuleCall> for crate::model::RawCall {
             fn from(c: wit::ModuleCall) -> Self {
-                let variables = match serde_json::from_str(&c.variables) {
-                    Ok(serde_json::Value::Object(map)) => map,
-                    _ => serde_json::Map::new(),
-                };
-                crate::ModuleCall {
+                crate::model::RawCall {
                     name: c.name,
                     module: c.module,
-                    variables,
+                    variables: c.variables,
                     wiring: c
                         .wiring
                         .into_iter()

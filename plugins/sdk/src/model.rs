@@ -94,6 +94,31 @@ pub struct Wire {
     pub output: String,
 }
 
+/// A module call as it crossed the boundary, its variables still JSON text: most policies
+/// never look at calls, and parsing every call's variables cost more than the policy did.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawCall {
+    pub(crate) name: String,
+    pub(crate) module: String,
+    pub(crate) variables: String,
+    pub(crate) wiring: Vec<Wire>,
+}
+
+impl RawCall {
+    pub(crate) fn parse(self) -> ModuleCall {
+        let variables = match serde_json::from_str(&self.variables) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        ModuleCall {
+            name: self.name,
+            module: self.module,
+            variables,
+            wiring: self.wiring,
+        }
+    }
+}
+
 /// One call of an OpenTofu module.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModuleCall {

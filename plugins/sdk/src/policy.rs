@@ -58,10 +58,34 @@ pub struct CostEstimate {
 pub struct PolicyInput {
     /// The resolved environment.
     pub env: Environment,
-    /// The template's module calls.
-    pub calls: Vec<ModuleCall>,
     /// The cost estimate, if any.
     pub cost: Option<CostEstimate>,
+    raw_calls: std::cell::RefCell<Vec<crate::model::RawCall>>,
+    calls: std::cell::OnceCell<Vec<ModuleCall>>,
+}
+
+impl PolicyInput {
+    /// An input with the given calls, as a policy's unit tests build it.
+    pub fn new(env: Environment, calls: Vec<ModuleCall>, cost: Option<CostEstimate>) -> Self {
+        PolicyInput {
+            env,
+            cost,
+            raw_calls: Default::default(),
+            calls: std::cell::OnceCell::from(calls),
+        }
+    }
+
+    /// The template's module calls; their variables are parsed on first use, so a policy
+    /// that never asks pays nothing for them.
+    pub fn calls(&self) -> &[ModuleCall] {
+        self.calls.get_or_init(|| {
+            self.raw_calls
+                .take()
+                .into_iter()
+                .map(crate::model::RawCall::parse)
+                .collect()
+        })
+    }
 }
 
 /// Implement this and call [`export_policy!`](crate::export_policy) to make a policy plugin.
@@ -148,12 +172,13 @@ pub mod glue {
         };
         let input = PolicyInput {
             env: input.env.into(),
-            calls: input.calls.into_iter().map(Into::into).collect(),
             cost: input.cost.map(|c| CostEstimate {
                 monthly: c.monthly,
                 lifetime: c.lifetime,
                 currency: c.currency,
             }),
+            raw_calls: std::cell::RefCell::new(input.calls.into_iter().map(Into::into).collect()),
+            calls: std::cell::OnceCell::new(),
         };
         P::evaluate(&input, &settings)
             .into_iter()
