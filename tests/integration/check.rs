@@ -387,3 +387,42 @@ fn reused_instances_judge_exactly_as_fresh_ones() {
     assert_eq!(from_json(&strict.stdout), from_json(&reused.stdout));
     assert_eq!(strict.stdout, reused.stdout, "identical reports");
 }
+
+#[test]
+fn a_broken_idp_kdl_is_reported_at_its_line_with_exit_2() {
+    let s = Sandbox::new();
+    let run = s.idp(&[
+        "check",
+        "tests/fixtures/unknown-policy",
+        "tests/fixtures/bad-settings",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let found = from_json(&run.stdout);
+    assert_eq!(
+        found,
+        [
+            (
+                "tests/fixtures/bad-settings/idp.kdl".to_owned(),
+                2,
+                "idp::spec::invalid_value".to_owned()
+            ),
+            (
+                "tests/fixtures/bad-settings/idp.kdl".to_owned(),
+                3,
+                "idp::spec::unknown_field".to_owned()
+            ),
+            (
+                "tests/fixtures/unknown-policy/idp.kdl".to_owned(),
+                1,
+                "idp::config::unknown_policy".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        doc["summary"]["environments"], 0,
+        "their specs are not judged"
+    );
+}

@@ -97,7 +97,7 @@ pub fn group(files: Vec<PathBuf>, explicit: Option<&Path>) -> (Vec<Group>, Vec<F
             }
         };
         match config {
-            Ok(c) => groups.entry(c).or_default().push(file),
+            Ok(c) => groups.entry(relative_to_cwd(c)).or_default().push(file),
             Err(message) => orphans.push(FileResult::unreadable(
                 &file,
                 Item::input_error(
@@ -116,6 +116,15 @@ pub fn group(files: Vec<PathBuf>, explicit: Option<&Path>) -> (Vec<Group>, Vec<F
         .map(|(config, files)| Group { config, files })
         .collect();
     (groups, orphans)
+}
+
+/// `idp.kdl` found by walking up is absolute; reports read better with the path relative
+/// to where idp was run, as the specs' own paths are.
+fn relative_to_cwd(path: PathBuf) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or(path)
 }
 
 #[cfg(test)]

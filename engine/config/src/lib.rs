@@ -332,4 +332,40 @@ mod tests {
         );
         std::fs::remove_dir_all(&dir).ok();
     }
+
+    #[test]
+    fn enforcement_and_project_waivers_are_read() {
+        let text = "policy naming enforcement=\"advisory\"\npolicy max-ttl\nwaive image-mutable-tag path=\"legacy/**\" reason=\"migrating\" owner=\"p@acme.io\" until=\"2027-03-31\"\n";
+        let c = ProjectConfig::parse(Path::new("/repo/idp.kdl"), text).expect("valid");
+        assert_eq!(c.policies[0].enforcement, Enforcement::Advisory);
+        assert_eq!(c.policies[1].enforcement, Enforcement::Deny);
+        assert_eq!(c.waivers_for(Path::new("/repo/legacy/a/env.kdl")).len(), 1);
+        assert!(c.waivers_for(Path::new("/repo/specs/env.kdl")).is_empty());
+    }
+
+    #[test]
+    fn enforcement_changes_what_a_finding_blocks() {
+        let finding = |s| Finding::engine(s, "r", "m".into(), String::new());
+        let mut f = finding(Severity::Deny);
+        Enforcement::Warn.apply(&mut f);
+        assert_eq!(f.severity, Severity::Warn);
+        let mut f = finding(Severity::Deny);
+        Enforcement::Advisory.apply(&mut f);
+        assert!(f.advisory && !f.blocks());
+        let mut f = finding(Severity::Warn);
+        Enforcement::Info.apply(&mut f);
+        assert_eq!(f.severity, Severity::Info);
+    }
+
+    #[test]
+    fn bad_enforcement_and_waivers_are_errors_at_their_line() {
+        let text = "policy naming enforcement=\"sometimes\"\nwaive max-ttl reason=\"x\" owner=\"p@acme.io\" until=\"2027-01-01\"\nwaive max-ttl path=\"[\" reason=\"x\" owner=\"p@acme.io\" until=\"2027-01-01\"\n";
+        let err = ProjectConfig::parse(Path::new("idp.kdl"), text).expect_err("invalid");
+        let messages: Vec<&str> = err.0.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(messages[0], "unknown enforcement `sometimes`");
+        assert_eq!(messages[1], "a waiver in idp.kdl needs the specs it covers");
+        assert!(messages[2].starts_with("`[` is not a glob"), "{messages:?}");
+        let lines: Vec<usize> = err.0.iter().map(|p| p.line_col().0).collect();
+        assert_eq!(lines, [1, 2, 3]);
+    }
 }
