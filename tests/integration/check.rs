@@ -426,3 +426,33 @@ fn a_broken_idp_kdl_is_reported_at_its_line_with_exit_2() {
         "their specs are not judged"
     );
 }
+
+#[test]
+fn a_stale_idp_kdl_waiver_is_reported_only_when_its_specs_were_checked() {
+    let s = Sandbox::new();
+    let all = s.idp(&["check", "tests/fixtures/check", "--format", "json"]);
+    let stale: Vec<_> = from_json(&all.stdout)
+        .into_iter()
+        .filter(|(_, _, rule)| rule == "idp/waiver-unused")
+        .collect();
+    assert_eq!(
+        stale,
+        [
+            (
+                "tests/fixtures/check/idp.kdl".to_owned(),
+                28,
+                "idp/waiver-unused".to_owned()
+            ),
+            (
+                "tests/fixtures/check/specs/waived.kdl".to_owned(),
+                14,
+                "idp/waiver-unused".to_owned()
+            ),
+        ]
+    );
+    let part = s.idp(&["check", "tests/fixtures/check/specs", "--format", "json"]);
+    assert!(
+        !part.stdout.contains("tests/fixtures/check/idp.kdl"),
+        "legacy/ was not checked, so its waivers are not judged stale"
+    );
+}

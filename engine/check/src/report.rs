@@ -74,6 +74,31 @@ impl Item {
         }
     }
 
+    /// A finding idp reports at a place in `source`.
+    pub fn engine_finding(
+        source: &SourceFile,
+        span: SourceSpan,
+        rule: &str,
+        severity: Severity,
+        message: String,
+        help: Option<String>,
+    ) -> Self {
+        Item {
+            kind: ItemKind::Finding,
+            environment: None,
+            rule: rule.to_owned(),
+            severity,
+            waived: None,
+            advisory: false,
+            message,
+            help,
+            span,
+            start: (1, 1),
+            end: (1, 1),
+        }
+        .located(source)
+    }
+
     fn located(mut self, source: &SourceFile) -> Self {
         let offset = self.span.offset();
         self.start = source.line_col(offset);
@@ -126,6 +151,10 @@ pub struct FileResult {
     pub environments: Vec<EnvSummary>,
     /// What was found, in file order.
     pub items: Vec<Item>,
+    /// `idp.kdl` waivers covering this file: their index and whether a finding used them.
+    pub project_waivers: Vec<(usize, bool)>,
+    /// The file is an `idp.kdl`, not a spec.
+    pub config: bool,
 }
 
 impl FileResult {
@@ -135,7 +164,15 @@ impl FileResult {
             source: SourceFile::new(path, String::new()),
             environments: Vec::new(),
             items: vec![item],
+            project_waivers: Vec::new(),
+            config: false,
         }
+    }
+
+    /// Marks the result as one about an `idp.kdl`.
+    pub fn of_config(mut self) -> Self {
+        self.config = true;
+        self
     }
 
     /// A file whose problems stopped it before judge.
@@ -148,6 +185,8 @@ impl FileResult {
                 .iter()
                 .map(|p| Item::from_problem(p, ItemKind::Input))
                 .collect(),
+            project_waivers: Vec::new(),
+            config: false,
         }
     }
 
@@ -159,6 +198,8 @@ impl FileResult {
             source,
             environments: Vec::new(),
             items: vec![item],
+            project_waivers: Vec::new(),
+            config: false,
         }
     }
 
@@ -167,7 +208,14 @@ impl FileResult {
         let source = plan.source;
         let mut items = Vec::new();
         let mut environments = Vec::new();
+        let mut project_waivers: Vec<(usize, bool)> = Vec::new();
         for env in plan.environments {
+            for &(index, used) in &env.project_waivers {
+                match project_waivers.iter_mut().find(|(i, _)| *i == index) {
+                    Some(seen) => seen.1 |= used,
+                    None => project_waivers.push((index, used)),
+                }
+            }
             for f in env.findings {
                 let plugin = f.plugin.rsplit(' ').next().unwrap_or(&f.plugin);
                 items.push(
@@ -199,6 +247,8 @@ impl FileResult {
             source,
             environments,
             items,
+            project_waivers,
+            config: false,
         }
     }
 }

@@ -9,7 +9,7 @@ use idp_plan::{Pipeline, PlanError, Project, Stage, StageTimes};
 use idp_spec::{SourceFile, SpecFile};
 use jiff::Timestamp;
 
-use crate::report::{CheckReport, FileResult, RuleDescriptor, Timings};
+use crate::report::{CheckReport, FileResult, Item, RuleDescriptor, Timings};
 
 /// How to run a check.
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +78,67 @@ fn check_file(
         Ok(plan) => FileResult::judged(plan),
         Err(PlanError::Input(problems)) => FileResult::problems(source, &problems),
         Err(e) => failure(source, &e),
+    }
+}
+
+/// A waiver in `idp.kdl` is stale when it covers checked specs and accepted a finding in
+/// none of them; one that covers no checked spec says nothing (the run saw only a part).
+fn report_unused_project_waivers(
+    projects: &[(Project, Vec<PathBuf>)],
+    jobs: &[(usize, &PathBuf)],
+    results: &[(usize, FileResult)],
+    files: &mut Vec<FileResult>,
+) {
+    for (g, (project, _)) in projects.iter().enumerate() {
+        let config = &project.config;
+        let mut state = vec![(false, false); config.waivers.len()];
+        for (i, result) in results {
+            if jobs.get(*i).is_some_and(|(group, _)| *group == g) {
+                for &(index, used) in &result.project_waivers {
+                    if let Some(s) = state.get_mut(index) {
+                        *s = (true, s.1 || used);
+                    }
+                }
+            }
+        }
+        let items: Vec<Item> = config
+            .waivers
+            .iter()
+            .zip(&state)
+            .filter(|(_, (covered, used))| *covered && !*used)
+            .map(|(w, _)| {
+                Item::engine_finding(
+                    &config.source,
+                    w.waiver.rule.span,
+                    "idp/waiver-unused",
+                    Severity::Warn,
+                    format!(
+                        "waiver for {} (path=\"{}\") matches no finding in the specs it covers",
+                        w.waiver.rule.value, w.glob
+                    ),
+                    Some(
+                        "remove the waiver, or check the rule id with `idp catalog show POLICY`"
+                            .into(),
+                    ),
+                )
+            })
+            .collect();
+        if items.is_empty() {
+            continue;
+        }
+        match files
+            .iter_mut()
+            .find(|f| f.source.path == config.source.path)
+        {
+            Some(f) => f.items.extend(items),
+            None => files.push(FileResult {
+                source: config.source.clone(),
+                environments: Vec::new(),
+                items,
+                project_waivers: Vec::new(),
+                config: true,
+            }),
+        }
     }
 }
 
@@ -183,6 +244,7 @@ pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions) -> CheckRe
             ));
         }
     }
+    report_unused_project_waivers(projects, &jobs, &results, &mut report.files);
     report.files.extend(results.into_iter().map(|(_, r)| r));
     report
         .files

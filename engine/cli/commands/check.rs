@@ -56,7 +56,7 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
                     .first()
                     .map(|p| p.source.clone())
                     .unwrap_or_else(|| idp_spec::SourceFile::new(&g.config, ""));
-                broken.push(FileResult::problems(source, &problems));
+                broken.push(FileResult::problems(source, &problems).of_config());
             }
         }
     }

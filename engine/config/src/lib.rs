@@ -124,8 +124,8 @@ pub struct ProjectConfig {
 }
 
 impl ProjectConfig {
-    /// The project waivers that cover a spec file.
-    pub fn waivers_for(&self, spec: &Path) -> Vec<&ProjectWaiver> {
+    /// The project waivers that cover a spec file, with their index in [`Self::waivers`].
+    pub fn waivers_for(&self, spec: &Path) -> Vec<(usize, &ProjectWaiver)> {
         if self.waivers.is_empty() {
             return Vec::new();
         }
@@ -133,7 +133,11 @@ impl ProjectConfig {
         let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         let (spec, root) = (absolute(spec), absolute(&self.root));
         let relative = spec.strip_prefix(&root).unwrap_or(&spec);
-        self.waivers.iter().filter(|w| w.covers(relative)).collect()
+        self.waivers
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.covers(relative))
+            .collect()
     }
 }
 

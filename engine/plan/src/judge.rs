@@ -26,19 +26,34 @@ pub struct LoadedPolicy {
 pub enum WaiverOrigin<'a> {
     /// `waive` inside the environment node.
     Spec(usize),
-    /// `waive … path="glob"` in `idp.kdl`.
-    Project(&'a str),
+    /// `waive … path="glob"` in `idp.kdl`, with its index among the project's waivers.
+    Project {
+        /// Index in `ProjectConfig::waivers`.
+        index: usize,
+        /// The glob that brought it here.
+        glob: &'a str,
+    },
+}
+
+/// What judge concluded about one environment.
+#[derive(Debug, Default)]
+pub struct Judgement {
+    /// Policy findings, then what the waivers themselves report (expired, unused).
+    pub findings: Vec<Finding>,
+    /// `idp.kdl` waivers that cover the spec: their index and whether a finding used them.
+    /// Whether such a waiver is stale can only be said over every spec it covers.
+    pub project_waivers: Vec<(usize, bool)>,
 }
 
 /// Runs every policy; findings come back in policy order, then as each policy gave them,
-/// followed by what the waivers themselves report (expired, unused).
+/// followed by what the spec's waivers themselves report (expired, unused).
 pub fn judge(
     policies: &[LoadedPolicy],
     env: &Environment,
     rendering: &Rendering,
     waivers: &[(&Waiver, WaiverOrigin<'_>)],
     today: Date,
-) -> Result<Vec<Finding>, PlanError> {
+) -> Result<Judgement, PlanError> {
     let mut findings = Vec::new();
     for p in policies {
         let name = &p.plugin.info().name;
@@ -63,7 +78,7 @@ pub fn judge(
             used[i] = true;
             let (pointer, place) = match origin {
                 WaiverOrigin::Spec(n) => (format!("/waive/{n}"), String::new()),
-                WaiverOrigin::Project(glob) => {
+                WaiverOrigin::Project { glob, .. } => {
                     (String::new(), format!(" (idp.kdl, path=\"{glob}\")"))
                 }
             };
@@ -119,7 +134,18 @@ pub fn judge(
             Some("remove the waiver, or check the rule id with `idp catalog show POLICY`".into());
         extra.push(f);
     }
-    Ok(findings.into_iter().map(|(_, f)| f).chain(extra).collect())
+    let project_waivers = waivers
+        .iter()
+        .zip(&used)
+        .filter_map(|((_, origin), used)| match origin {
+            WaiverOrigin::Project { index, .. } => Some((*index, *used)),
+            WaiverOrigin::Spec(_) => None,
+        })
+        .collect();
+    Ok(Judgement {
+        findings: findings.into_iter().map(|(_, f)| f).chain(extra).collect(),
+        project_waivers,
+    })
 }
 
 /// Records where each of the spec's waivers is, so findings about them point at the line.

@@ -10,5 +10,5 @@ mod judge;
 mod pipeline;
 
 pub use error::PlanError;
-pub use judge::{LoadedPolicy, WaiverOrigin};
+pub use judge::{Judgement, LoadedPolicy, WaiverOrigin};
 pub use pipeline::{Pipeline, Plan, PlannedEnv, Project, Stage, StageTimes};

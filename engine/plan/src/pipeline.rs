@@ -48,6 +48,8 @@ pub struct PlannedEnv {
     pub rendering: Option<Rendering>,
     /// Policy findings.
     pub findings: Vec<Finding>,
+    /// `idp.kdl` waivers covering the spec: index and whether a finding used them.
+    pub project_waivers: Vec<(usize, bool)>,
     /// The workspace (absent when stopped at validate).
     pub workspace: Option<Workspace>,
     /// Spans of every pointer of the environment document.
@@ -337,6 +339,7 @@ impl<'p> Pipeline<'p> {
                 template_label: plugin.label().to_owned(),
                 rendering: None,
                 findings: Vec::new(),
+                project_waivers: Vec::new(),
                 workspace: None,
                 spans,
                 spec: spec.clone(),
@@ -370,14 +373,15 @@ impl<'p> Pipeline<'p> {
                     .iter()
                     .enumerate()
                     .map(|(n, w)| (w, WaiverOrigin::Spec(n)))
-                    .chain(
-                        project
-                            .iter()
-                            .map(|w| (&w.waiver, WaiverOrigin::Project(w.glob.as_str()))),
-                    )
+                    .chain(project.iter().map(|&(index, w)| {
+                        let glob = w.glob.as_str();
+                        (&w.waiver, WaiverOrigin::Project { index, glob })
+                    }))
                     .collect();
                 let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-                out.findings = judge(&self.policies, &out.env, &rendering, &waivers, today)?;
+                let judged = judge(&self.policies, &out.env, &rendering, &waivers, today)?;
+                out.findings = judged.findings;
+                out.project_waivers = judged.project_waivers;
                 lap(&mut self.times.judge, &mut mark);
                 if stage == Stage::Emit {
                     let catalog = &self.project.catalog;

@@ -62,7 +62,7 @@ pub fn item_status(item: &Item) -> String {
 /// Counts by outcome, shared by every format's summary.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct Counts {
-    /// Spec files checked.
+    /// Spec files checked (not counting `idp.kdl` files with problems).
     pub files: usize,
     /// Environments judged.
     pub environments: usize,
@@ -86,7 +86,7 @@ impl Counts {
     /// Counts the report's items.
     pub fn of(report: &CheckReport) -> Self {
         let mut c = Counts {
-            files: report.files.len(),
+            files: report.files.iter().filter(|f| !f.config).count(),
             environments: report.environment_count(),
             ..Counts::default()
         };
