@@ -172,3 +172,26 @@ fn help_teaches_and_completions_generate() {
         "bash completions cover subcommands"
     );
 }
+
+#[test]
+fn a_usage_block_overrides_the_bill_assumptions() {
+    let s = Sandbox::new();
+    let run = s.idp(&["plan", "tests/fixtures/usage/env.kdl", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let bill = doc["environments"][0]["bill"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let quantity = |usage_type: &str| {
+        bill.iter()
+            .find(|b| b["usage_type"] == usage_type)
+            .map(|b| b["quantity"].clone())
+    };
+    assert_eq!(quantity("NatGateway-Bytes"), Some(serde_json::json!(50.0)));
+    assert_eq!(
+        quantity("DataProcessing-Bytes"),
+        Some(serde_json::json!(12.5))
+    );
+    assert_eq!(quantity("LCUUsage"), Some(serde_json::json!(2.5)));
+}

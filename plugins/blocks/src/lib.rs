@@ -14,7 +14,7 @@ mod service;
 pub use bill::{Bill, HOURS_PER_MONTH};
 pub use container::{Container, fargate_memory_options};
 pub use foundation::{ClassSettings, Foundation, Network, class_settings};
-pub use service::{Common, WebService};
+pub use service::{Common, Usage, WebService};
 
 /// Environments for the templates' own unit tests.
 #[doc(hidden)]

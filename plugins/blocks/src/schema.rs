@@ -10,6 +10,7 @@ const CONTAINER: &str = include_str!("../schema/container.json");
 const WEB_SERVICE: &str = include_str!("../schema/web-service.json");
 const NETWORK: &str = include_str!("../schema/network.json");
 const COMMON: &str = include_str!("../schema/common.json");
+const USAGE: &str = include_str!("../schema/usage.json");
 
 /// The template's schema with every fragment in place; `{}` (accept anything) if the
 /// text is not JSON, which the template's own unit test catches first.
@@ -25,6 +26,7 @@ fn fragment(name: &str) -> Value {
         "container" => CONTAINER,
         "network" => NETWORK,
         "web-service" => WEB_SERVICE,
+        "usage" => USAGE,
         _ => "{}",
     };
     serde_json::from_str(text).unwrap_or_else(|_| Value::Object(Map::new()))

@@ -13,6 +13,28 @@ pub struct Common {
     pub customer_managed_key: bool,
     /// Log retention; the class decides when unset.
     pub log_retention_days: Option<u32>,
+    /// Overrides of the cost estimate's usage assumptions.
+    pub usage: Usage,
+}
+
+/// `usage { … }`: what the usage-driven bill lines assume, each with a default that the
+/// schema (`schema/usage.json`) documents.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct Usage {
+    /// GB a month through the NAT gateway (default 5).
+    pub nat_gb: Option<f64>,
+    /// GB of logs a month (default 1; scheduled jobs 0.5).
+    pub log_gb: Option<f64>,
+    /// Average load balancer capacity units (default 1).
+    pub lcus: Option<f64>,
+}
+
+impl Usage {
+    /// GB of logs a month, or `default` when the spec does not say.
+    pub fn log_gb_or(&self, default: f64) -> f64 {
+        self.log_gb.unwrap_or(default)
+    }
 }
 
 impl Common {
@@ -21,9 +43,13 @@ impl Common {
         Foundation::new(env, &self.network, self.customer_managed_key)
     }
 
-    /// NAT gateways with an assumed 5 GB a month through them, and the KMS key if any.
+    /// NAT gateways with 5 GB a month through them (or `usage.nat-gb`), and the KMS key if any.
     pub fn bill(&self, bill: &mut Bill) {
-        bill.nat(Foundation::NETWORK, &self.network, 5.0);
+        bill.nat(
+            Foundation::NETWORK,
+            &self.network,
+            self.usage.nat_gb.unwrap_or(5.0),
+        );
         if self.customer_managed_key {
             bill.monthly(
                 Foundation::COMMON,
@@ -130,9 +156,9 @@ impl WebService {
     }
 
     /// The load balancer and the always-running tasks.
-    pub fn bill(&self, bill: &mut Bill) {
-        bill.load_balancer(Self::CALL, 1.0)
+    pub fn bill(&self, bill: &mut Bill, usage: &Usage) {
+        bill.load_balancer(Self::CALL, usage.lcus.unwrap_or(1.0))
             .fargate(Self::CALL, &self.container, f64::from(self.desired_count))
-            .logs(Self::CALL, 1.0);
+            .logs(Self::CALL, usage.log_gb_or(1.0));
     }
 }

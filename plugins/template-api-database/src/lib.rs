@@ -121,7 +121,7 @@ pub fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
 
     let mut bill = Bill::new();
     inputs.common.bill(&mut bill);
-    inputs.service.bill(&mut bill);
+    inputs.service.bill(&mut bill, &inputs.common.usage);
     let (instance, storage) = if multi_az {
         ("Multi-AZUsage", "RDS:Multi-AZ-GP3-Storage")
     } else {

@@ -30,7 +30,7 @@ pub fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
 
     let mut bill = Bill::new();
     inputs.common.bill(&mut bill);
-    inputs.service.bill(&mut bill);
+    inputs.service.bill(&mut bill, &inputs.common.usage);
     let service = inputs.service.call(env, &inputs.common);
     Ok(Rendering {
         calls: inputs.common.foundation(env).with([service]),
@@ -130,5 +130,36 @@ mod tests {
         ))
         .expect_err("max below desired");
         assert_eq!(err[0].pointer, "/service/max-count");
+    }
+
+    #[test]
+    fn usage_overrides_the_estimate_assumptions_and_defaults_are_documented() {
+        let quantity = |r: &Rendering, usage_type: &str| {
+            r.bill
+                .iter()
+                .find(|b| b.usage_type == usage_type)
+                .map(|b| b.quantity)
+        };
+        let defaults = render(&env(json!({"service": {"image": "nginx:1.27"}}))).expect("renders");
+        assert_eq!(quantity(&defaults, "NatGateway-Bytes"), Some(5.0));
+        assert_eq!(quantity(&defaults, "LCUUsage"), Some(1.0));
+        assert_eq!(quantity(&defaults, "DataProcessing-Bytes"), Some(1.0));
+        let r = render(&env(json!({
+            "service": {"image": "nginx:1.27"},
+            "usage": {"nat-gb": 120, "log-gb": 8.5, "lcus": 3}
+        })))
+        .expect("renders");
+        assert_eq!(quantity(&r, "NatGateway-Bytes"), Some(120.0));
+        assert_eq!(quantity(&r, "LCUUsage"), Some(3.0));
+        assert_eq!(quantity(&r, "DataProcessing-Bytes"), Some(8.5));
+        let usage = &ApiService::info().input_schema["properties"]["usage"]["properties"];
+        for field in ["nat-gb", "log-gb", "lcus"] {
+            assert!(
+                usage[field]["description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("default")),
+                "{field} documents its default"
+            );
+        }
     }
 }

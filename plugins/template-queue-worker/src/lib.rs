@@ -126,7 +126,7 @@ pub fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
     let mut bill = Bill::new();
     inputs.common.bill(&mut bill);
     bill.fargate(WORKER, &worker.container, f64::from(worker.min_count))
-        .logs(WORKER, 1.0)
+        .logs(WORKER, inputs.common.usage.log_gb_or(1.0))
         .monthly(
             QUEUE,
             format!(

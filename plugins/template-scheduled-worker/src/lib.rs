@@ -105,7 +105,7 @@ pub fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
             "Invocations",
             schedule.runs_per_month,
         )
-        .logs(JOB, 0.5);
+        .logs(JOB, inputs.common.usage.log_gb_or(0.5));
 
     Ok(Rendering {
         calls: inputs.common.foundation(env).with([call]),
