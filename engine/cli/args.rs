@@ -80,6 +80,16 @@ pub enum Command {
     )]
     Check(CheckArgs),
 
+    /// Estimate what an environment costs: per resource, per month and over its TTL.
+    #[command(
+        after_help = "Prices come from the embedded price book (its date is shown). A 7-day preview is billed \
+        for 7 days, not a month; `ttl never` shows the monthly figure only.\n\n\
+        Exit codes: 0 within budget, 1 a monthly total above --budget, 2 a spec problem or a \
+        price the book does not have.\n\n\
+        Examples:\n  idp cost env.kdl\n  idp cost env.kdl --budget 300\n  idp cost env.kdl --compare main/env.kdl --format markdown"
+    )]
+    Cost(CostArgs),
+
     /// List recorded environments with status and expiry.
     List(ListArgs),
 
@@ -162,6 +172,39 @@ pub struct CheckArgs {
     /// (slower; reuse is safe because plugins are pure, strict proves it).
     #[arg(long)]
     pub strict: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostFormat {
+    /// A table per environment.
+    Human,
+    /// Stable JSON; see docs/json-output.md.
+    Json,
+    /// Markdown tables, for a pull-request comment.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// The environment spec.
+    #[arg(value_name = "SPEC")]
+    pub spec: PathBuf,
+
+    /// Only the environment with this name, when the file holds several.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CostFormat::Human)]
+    pub format: CostFormat,
+
+    /// Exit 1 when an environment's monthly total is above this amount.
+    #[arg(long, value_name = "AMOUNT")]
+    pub budget: Option<f64>,
+
+    /// Another spec to compare with (the same environment name, or its only one).
+    #[arg(long, value_name = "BASE")]
+    pub compare: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

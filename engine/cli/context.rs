@@ -100,6 +100,7 @@ pub fn project_of(
         catalog,
         host,
         state,
+        prices: idp_price::PriceBook::embedded(),
     })
 }
 

@@ -6,6 +6,7 @@
 mod apply;
 mod catalog;
 mod check;
+mod cost;
 mod harness;
 mod hostile;
 mod modules;

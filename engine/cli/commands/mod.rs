@@ -3,6 +3,7 @@
 mod apply;
 mod catalog;
 mod check;
+mod cost;
 mod destroy;
 mod list;
 mod plan;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Plan(a) => plan::run(config, &a, idp_plan::Stage::Emit),
         Command::Apply(a) => apply::run(config, &a),
         Command::Check(a) => check::run(config, &a),
+        Command::Cost(a) => cost::run(config, &a),
         Command::List(a) => list::run(config, &a),
         Command::Show(a) => show::run(config, &a),
         Command::Destroy(a) => destroy::run(config, &a),

@@ -3,7 +3,7 @@
 
 use idp_config::Enforcement;
 use idp_host::PolicyPlugin;
-use idp_model::{Environment, Finding, Rendering, Severity, Waived};
+use idp_model::{CostEstimate, Environment, Finding, Rendering, Severity, Waived};
 use idp_spec::{SpanMap, Waiver};
 use jiff::civil::Date;
 use serde_json::Value;
@@ -51,6 +51,7 @@ pub fn judge(
     policies: &[LoadedPolicy],
     env: &Environment,
     rendering: &Rendering,
+    cost: Option<CostEstimate>,
     waivers: &[(&Waiver, WaiverOrigin<'_>)],
     today: Date,
 ) -> Result<Judgement, PlanError> {
@@ -59,7 +60,7 @@ pub fn judge(
         let name = &p.plugin.info().name;
         for mut f in p
             .plugin
-            .evaluate(env, &rendering.calls, None, &p.settings)?
+            .evaluate(env, &rendering.calls, cost, &p.settings)?
         {
             p.enforcement.apply(&mut f);
             findings.push((name.as_str(), f));

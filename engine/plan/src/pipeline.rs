@@ -36,6 +36,8 @@ pub struct Project {
     pub host: PluginHost,
     /// The state store.
     pub state: StateStore,
+    /// Prices for the cost estimate.
+    pub prices: idp_price::PriceBook,
 }
 
 /// One environment after the pipeline.
@@ -46,6 +48,8 @@ pub struct PlannedEnv {
     pub template_label: String,
     /// The rendering (absent when stopped at validate).
     pub rendering: Option<Rendering>,
+    /// The cost estimate, or why there is none (absent when stopped at validate).
+    pub cost: Option<Result<idp_price::Estimate, idp_price::PriceError>>,
     /// Policy findings.
     pub findings: Vec<Finding>,
     /// `idp.kdl` waivers covering the spec: index and whether a finding used them.
@@ -92,6 +96,8 @@ pub struct StageTimes {
     pub derive: Duration,
     /// The template's `render`.
     pub render: Duration,
+    /// The bill of materials × the price book.
+    pub price: Duration,
     /// Every policy's `evaluate`, enforcement and waivers.
     pub judge: Duration,
     /// Workspace files and digest.
@@ -105,6 +111,7 @@ impl StageTimes {
         self.validate += other.validate;
         self.derive += other.derive;
         self.render += other.render;
+        self.price += other.price;
         self.judge += other.judge;
         self.emit += other.emit;
     }
@@ -338,6 +345,7 @@ impl<'p> Pipeline<'p> {
             let mut out = PlannedEnv {
                 template_label: plugin.label().to_owned(),
                 rendering: None,
+                cost: None,
                 findings: Vec::new(),
                 project_waivers: Vec::new(),
                 workspace: None,
@@ -366,6 +374,13 @@ impl<'p> Pipeline<'p> {
                         continue;
                     }
                 };
+                let cost = idp_price::estimate(
+                    &self.project.prices,
+                    &out.env.region,
+                    out.env.ttl.seconds(),
+                    &rendering.bill,
+                );
+                lap(&mut self.times.price, &mut mark);
                 register_waiver_spans(&mut out.spans, &spec.waivers);
                 let project = self.project.config.waivers_for(&source.path);
                 let waivers: Vec<_> = spec
@@ -379,7 +394,16 @@ impl<'p> Pipeline<'p> {
                     }))
                     .collect();
                 let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-                let judged = judge(&self.policies, &out.env, &rendering, &waivers, today)?;
+                let estimate = cost.as_ref().ok().map(idp_price::Estimate::for_policies);
+                let judged = judge(
+                    &self.policies,
+                    &out.env,
+                    &rendering,
+                    estimate,
+                    &waivers,
+                    today,
+                )?;
+                out.cost = Some(cost);
                 out.findings = judged.findings;
                 out.project_waivers = judged.project_waivers;
                 lap(&mut self.times.judge, &mut mark);

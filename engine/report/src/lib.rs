@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 mod check;
+mod cost;
 
 use std::fmt::Write;
 
@@ -17,6 +18,8 @@ pub use check::{
     Counts, check_github, check_human, check_json, check_junit, check_markdown, check_problems,
     check_sarif, check_timings, item_problem, item_status,
 };
+
+pub use cost::{CostRow, cost_human, cost_json, cost_markdown, cost_summary};
 
 /// Version of the JSON documents; bumped only for a breaking change.
 pub const JSON_VERSION: u32 = 1;
@@ -105,6 +108,7 @@ fn env_json(env: &PlannedEnv, source: &SourceFile) -> Value {
         "calls": env.rendering.as_ref().map(|r| &r.calls),
         "outputs": env.rendering.as_ref().map(|r| &r.outputs),
         "bill": env.rendering.as_ref().map(|r| &r.bill),
+        "cost": env.cost.as_ref().map(cost::estimate_json),
         "findings": env.findings.iter().map(|f| finding_json(env, source, f)).collect::<Vec<_>>(),
         "denied": env.denied(),
         "plan_digest": env.workspace.as_ref().map(|w| &w.digest),
@@ -193,6 +197,14 @@ pub fn plan_human(plan: &Plan) -> String {
                 )
                 .ok();
             }
+        }
+        if let Some(cost) = &env.cost {
+            writeln!(
+                out,
+                "  cost       {}",
+                cost_summary(cost, &e.ttl.to_string())
+            )
+            .ok();
         }
         if env.rendering.is_some() {
             if env.findings.is_empty() {

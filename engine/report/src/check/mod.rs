@@ -246,9 +246,9 @@ pub fn check_timings(report: &CheckReport) -> String {
     let t = &report.timings;
     let s = &t.stages;
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-    let cpu = t.parse + s.resolve + s.validate + s.derive + s.render + s.judge;
+    let cpu = t.parse + s.resolve + s.validate + s.derive + s.render + s.price + s.judge;
     format!(
-        "timings: wall {:.0} ms on {} thread(s); stage CPU: parse {:.0} ms, resolve {:.0} ms, validate {:.0} ms, derive {:.0} ms, render {:.0} ms, policies {:.0} ms (sum {:.0} ms)",
+        "timings: wall {:.0} ms on {} thread(s); stage CPU: parse {:.0} ms, resolve {:.0} ms, validate {:.0} ms, derive {:.0} ms, render {:.0} ms, price {:.0} ms, policies {:.0} ms (sum {:.0} ms)",
         ms(t.wall),
         t.threads,
         ms(t.parse),
@@ -256,6 +256,7 @@ pub fn check_timings(report: &CheckReport) -> String {
         ms(s.validate),
         ms(s.derive),
         ms(s.render),
+        ms(s.price),
         ms(s.judge),
         ms(cpu)
     )

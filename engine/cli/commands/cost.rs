@@ -1,0 +1,104 @@
+//! `idp cost`: the pipeline up to price, shown per resource, compared and budgeted.
+
+use std::path::Path;
+
+use idp_plan::{Plan, Stage};
+use idp_price::Estimate;
+use idp_report::CostRow;
+
+use crate::args::{CostArgs, CostFormat, Format, SpecArgs};
+use crate::commands::plan::make_plan;
+use crate::outcome::Outcome;
+use crate::ui::{self, CliError};
+
+/// Every environment's estimate, or the first reason one could not be priced (exit 2).
+fn estimates(plan: &Plan) -> Result<Vec<(&str, String, &Estimate)>, CliError> {
+    plan.environments
+        .iter()
+        .map(|e| match &e.cost {
+            Some(Ok(estimate)) => Ok((e.env.name.as_str(), e.env.ttl.to_string(), estimate)),
+            Some(Err(err)) => Err(CliError::input(err.clone())),
+            None => Err(CliError::usage(
+                format!("`{}` was not rendered, so it has no bill", e.env.name),
+                "run `idp plan` on the spec to see why",
+            )),
+        })
+        .collect()
+}
+
+fn spec_args(spec: &Path, env: Option<String>, format: CostFormat) -> SpecArgs {
+    SpecArgs {
+        spec: spec.to_path_buf(),
+        env,
+        format: if format == CostFormat::Json {
+            Format::Json
+        } else {
+            Format::Human
+        },
+    }
+}
+
+pub fn run(config: Option<&Path>, args: &CostArgs) -> Result<Outcome, CliError> {
+    let (_, plan) = make_plan(
+        config,
+        &spec_args(&args.spec, args.env.clone(), args.format),
+        Stage::Judge,
+    )?;
+    let base_plan = match &args.compare {
+        Some(base) => Some(make_plan(config, &spec_args(base, None, args.format), Stage::Judge)?.1),
+        None => None,
+    };
+    let current = estimates(&plan)?;
+    let base = base_plan.as_ref().map(estimates).transpose()?;
+    let rows: Vec<CostRow<'_>> = current
+        .iter()
+        .map(|(name, ttl, estimate)| {
+            let base = base.as_ref().and_then(|b| {
+                b.iter()
+                    .find(|(n, ..)| n == name)
+                    .or_else(|| (b.len() == 1 && current.len() == 1).then(|| &b[0]))
+                    .map(|(n, _, e)| (n.to_string(), *e))
+            });
+            CostRow {
+                name,
+                ttl: ttl.clone(),
+                estimate,
+                base,
+            }
+        })
+        .collect();
+    if let (Some(path), Some(b)) = (&args.compare, &base)
+        && rows.iter().all(|r| r.base.is_none())
+    {
+        let names: Vec<&str> = b.iter().map(|(n, ..)| *n).collect();
+        return Err(CliError::usage(
+            format!("no environment in `{}` to compare with", path.display()),
+            format!(
+                "compare a spec holding the same environment names (it has {})",
+                names.join(", ")
+            ),
+        ));
+    }
+    match args.format {
+        CostFormat::Human => print!("{}", idp_report::cost_human(&rows)),
+        CostFormat::Markdown => print!("{}", idp_report::cost_markdown(&rows)),
+        CostFormat::Json => ui::print_json(&idp_report::cost_json(&args.spec, &rows, args.budget)),
+    }
+    if let Some(budget) = args.budget {
+        let over: Vec<String> = rows
+            .iter()
+            .filter(|r| r.estimate.monthly > budget)
+            .map(|r| {
+                format!(
+                    "`{}` ({:.2} {})",
+                    r.name, r.estimate.monthly, r.estimate.currency
+                )
+            })
+            .collect();
+        if !over.is_empty() {
+            eprintln!("over budget: {} above {budget:.2} a month", over.join(", "));
+            return Ok(Outcome::Denied);
+        }
+    }
+    Ok(Outcome::Clean)
+}

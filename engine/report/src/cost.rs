@@ -1,0 +1,270 @@
+//! The cost estimate as people and scripts read it: a one-line summary for `plan`, the
+//! per-line table of `idp cost` (text and markdown), and its JSON.
+
+use std::fmt::Write;
+
+use idp_model::BillingBasis;
+use idp_price::{Estimate, Line, PriceError};
+use serde_json::{Value, json};
+
+use crate::JSON_VERSION;
+
+/// `102.83 USD a month, 23.67 USD over 7d (prices of 2026-11-24)`, or why there is none.
+pub fn cost_summary(cost: &Result<Estimate, PriceError>, ttl: &str) -> String {
+    match cost {
+        Ok(e) => {
+            let lifetime = match e.lifetime {
+                Some(l) => format!(", {l:.2} {} over {ttl}", e.currency),
+                None => String::new(),
+            };
+            format!(
+                "{:.2} {} a month{lifetime} (prices of {})",
+                e.monthly, e.currency, e.price_book
+            )
+        }
+        Err(err) => format!("not estimated: {err}"),
+    }
+}
+
+/// An estimate (or its error) as JSON.
+pub fn estimate_json(cost: &Result<Estimate, PriceError>) -> Value {
+    match cost {
+        Ok(e) => serde_json::to_value(e).unwrap_or(Value::Null),
+        Err(err) => json!({"error": err.to_string()}),
+    }
+}
+
+/// One environment of `idp cost`: its estimate, and the one it is compared with.
+pub struct CostRow<'a> {
+    /// Environment name.
+    pub name: &'a str,
+    /// Its TTL as written (`7d`, `never`).
+    pub ttl: String,
+    /// Its estimate.
+    pub estimate: &'a Estimate,
+    /// The baseline's name and estimate, with `--compare`.
+    pub base: Option<(String, &'a Estimate)>,
+}
+
+fn quantity(l: &Line) -> String {
+    match l.basis {
+        BillingBasis::PerHour => format!("{} per hour", trim(l.quantity)),
+        BillingBasis::PerMonth => format!("{} {} a month", trim(l.quantity), l.unit),
+    }
+}
+
+/// A number without trailing zeros (`0.5`, `2`, `0.0029762`).
+fn trim(x: f64) -> String {
+    let s = format!("{x:.7}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+fn money(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".to_owned(), |v| format!("{v:.2}"))
+}
+
+fn delta(now: f64, before: f64) -> String {
+    let d = now - before;
+    if before.abs() > f64::EPSILON {
+        format!("{d:+.2} ({:+.0}%)", d / before * 100.0)
+    } else {
+        format!("{d:+.2}")
+    }
+}
+
+/// Lines of the baseline matching a line: same call, same usage type.
+fn base_line<'e>(base: &'e Estimate, l: &Line) -> Option<&'e Line> {
+    base.lines
+        .iter()
+        .find(|b| b.call == l.call && b.usage_type == l.usage_type)
+}
+
+/// The `idp cost` table.
+pub fn cost_human(rows: &[CostRow<'_>]) -> String {
+    let mut out = String::new();
+    for row in rows {
+        let e = row.estimate;
+        let hours = e
+            .lifetime_hours
+            .map_or_else(|| "no expiry".to_owned(), |h| format!("{} h", trim(h)));
+        writeln!(
+            out,
+            "environment {} ({}, ttl {} = {hours}), prices of {}, {}",
+            row.name, e.region, row.ttl, e.price_book, e.currency
+        )
+        .ok();
+        let width = e
+            .lines
+            .iter()
+            .map(|l| l.description.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(8);
+        writeln!(
+            out,
+            "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}{}",
+            "CALL",
+            "RESOURCE",
+            "UNIT PRICE",
+            "QUANTITY",
+            "MONTHLY",
+            "LIFETIME",
+            if row.base.is_some() {
+                "  VS BASE (MONTHLY)"
+            } else {
+                ""
+            }
+        )
+        .ok();
+        for l in &e.lines {
+            let vs = match &row.base {
+                Some((_, base)) => {
+                    format!(
+                        "  {}",
+                        delta(l.monthly, base_line(base, l).map_or(0.0, |b| b.monthly))
+                    )
+                }
+                None => String::new(),
+            };
+            writeln!(
+                out,
+                "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}{vs}",
+                l.call,
+                l.description,
+                format!("{}/{}", trim(l.unit_price), l.unit),
+                quantity(l),
+                format!("{:.2}", l.monthly),
+                money(l.lifetime)
+            )
+            .ok();
+        }
+        let vs = match &row.base {
+            Some((_, base)) => format!("  {}", delta(e.monthly, base.monthly)),
+            None => String::new(),
+        };
+        writeln!(
+            out,
+            "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}{vs}",
+            "total",
+            "",
+            "",
+            "",
+            format!("{:.2}", e.monthly),
+            money(e.lifetime)
+        )
+        .ok();
+        if let Some((name, base)) = &row.base {
+            for b in &base.lines {
+                if !e
+                    .lines
+                    .iter()
+                    .any(|l| l.call == b.call && l.usage_type == b.usage_type)
+                {
+                    writeln!(
+                        out,
+                        "  only in {name}: {} ({:.2} a month)",
+                        b.description, b.monthly
+                    )
+                    .ok();
+                }
+            }
+            writeln!(
+                out,
+                "  compared with {name}: {:.2} → {:.2} {} a month ({})",
+                base.monthly,
+                e.monthly,
+                e.currency,
+                delta(e.monthly, base.monthly)
+            )
+            .ok();
+        }
+    }
+    out
+}
+
+/// The `idp cost` table in markdown, for PR comments.
+pub fn cost_markdown(rows: &[CostRow<'_>]) -> String {
+    let mut out = String::new();
+    for row in rows {
+        let e = row.estimate;
+        writeln!(
+            out,
+            "### `{}`: {:.2} {} a month{}\n",
+            row.name,
+            e.monthly,
+            e.currency,
+            e.lifetime
+                .map_or_else(String::new, |l| format!(", {l:.2} over {}", row.ttl))
+        )
+        .ok();
+        writeln!(
+            out,
+            "| call | resource | unit price | quantity | monthly | lifetime |"
+        )
+        .ok();
+        writeln!(out, "|---|---|---:|---:|---:|---:|").ok();
+        for l in &e.lines {
+            writeln!(
+                out,
+                "| {} | {} | {}/{} | {} | {:.2} | {} |",
+                l.call,
+                l.description,
+                trim(l.unit_price),
+                l.unit,
+                quantity(l),
+                l.monthly,
+                money(l.lifetime)
+            )
+            .ok();
+        }
+        writeln!(
+            out,
+            "| **total** | | | | **{:.2}** | **{}** |",
+            e.monthly,
+            money(e.lifetime)
+        )
+        .ok();
+        if let Some((name, base)) = &row.base {
+            writeln!(
+                out,
+                "\nCompared with `{name}`: {:.2} → {:.2} ({}).",
+                base.monthly,
+                e.monthly,
+                delta(e.monthly, base.monthly)
+            )
+            .ok();
+        }
+        writeln!(out, "\nPrices of {} ({}).\n", e.price_book, e.region).ok();
+    }
+    out
+}
+
+/// The JSON document of `idp cost`.
+pub fn cost_json(spec: &std::path::Path, rows: &[CostRow<'_>], budget: Option<f64>) -> Value {
+    let environments: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let mut v = json!({
+                "name": row.name,
+                "ttl": row.ttl,
+                "cost": row.estimate,
+                "over_budget": budget.is_some_and(|b| row.estimate.monthly > b),
+            });
+            if let Some((name, base)) = &row.base {
+                v["compare"] = json!({
+                    "base": name,
+                    "monthly": base.monthly,
+                    "monthly_delta": row.estimate.monthly - base.monthly,
+                    "lifetime": base.lifetime,
+                });
+            }
+            v
+        })
+        .collect();
+    json!({
+        "version": JSON_VERSION,
+        "spec": spec,
+        "budget": budget,
+        "environments": environments,
+    })
+}

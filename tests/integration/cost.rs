@@ -1,0 +1,160 @@
+//! `idp cost` and the estimate in `plan`: every figure recomputed by hand from the price
+//! book's entries (pricebook.json, us-east-1, 2026-11-24) and matched to the cent.
+
+use serde_json::Value;
+
+use crate::harness::Sandbox;
+
+fn cost_json(s: &Sandbox, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["cost"];
+    all.extend(args);
+    all.extend(["--format", "json"]);
+    let run = s.idp(&all);
+    let doc = serde_json::from_str(&run.stdout).unwrap_or(Value::Null);
+    (run.code, doc)
+}
+
+fn cents(v: &Value) -> i64 {
+    (v.as_f64().unwrap_or(f64::NAN) * 100.0).round() as i64
+}
+
+#[test]
+fn orders_preview_is_priced_line_by_line_for_its_seven_days() {
+    let s = Sandbox::new();
+    let (code, doc) = cost_json(&s, &["examples/orders-preview.kdl"]);
+    assert_eq!(code, 0);
+    let cost = &doc["environments"][0]["cost"];
+    // api-service in us-east-1: one NAT gateway, an ALB, one task of 0.5 vCPU / 1 GB × 2.
+    // Monthly = quantity × price × 730 hours, or quantity × price for monthly lines.
+    let monthly = 1.0 * 0.045 * 730.0      // NAT gateway hours            32.85
+        + 5.0 * 0.045                      // NAT data, 5 GB assumed        0.225
+        + 1.0 * 0.005 * 730.0              // public IPv4 of the NAT        3.65
+        + 1.0 * 0.0225 * 730.0             // ALB hours                    16.425
+        + 1.0 * 0.008 * 730.0              // 1 LCU assumed                 5.84
+        + 2.0 * 0.005 * 730.0              // public IPv4 of the ALB        7.30
+        + 1.0 * 0.04048 * 730.0            // 2 tasks × 0.5 vCPU           29.5504
+        + 2.0 * 0.004445 * 730.0           // 2 tasks × 1 GB                6.4897
+        + 1.0 * 0.50; //                      logs, 1 GB assumed            0.50
+    assert_eq!(cents(&cost["monthly"]), 10283);
+    assert_eq!(
+        cents(&cost["monthly"]),
+        (monthly * 100.0_f64).round() as i64
+    );
+    // 7 days = 168 hours: hourly lines × 168, monthly lines × 168 / 730.
+    let hourly_rate = 0.045 + 0.005 + 0.0225 + 0.008 + 2.0 * 0.005 + 0.04048 + 2.0 * 0.004445;
+    let lifetime = hourly_rate * 168.0 + (5.0 * 0.045 + 0.50) * 168.0 / 730.0;
+    assert_eq!(cents(&cost["lifetime"]), 2367);
+    assert_eq!(
+        cents(&cost["lifetime"]),
+        (lifetime * 100.0_f64).round() as i64
+    );
+    assert_eq!(cost["lifetime_hours"], 168.0);
+    assert_eq!(cost["currency"], "USD");
+    assert_eq!(cost["price_book"], "2026-11-24");
+    let lines = cost["lines"].as_array().cloned().unwrap_or_default();
+    assert_eq!(lines.len(), 9);
+    assert_eq!(cents(&lines[0]["monthly"]), 3285);
+    assert_eq!(cents(&lines[0]["lifetime"]), 756);
+}
+
+#[test]
+fn the_table_shows_each_resource_and_the_totals() {
+    let s = Sandbox::new();
+    let run = s.idp(&["cost", "examples/orders-preview.kdl"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("cost_orders_preview", run.stdout);
+}
+
+#[test]
+fn a_budget_sets_the_exit_code() {
+    let s = Sandbox::new();
+    let over = s.idp(&["cost", "examples/orders-preview.kdl", "--budget", "100"]);
+    assert_eq!(over.code, 1);
+    assert!(
+        over.stderr
+            .contains("over budget: `orders-preview` (102.83 USD) above 100.00 a month"),
+        "{}",
+        over.stderr
+    );
+    let (code, doc) = cost_json(&s, &["examples/orders-preview.kdl", "--budget", "150"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["environments"][0]["over_budget"], false);
+}
+
+#[test]
+fn compare_shows_the_delta_against_a_baseline() {
+    let s = Sandbox::new();
+    let (code, doc) = cost_json(
+        &s,
+        &[
+            "tests/fixtures/usage/env.kdl",
+            "--compare",
+            "examples/orders-preview.kdl",
+        ],
+    );
+    assert_eq!(code, 0);
+    let env = &doc["environments"][0];
+    // The load test: 1 task of 0.25 vCPU / 0.5 GB, 50 GB NAT, 2.5 LCU, 12.5 GB logs.
+    let monthly = 0.045 * 730.0
+        + 50.0 * 0.045
+        + 0.005 * 730.0
+        + 0.0225 * 730.0
+        + 2.5 * 0.008 * 730.0
+        + 2.0 * 0.005 * 730.0
+        + 0.25 * 0.04048 * 730.0
+        + 0.5 * 0.004445 * 730.0
+        + 12.5 * 0.50;
+    assert_eq!(
+        cents(&env["cost"]["monthly"]),
+        (monthly * 100.0_f64).round() as i64
+    );
+    assert_eq!(env["compare"]["base"], "orders-preview");
+    assert_eq!(cents(&env["compare"]["monthly"]), 10283);
+    assert_eq!(
+        cents(&env["compare"]["monthly_delta"]),
+        ((monthly - 102.8301) * 100.0_f64).round() as i64
+    );
+}
+
+#[test]
+fn a_region_without_prices_is_an_error_not_a_zero() {
+    let s = Sandbox::new();
+    let run = s.idp(&["cost", "examples/billing-staging.kdl"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.flat_stderr()
+            .contains("the price book has no prices for region `eu-west-1`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "no table with made-up figures");
+    // `plan` says the same instead of a figure, and the policy says it had no estimate.
+    let plan = s.idp(&["plan", "examples/billing-staging.kdl"]);
+    assert!(
+        plan.stdout.contains(
+            "cost       not estimated: the price book has no prices for region `eu-west-1`"
+        )
+    );
+}
+
+#[test]
+fn policies_judge_the_estimate() {
+    let s = Sandbox::new();
+    let run = s.idp(&[
+        "check",
+        "tests/fixtures/check/specs/clean.kdl",
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let rules: Vec<&str> = doc["files"][0]["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(
+        !rules.contains(&"max-monthly-cost/no-estimate"),
+        "a us-east-1 preview is priced, so the limit is checked: {rules:?}"
+    );
+}
