@@ -90,6 +90,10 @@ pub enum Command {
     )]
     Cost(CostArgs),
 
+    /// Keep the price book current (for cost estimates).
+    #[command(subcommand)]
+    Pricing(PricingCommand),
+
     /// List recorded environments with status and expiry.
     List(ListArgs),
 
@@ -250,6 +254,27 @@ pub struct DestroyArgs {
     /// Run `tofu destroy` (or `terraform destroy`) in the workspace.
     #[arg(long)]
     pub run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PricingCommand {
+    /// Rebuild the price book from the AWS Price List API into the cache directory.
+    #[command(
+        after_help = "Uses the standard AWS credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, …); \
+        AWS_ENDPOINT_URL_PRICING points it at another endpoint. The refreshed book takes \
+        precedence over the embedded one until it is older than IDP_PRICE_BOOK_MAX_AGE_DAYS \
+        (default 30). Items the API returns malformed are reported and skipped; the previous \
+        book is replaced only when the new one is complete on disk.\n\n\
+        Examples:\n  idp pricing refresh\n  idp pricing refresh --region eu-west-1 --region eu-central-1"
+    )]
+    Refresh {
+        /// Regions to price (default: us-east-1, us-west-2, eu-west-1, eu-central-1).
+        #[arg(long = "region", value_name = "REGION")]
+        regions: Vec<String>,
+        /// Write the book here instead of the cache directory.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

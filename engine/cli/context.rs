@@ -100,8 +100,55 @@ pub fn project_of(
         catalog,
         host,
         state,
-        prices: idp_price::PriceBook::embedded(),
+        prices: prices()?,
     })
+}
+
+/// Where `idp pricing refresh` writes the book `idp` prefers over the embedded one.
+pub fn refreshed_price_book() -> Option<PathBuf> {
+    cache_dir().map(|d| d.join("pricebook.json"))
+}
+
+/// The embedded price book, overlaid with the refreshed one while it is younger than
+/// `IDP_PRICE_BOOK_MAX_AGE_DAYS` (default 30). A stale or unreadable refreshed book is
+/// ignored with a warning, never half used.
+pub fn prices() -> Result<idp_price::PriceBook, CliError> {
+    let embedded = idp_price::PriceBook::embedded();
+    let Some(path) = refreshed_price_book().filter(|p| p.is_file()) else {
+        return Ok(embedded);
+    };
+    let max_age: i64 = std::env::var("IDP_PRICE_BOOK_MAX_AGE_DAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let book = match idp_price::PriceBook::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!(
+                "warning: ignoring the refreshed price book `{}`: {e}",
+                path.display()
+            );
+            return Ok(embedded);
+        }
+    };
+    let today = now()?.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let age = book
+        .snapshot
+        .parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| d.until(today).ok())
+        .map(|span| i64::from(span.get_days()));
+    match age {
+        Some(days) if days <= max_age => Ok(embedded.overlaid_with(book)),
+        _ => {
+            eprintln!(
+                "warning: the refreshed price book `{}` ({}) is older than {max_age} days; using the embedded one (run `idp pricing refresh`)",
+                path.display(),
+                book.snapshot
+            );
+            Ok(embedded)
+        }
+    }
 }
 
 /// `tofu` or `terraform` when `--run` asks for it; an input error when neither is on PATH.

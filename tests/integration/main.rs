@@ -11,4 +11,5 @@ mod harness;
 mod hostile;
 mod modules;
 mod plan;
+mod pricing;
 mod ui;

@@ -8,6 +8,7 @@ mod destroy;
 mod list;
 mod plan;
 mod plugin;
+mod pricing;
 mod show;
 
 use clap::CommandFactory;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Apply(a) => apply::run(config, &a),
         Command::Check(a) => check::run(config, &a),
         Command::Cost(a) => cost::run(config, &a),
+        Command::Pricing(c) => pricing::run(c),
         Command::List(a) => list::run(config, &a),
         Command::Show(a) => show::run(config, &a),
         Command::Destroy(a) => destroy::run(config, &a),

@@ -1,7 +1,7 @@
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One on-demand list price.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct Price {
     /// AWS region code.
     pub region: String,
@@ -20,7 +20,7 @@ pub struct Price {
 }
 
 /// A set of prices with its currency and snapshot date.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct PriceBook {
     /// ISO 4217 code.
     pub currency: String,
@@ -44,6 +44,29 @@ impl PriceBook {
         })
     }
 
+    /// A book read from a file written by `idp pricing refresh`.
+    pub fn read(path: &std::path::Path) -> Result<PriceBook, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    }
+
+    /// This book with `newer`'s prices taking the place of its own for the same region
+    /// and usage type; the snapshot becomes the newer one's.
+    pub fn overlaid_with(mut self, newer: PriceBook) -> PriceBook {
+        for price in newer.prices {
+            match self.prices.iter_mut().find(|p| {
+                p.region == price.region
+                    && p.service_code == price.service_code
+                    && p.usage_type == price.usage_type
+            }) {
+                Some(old) => *old = price,
+                None => self.prices.push(price),
+            }
+        }
+        self.snapshot = newer.snapshot;
+        self
+    }
+
     /// The price of a usage type in a region.
     pub fn find(&self, region: &str, service_code: &str, usage_type: &str) -> Option<&Price> {
         self.prices.iter().find(|p| {
@@ -63,6 +86,42 @@ impl PriceBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refreshed_book_overrides_and_extends_the_embedded_one() {
+        let price = |region: &str, usd: f64| Price {
+            region: region.into(),
+            service_code: "AmazonEC2".into(),
+            usage_type: "NatGateway-Hours".into(),
+            unit: "Hrs".into(),
+            usd,
+            source: "https://example.test".into(),
+            seen: "2026-12-01".into(),
+        };
+        let newer = PriceBook {
+            currency: "USD".into(),
+            snapshot: "2026-12-01".into(),
+            hours_per_month: 730.0,
+            prices: vec![price("us-east-1", 0.05), price("eu-west-1", 0.048)],
+        };
+        let book = PriceBook::embedded().overlaid_with(newer);
+        assert_eq!(
+            book.find("us-east-1", "AmazonEC2", "NatGateway-Hours")
+                .map(|p| p.usd),
+            Some(0.05)
+        );
+        assert_eq!(
+            book.find("eu-west-1", "AmazonEC2", "NatGateway-Hours")
+                .map(|p| p.usd),
+            Some(0.048)
+        );
+        assert!(
+            book.find("us-east-1", "AmazonECS", "Fargate-GB-Hours")
+                .is_some(),
+            "the rest stays"
+        );
+        assert_eq!(book.regions(), ["eu-west-1", "us-east-1"]);
+    }
 
     #[test]
     fn the_embedded_book_is_well_formed_and_sourced() {

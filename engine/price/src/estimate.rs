@@ -66,6 +66,8 @@ pub struct Line {
     pub monthly: f64,
     /// Cost over the TTL; `None` for `never`.
     pub lifetime: Option<f64>,
+    /// When the price was read.
+    pub seen: String,
 }
 
 /// An environment's priced bill.
@@ -75,7 +77,7 @@ pub struct Estimate {
     pub region: String,
     /// Currency of every figure.
     pub currency: String,
-    /// Date of the price book.
+    /// Date of the oldest price used.
     pub price_book: String,
     /// Hours the environment lives; `None` for `never`.
     pub lifetime_hours: Option<f64>,
@@ -144,6 +146,7 @@ pub fn estimate(
             basis: item.basis,
             monthly,
             lifetime,
+            seen: price.seen.clone(),
         });
     }
     let monthly = lines.iter().map(|l| l.monthly).sum();
@@ -151,7 +154,11 @@ pub fn estimate(
     Ok(Estimate {
         region: region.to_owned(),
         currency: book.currency.clone(),
-        price_book: book.snapshot.clone(),
+        price_book: lines
+            .iter()
+            .map(|l| l.seen.clone())
+            .min()
+            .unwrap_or_else(|| book.snapshot.clone()),
         lifetime_hours: hours,
         lines,
         monthly,
