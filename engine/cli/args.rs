@@ -172,6 +172,10 @@ pub struct CheckArgs {
     #[arg(long)]
     pub stats: bool,
 
+    /// Also list every environment's estimated monthly cost (human format; JSON always has it).
+    #[arg(long)]
+    pub cost: bool,
+
     /// A fresh plugin instance for every call instead of one reused per worker thread
     /// (slower; reuse is safe because plugins are pure, strict proves it).
     #[arg(long)]
@@ -206,7 +210,8 @@ pub struct CostArgs {
     #[arg(long, value_name = "AMOUNT")]
     pub budget: Option<f64>,
 
-    /// Another spec to compare with (the same environment name, or its only one).
+    /// A spec to compare with (the same environment name, or its only one), or the name
+    /// of an applied environment to compare with its estimate as applied.
     #[arg(long, value_name = "BASE")]
     pub compare: Option<PathBuf>,
 }

@@ -158,3 +158,44 @@ fn policies_judge_the_estimate() {
         "a us-east-1 preview is priced, so the limit is checked: {rules:?}"
     );
 }
+
+#[test]
+fn compare_with_the_estimate_recorded_at_apply() {
+    let s = Sandbox::new();
+    let apply = s.idp(&["apply", "examples/orders-preview.kdl", "--yes"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    let (code, doc) = cost_json(
+        &s,
+        &[
+            "tests/fixtures/usage/env.kdl",
+            "--compare",
+            "orders-preview",
+        ],
+    );
+    assert_eq!(code, 0);
+    let compare = &doc["environments"][0]["compare"];
+    assert_eq!(compare["base"], "orders-preview (as applied)");
+    assert_eq!(cents(&compare["monthly"]), 10283);
+    let missing = s.idp(&[
+        "cost",
+        "examples/orders-preview.kdl",
+        "--compare",
+        "no-such-env",
+    ]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .contains("`no-such-env` is neither a spec file nor a recorded environment"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn check_lists_each_environments_monthly_cost() {
+    let s = Sandbox::new();
+    let run = s.idp(&["check", "examples", "--cost"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("check_cost_column", run.stdout);
+}

@@ -140,6 +140,8 @@ pub struct EnvSummary {
     pub class: String,
     /// Region.
     pub region: String,
+    /// Estimated monthly cost, when the price book covers it.
+    pub monthly_cost: Option<f64>,
 }
 
 /// Everything found in one file.
@@ -235,7 +237,12 @@ impl FileResult {
                     .located(&source),
                 );
             }
+            let monthly_cost = match &env.cost {
+                Some(Ok(estimate)) => Some(estimate.monthly),
+                _ => None,
+            };
             environments.push(EnvSummary {
+                monthly_cost,
                 name: env.env.name,
                 template: format!("{} {}", env.env.template, env.env.template_version),
                 class: env.env.class.to_string(),

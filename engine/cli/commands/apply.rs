@@ -13,6 +13,9 @@ use crate::context;
 use crate::outcome::Outcome;
 use crate::ui::CliError;
 
+/// The estimate recorded beside `metadata.json` at apply.
+pub const COST_FILE: &str = "cost.json";
+
 /// Asks `question` on the terminal; refuses without one.
 pub fn confirm(question: &str, yes: bool) -> Result<bool, CliError> {
     if yes {
@@ -75,6 +78,11 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
             outputs: previous.map(|p| p.outputs).unwrap_or_default(),
         };
         lock.write_workspace(&workspace.files)?;
+        // The estimate as applied, so `idp cost --compare NAME` can diff against it later.
+        if let Some(Ok(estimate)) = &planned.cost {
+            let bytes = serde_json::to_vec_pretty(estimate).unwrap_or_default();
+            idp_state::write_atomically(&lock.dir().join(COST_FILE), &bytes)?;
+        }
         lock.put(&record)?;
         match &tool {
             None => {

@@ -91,7 +91,11 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
             for p in &report::check_problems(&outcome).0 {
                 ui::eprint_diagnostic(p);
             }
-            report::check_human(&outcome)
+            let mut text = report::check_human(&outcome);
+            if args.cost {
+                text.push_str(&report::check_costs(&outcome));
+            }
+            text
         }
         CheckFormat::Json => pretty(&report::check_json(&outcome, !passed)),
         CheckFormat::Sarif => pretty(&report::check_sarif(&outcome)),

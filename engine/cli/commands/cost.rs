@@ -7,7 +7,9 @@ use idp_price::Estimate;
 use idp_report::CostRow;
 
 use crate::args::{CostArgs, CostFormat, Format, SpecArgs};
+use crate::commands::apply::COST_FILE;
 use crate::commands::plan::make_plan;
+use crate::context;
 use crate::outcome::Outcome;
 use crate::ui::{self, CliError};
 
@@ -38,18 +40,54 @@ fn spec_args(spec: &Path, env: Option<String>, format: CostFormat) -> SpecArgs {
     }
 }
 
+/// The estimate recorded when the environment `name` was applied.
+fn recorded_estimate(config: Option<&Path>, name: &str) -> Result<(String, Estimate), CliError> {
+    let store = context::state_only(config)?;
+    let record = store.get(name)?.ok_or_else(|| {
+        CliError::usage(
+            format!("`{name}` is neither a spec file nor a recorded environment"),
+            "compare with another spec (`--compare base.kdl`) or an applied environment (`idp list` shows them)",
+        )
+    })?;
+    let path = store.env_dir(&record.name).join(COST_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        CliError::usage(
+            format!("`{name}` has no recorded estimate"),
+            "it was applied before idp recorded estimates, or in a region without prices; apply it again to record one",
+        )
+    })?;
+    let estimate = serde_json::from_str(&text).map_err(|e| {
+        CliError::usage(
+            format!("the recorded estimate of `{name}` is unreadable: {e}"),
+            "apply the environment again to record a fresh one",
+        )
+    })?;
+    Ok((format!("{name} (as applied)"), estimate))
+}
+
 pub fn run(config: Option<&Path>, args: &CostArgs) -> Result<Outcome, CliError> {
     let (_, plan) = make_plan(
         config,
         &spec_args(&args.spec, args.env.clone(), args.format),
         Stage::Judge,
     )?;
+    let mut recorded: Option<(String, Estimate)> = None;
     let base_plan = match &args.compare {
-        Some(base) => Some(make_plan(config, &spec_args(base, None, args.format), Stage::Judge)?.1),
+        Some(base) if base.is_file() => {
+            Some(make_plan(config, &spec_args(base, None, args.format), Stage::Judge)?.1)
+        }
+        Some(base) => {
+            recorded = Some(recorded_estimate(config, &base.display().to_string())?);
+            None
+        }
         None => None,
     };
     let current = estimates(&plan)?;
-    let base = base_plan.as_ref().map(estimates).transpose()?;
+    let base = match (&base_plan, &recorded) {
+        (Some(p), _) => Some(estimates(p)?),
+        (None, Some((name, e))) => Some(vec![(name.as_str(), String::new(), e)]),
+        (None, None) => None,
+    };
     let rows: Vec<CostRow<'_>> = current
         .iter()
         .map(|(name, ttl, estimate)| {

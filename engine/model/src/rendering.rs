@@ -25,7 +25,7 @@ pub struct ModuleCall {
 }
 
 /// How a bill item's quantity accrues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BillingBasis {
     /// Units per hour of existence.

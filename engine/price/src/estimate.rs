@@ -1,6 +1,6 @@
 use idp_model::{BillItem, BillingBasis};
 use miette::Diagnostic;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::PriceBook;
 
@@ -44,7 +44,7 @@ pub enum PriceError {
 }
 
 /// One priced bill line.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Line {
     /// Module call the resource belongs to.
     pub call: String,
@@ -71,7 +71,7 @@ pub struct Line {
 }
 
 /// An environment's priced bill.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Estimate {
     /// Region priced.
     pub region: String,
@@ -149,8 +149,9 @@ pub fn estimate(
             seen: price.seen.clone(),
         });
     }
-    let monthly = lines.iter().map(|l| l.monthly).sum();
-    let lifetime = hours.map(|_| lines.iter().filter_map(|l| l.lifetime).sum());
+    // `+ 0.0`: an empty float sum is -0.0, which would print as `-0.00`.
+    let monthly = lines.iter().map(|l| l.monthly).sum::<f64>() + 0.0;
+    let lifetime = hours.map(|_| lines.iter().filter_map(|l| l.lifetime).sum::<f64>() + 0.0);
     Ok(Estimate {
         region: region.to_owned(),
         currency: book.currency.clone(),

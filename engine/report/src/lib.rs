@@ -15,8 +15,8 @@ use idp_state::Record;
 use serde_json::{Value, json};
 
 pub use check::{
-    Counts, check_github, check_human, check_json, check_junit, check_markdown, check_problems,
-    check_sarif, check_timings, item_problem, item_status,
+    Counts, check_costs, check_github, check_human, check_json, check_junit, check_markdown,
+    check_problems, check_sarif, check_timings, item_problem, item_status,
 };
 
 pub use cost::{CostRow, cost_human, cost_json, cost_markdown, cost_summary};

@@ -225,6 +225,7 @@ pub fn check_json(report: &CheckReport, failed: bool) -> Value {
                 "path": f.source.path,
                 "environments": f.environments.iter().map(|e| json!({
                     "name": e.name, "template": e.template, "class": e.class, "region": e.region,
+                    "monthly_cost": e.monthly_cost,
                 })).collect::<Vec<_>>(),
                 "findings": f.items.iter().map(item_json).collect::<Vec<_>>(),
             })
@@ -239,6 +240,48 @@ pub fn check_json(report: &CheckReport, failed: bool) -> Value {
             "id": r.id, "summary": r.summary, "help": r.help, "default_severity": r.default_severity,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// `--cost`: every environment's estimated monthly cost, and the sum of those estimated.
+pub fn check_costs(report: &CheckReport) -> String {
+    let mut out = String::new();
+    let envs: Vec<(&FileResult, &idp_check::EnvSummary)> = report
+        .files
+        .iter()
+        .flat_map(|f| f.environments.iter().map(move |e| (f, e)))
+        .collect();
+    let width = envs.iter().map(|(_, e)| e.name.len()).max().unwrap_or(0);
+    writeln!(out, "monthly cost (USD):").ok();
+    let mut total = 0.0;
+    let mut unknown = 0;
+    for (f, e) in &envs {
+        let figure = match e.monthly_cost {
+            Some(m) => {
+                total += m;
+                format!("{m:>10.2}")
+            }
+            None => {
+                unknown += 1;
+                format!("{:>10}", "—")
+            }
+        };
+        writeln!(
+            out,
+            "  {:<width$}  {figure}  {} ({})",
+            e.name,
+            f.source.path.display(),
+            e.region
+        )
+        .ok();
+    }
+    writeln!(
+        out,
+        "  {:<width$}  {total:>10.2}  {} environment(s) estimated, {unknown} without prices for their region",
+        "total",
+        envs.len() - unknown
+    )
+    .ok();
+    out
 }
 
 /// `--stats`: where the time went, per stage, summed over the worker threads.
