@@ -199,3 +199,18 @@ fn check_lists_each_environments_monthly_cost() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     insta::assert_snapshot!("check_cost_column", run.stdout);
 }
+
+#[test]
+fn the_markdown_table_is_ready_for_a_pull_request_comment() {
+    let s = Sandbox::new();
+    let run = s.idp(&[
+        "cost",
+        "tests/fixtures/usage/env.kdl",
+        "--compare",
+        "examples/orders-preview.kdl",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("cost_markdown_compare", run.stdout);
+}
