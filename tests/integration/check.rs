@@ -329,6 +329,11 @@ fn advisory_policies_report_without_failing() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
     let naming = finding(&doc, "naming/name-team-prefix");
+    assert_eq!(
+        finding(&doc, "max-monthly-cost/no-estimate"),
+        Value::Null,
+        "a us-east-1 preview is priced, so max-monthly-cost judged the estimate"
+    );
     assert_eq!(naming["status"], "advisory deny");
     assert_eq!(naming["blocks"], false);
 }
