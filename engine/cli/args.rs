@@ -61,10 +61,14 @@ pub enum Command {
     )]
     Plan(SpecArgs),
 
-    /// Plan, confirm, then record the environment and write its OpenTofu workspace.
+    /// Plan, confirm, then apply here (local executor) or hand off to GitHub Actions.
     #[command(
-        after_help = "The workspace goes to the state directory (`.idp/` beside idp.kdl, or IDP_STATE_DIR).\n\
-        With --run and `tofu` or `terraform` on PATH it runs init and apply there.\n\nExample:\n  idp apply env.kdl --yes"
+        after_help = "Local executor: the workspace goes to the state directory (`.idp/` beside idp.kdl, or \
+        IDP_STATE_DIR); with --run and `tofu` or `terraform` on PATH it runs init and apply there.\n\n\
+        GitHub executor (`executor github { repository \"acme/envs\" }` in idp.kdl, or --executor github): \
+        dispatches provision.yml with the confirmed plan digest, finds the run and follows it to its \
+        end. Needs GH_TOKEN or GITHUB_TOKEN; GITHUB_API_URL selects GitHub Enterprise Server.\n\n\
+        Examples:\n  idp apply env.kdl --yes\n  idp apply env.kdl --run\n  idp apply env.kdl --executor github --no-wait"
     )]
     Apply(ApplyArgs),
 
@@ -100,8 +104,25 @@ pub enum Command {
     /// Show one recorded environment.
     Show(ShowArgs),
 
+    /// One environment's status and expiry, in a line (exit 1 when FAILED).
+    Status(ShowArgs),
+
     /// Destroy a recorded environment (asks first).
+    #[command(
+        after_help = "With the local executor, `--run` runs `tofu destroy` in the workspace. With the github \
+        executor it dispatches destroy.yml and follows the run.\n\nExamples:\n  idp destroy orders-preview --run\n  \
+        idp destroy orders-preview --executor github --yes"
+    )]
     Destroy(DestroyArgs),
+
+    /// Destroy expired environments and warn about those expiring soon (ttl-cleanup.yml runs it daily).
+    #[command(
+        after_help = "Expired environments (READY, FAILED or PENDING past their expiry) are destroyed through the \
+        executor; one already DESTROYING or DESTROYED is left alone, so a second sweep does nothing twice. \
+        Exit code 0 when every expired environment was handed off.\n\n\
+        Examples:\n  idp sweep --dry-run\n  idp sweep --warn-within 48h --executor github --yes"
+    )]
+    Sweep(SweepArgs),
 
     /// Inspect the catalog of templates and policies.
     #[command(subcommand)]
@@ -225,9 +246,46 @@ pub struct ApplyArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// Run `tofu` (or `terraform`) init and apply in the workspace.
-    #[arg(long)]
+    /// Run `tofu` (or `terraform`) init and apply in the workspace (local executor).
+    #[arg(long, conflicts_with = "no_wait")]
     pub run: bool,
+
+    #[command(flatten)]
+    pub handoff: HandoffArgs,
+
+    /// Refuse to apply unless the plan digest is this one (what a workflow runner checks
+    /// against the digest the user confirmed).
+    #[arg(long, value_name = "DIGEST")]
+    pub expect_digest: Option<String>,
+
+    /// Plan at the instant this request id was made, as the runner of a dispatched
+    /// request does, so the plan is the one the user confirmed.
+    #[arg(long, value_name = "ID")]
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecutorKind {
+    /// Write the workspace here; `--run` runs tofu here.
+    Local,
+    /// Dispatch a GitHub Actions workflow and follow its run.
+    Github,
+}
+
+/// Where an apply or destroy runs, and how long to watch it.
+#[derive(Debug, Args)]
+pub struct HandoffArgs {
+    /// Where to run: `local`, or `github` (the `executor` in idp.kdl when not given).
+    #[arg(long, value_enum, value_name = "EXECUTOR")]
+    pub executor: Option<ExecutorKind>,
+
+    /// The git ref whose workflows run (github executor; default: `ref` in idp.kdl, else main).
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+
+    /// Return once the run is dispatched and found, without following it (github executor).
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Args)]
@@ -256,9 +314,34 @@ pub struct DestroyArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// Run `tofu destroy` (or `terraform destroy`) in the workspace.
-    #[arg(long)]
+    /// Run `tofu destroy` (or `terraform destroy`) in the workspace (local executor).
+    #[arg(long, conflicts_with = "no_wait")]
     pub run: bool,
+
+    #[command(flatten)]
+    pub handoff: HandoffArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Only list what would be destroyed and what expires soon; dispatch nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Environments expiring within this window are listed as warnings.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub warn_within: String,
+
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    #[command(flatten)]
+    pub handoff: HandoffArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,13 +3,14 @@
 //! `IDP_PLUGIN_TIMEOUT_MS`, `IDP_NOW`) are read here and nowhere else.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use idp_catalog::Catalog;
 use idp_config::ProjectConfig;
 use idp_host::{Limits, PluginHost};
 use idp_plan::Project;
-use idp_state::StateStore;
+use idp_state::{RecordStore, StateStore};
 
 use crate::ui::CliError;
 
@@ -82,12 +83,46 @@ pub fn state_only(explicit: Option<&Path>) -> Result<StateStore, CliError> {
     Ok(state(&config(explicit, &cwd)?))
 }
 
-/// Everything the pipeline needs.
-pub fn project(explicit: Option<&Path>, near: &Path) -> Result<Project, CliError> {
-    project_of(config(explicit, near)?, idp_host::Isolation::Strict)
+/// Where records live: S3 with `state s3 { … }` in idp.kdl, else the local directory.
+pub fn records(config: &ProjectConfig) -> Result<Arc<dyn RecordStore>, CliError> {
+    Ok(match &config.remote_state {
+        Some(s3) => Arc::new(idp_state_s3::S3Store::connect(s3)?),
+        None => Arc::new(state(config)),
+    })
 }
 
-/// Everything the pipeline needs, for a configuration already loaded.
+/// `idp.kdl` from `--config` or above the current directory, if there is one.
+pub fn config_near_cwd(explicit: Option<&Path>) -> Result<Option<ProjectConfig>, CliError> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    if explicit.is_none() && idp_config::discover(&cwd).is_err() {
+        return Ok(None);
+    }
+    config(explicit, &cwd).map(Some)
+}
+
+/// The record store for commands that need nothing else (`list`, `show`, `sweep`…).
+pub fn records_only(explicit: Option<&Path>) -> Result<Arc<dyn RecordStore>, CliError> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    match (explicit, std::env::var_os("IDP_STATE_DIR")) {
+        // Without idp.kdl around, IDP_STATE_DIR alone names a local store.
+        (None, Some(d)) if idp_config::discover(&cwd).is_err() => {
+            Ok(Arc::new(StateStore::new(PathBuf::from(d))))
+        }
+        _ => records(&config(explicit, &cwd)?),
+    }
+}
+
+/// Everything the pipeline needs, reading records where idp.kdl keeps them.
+pub fn project(explicit: Option<&Path>, near: &Path) -> Result<Project, CliError> {
+    let config = config(explicit, near)?;
+    let records = records(&config)?;
+    let mut project = project_of(config, idp_host::Isolation::Strict)?;
+    project.records = records;
+    Ok(project)
+}
+
+/// Everything the pipeline needs, for a configuration already loaded. Records are read
+/// from the local directory: `idp check` never needs the network.
 pub fn project_of(
     config: ProjectConfig,
     isolation: idp_host::Isolation,
@@ -99,6 +134,7 @@ pub fn project_of(
         config,
         catalog,
         host,
+        records: Arc::new(state.clone()),
         state,
         prices: prices()?,
     })
@@ -159,4 +195,26 @@ pub fn tool(run: bool) -> Result<Option<idp_executor::Tool>, CliError> {
     idp_executor::find_tool()
         .map(Some)
         .ok_or_else(|| CliError::input(idp_executor::ExecError::NoTool))
+}
+
+/// Where and as whom to reach GitHub: `GH_TOKEN` (else `GITHUB_TOKEN`), `GITHUB_API_URL`
+/// (default `https://api.github.com`), and `IDP_GITHUB_POLL_MS` between looks at a run.
+pub fn github_target(
+    settings: &idp_config::GitHubExecutor,
+) -> Result<idp_github::Target, CliError> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let token = var("GH_TOKEN")
+        .or_else(|| var("GITHUB_TOKEN"))
+        .ok_or_else(|| CliError::input(idp_github::GithubError::NoToken))?;
+    let repository = settings.repository.parse().map_err(CliError::input)?;
+    let poll = var("IDP_GITHUB_POLL_MS")
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(Duration::from_secs(5));
+    Ok(idp_github::Target {
+        api_url: var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
+        repository,
+        token: token.trim().to_owned(),
+        poll,
+    })
 }

@@ -2,27 +2,18 @@
 //! protocol: HTTP/1.1, JSON 1.1 (`X-Amz-Target: AWSPriceListService.GetProducts`),
 //! filters, and pagination with `NextToken`, serving price-list items in their real shape.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
 use crate::harness::{Sandbox, repo};
+use crate::local_http::{self, Request, Response, Server};
 
-/// A local Pricing API. It stops when dropped, and in any case after 120 s.
+/// A local Pricing API. It stops when dropped.
 struct PricingApi {
-    port: u16,
-    stop: Arc<AtomicBool>,
+    server: Server,
     calls: Arc<AtomicUsize>,
-}
-
-impl Drop for PricingApi {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
 }
 
 fn matches(item: &Value, filter: &Value) -> bool {
@@ -68,92 +59,47 @@ fn get_products(items: &[Value], body: &Value) -> Value {
     out
 }
 
-fn serve(stream: TcpStream, items: &[Value], fail: bool, calls: &AtomicUsize) {
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut out = stream;
-    // One connection may carry several requests (keep-alive).
-    for _ in 0..500 {
-        let mut head = Vec::new();
-        loop {
-            let mut line = String::new();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) if line == "\r\n" => break,
-                Ok(_) => head.push(line),
-            }
-        }
-        let header = |name: &str| {
-            head.iter().find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-            })
-        };
-        let length: usize = header("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        calls.fetch_add(1, Ordering::Relaxed);
-        let target_ok = header("x-amz-target").as_deref()
-            == Some("AWSPriceListService.GetProducts")
-            && header("content-type").as_deref() == Some("application/x-amz-json-1.1")
-            && header("authorization").is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256"));
-        let (status, reply) = if fail {
-            (
-                "500 Internal Server Error",
-                json!({"__type": "InternalErrorException", "message": "try again"}),
-            )
-        } else if !target_ok {
-            (
-                "400 Bad Request",
-                json!({"__type": "InvalidParameterException", "message": "not a signed GetProducts call"}),
-            )
-        } else {
-            let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            ("200 OK", get_products(items, &body))
-        };
-        let text = reply.to_string();
-        let response = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: test\r\nContent-Length: {}\r\n\r\n{text}",
-            text.len()
-        );
-        if out.write_all(response.as_bytes()).is_err() {
-            return;
-        }
-    }
+fn answer(request: &Request, items: &[Value], fail: bool, calls: &AtomicUsize) -> Response {
+    calls.fetch_add(1, Ordering::Relaxed);
+    let target_ok = request.header("x-amz-target").as_deref()
+        == Some("AWSPriceListService.GetProducts")
+        && request.header("content-type").as_deref() == Some("application/x-amz-json-1.1")
+        && request
+            .header("authorization")
+            .is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256"));
+    let (status, reply) = if fail {
+        (
+            "500 Internal Server Error",
+            json!({"__type": "InternalErrorException", "message": "try again"}),
+        )
+    } else if !target_ok {
+        (
+            "400 Bad Request",
+            json!({"__type": "InvalidParameterException", "message": "not a signed GetProducts call"}),
+        )
+    } else {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        ("200 OK", get_products(items, &body))
+    };
+    let mut response = Response::json(status, &reply).with_header("x-amzn-RequestId", "test");
+    response.content_type = "application/x-amz-json-1.1";
+    response
 }
 
 fn start(fail: bool) -> PricingApi {
     let text = std::fs::read_to_string(repo().join("tests/fixtures/pricing/us-east-1-items.json"))
         .expect("items fixture");
-    let items: Arc<Vec<Value>> = Arc::new(serde_json::from_str(&text).expect("items are JSON"));
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let port = listener.local_addr().expect("addr").port();
-    let stop = Arc::new(AtomicBool::new(false));
+    let items: Vec<Value> = serde_json::from_str(&text).expect("items are JSON");
     let calls = Arc::new(AtomicUsize::new(0));
-    let (flag, counter) = (stop.clone(), calls.clone());
-    std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !flag.load(Ordering::Relaxed) && Instant::now() < deadline {
-            match listener.accept() {
-                Ok((stream, _)) => {
-                    stream.set_nonblocking(false).ok();
-                    let (items, counter) = (items.clone(), counter.clone());
-                    std::thread::spawn(move || serve(stream, &items, fail, &counter));
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(5)),
-            }
-        }
-    });
-    PricingApi { port, stop, calls }
+    let counter = calls.clone();
+    let server = local_http::start(Arc::new(move |r: &Request| {
+        answer(r, &items, fail, &counter)
+    }));
+    PricingApi { server, calls }
 }
 
 fn refresh(s: &Sandbox, api: &PricingApi, extra: &[(&str, &str)]) -> crate::harness::Run {
-    let endpoint = format!("http://127.0.0.1:{}", api.port);
+    let endpoint = api.server.url();
     let mut env = vec![
         ("AWS_ENDPOINT_URL_PRICING", endpoint.as_str()),
         ("AWS_ACCESS_KEY_ID", "AKIDLOCALTEST"),

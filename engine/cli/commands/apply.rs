@@ -1,5 +1,6 @@
-//! `idp apply`: plan, confirm, record PENDING and write the workspace; with `--run`,
-//! APPLYING → READY | FAILED around `tofu init` and `apply`.
+//! `idp apply`: plan, confirm, then either record PENDING and write the workspace here
+//! (with `--run`, APPLYING → READY | FAILED around `tofu init` and `apply`), or hand the
+//! confirmed plan to GitHub Actions and follow the run.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -7,8 +8,13 @@ use std::path::Path;
 use idp_plan::Stage;
 use idp_state::{Record, Status};
 
+use idp_config::GitHubExecutor;
+use idp_github::{RequestId, Workflow, WorkflowInputs};
+use idp_plan::Plan;
+
 use crate::args::ApplyArgs;
-use crate::commands::plan::{make_plan, print_plan};
+use crate::commands::handoff;
+use crate::commands::plan::{make_plan_at, print_plan};
 use crate::context;
 use crate::outcome::Outcome;
 use crate::ui::CliError;
@@ -34,12 +40,61 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool, CliError> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
+/// The confirmed digest differs from the one planned here.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error(
+    "refusing to apply `{environment}`: its plan digest here is {actual}, not the confirmed {expected}"
+)]
+#[diagnostic(
+    code(idp::apply::digest_changed),
+    help(
+        "the spec, idp.kdl, the catalog or the recorded state differ from what was confirmed; plan again and confirm the new plan"
+    )
+)]
+pub struct DigestChanged {
+    environment: String,
+    expected: String,
+    actual: String,
+}
+
 pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError> {
-    let (project, plan) = make_plan(config, &args.spec, Stage::Emit)?;
+    let now = match &args.request_id {
+        Some(id) => RequestId::requested_at(id).ok_or_else(|| {
+            CliError::usage(
+                format!("`{id}` is not a request id idp made"),
+                "pass the `request-id` input of the dispatched run, like `20261123T100000Z-1a2b3c4d`",
+            )
+        })?,
+        None => context::now()?,
+    };
+    let (project, plan) = make_plan_at(config, &args.spec, Stage::Emit, now)?;
     print_plan(&plan, args.spec.format);
     if plan.denied() {
         eprintln!("not applied: a policy denies it (see the findings above)");
         return Ok(Outcome::Denied);
+    }
+    if let Some(expected) = &args.expect_digest {
+        for planned in &plan.environments {
+            let actual = planned
+                .workspace
+                .as_ref()
+                .map(|w| w.digest.as_str())
+                .unwrap_or("none");
+            if actual != expected {
+                return Err(CliError::input(DigestChanged {
+                    environment: planned.env.name.clone(),
+                    expected: expected.clone(),
+                    actual: actual.to_owned(),
+                }));
+            }
+        }
+    }
+    let github = handoff::github_settings(Some(&project.config), &args.handoff)?;
+    if github.is_some() && args.run {
+        return Err(CliError::usage(
+            "`--run` runs tofu on this machine, and the github executor runs it on a runner",
+            "drop `--run`, or pass `--executor local` to apply here",
+        ));
     }
     let tool = context::tool(args.run)?;
     let names: Vec<&str> = plan
@@ -47,11 +102,22 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         .iter()
         .map(|e| e.env.name.as_str())
         .collect();
-    if !confirm(&format!("apply {}?", names.join(", ")), args.yes)? {
+    let question = match &github {
+        Some(g) => format!(
+            "apply {} through GitHub Actions ({}@{})?",
+            names.join(", "),
+            g.repository,
+            g.git_ref
+        ),
+        None => format!("apply {}?", names.join(", ")),
+    };
+    if !confirm(&question, args.yes)? {
         eprintln!("not applied");
         return Ok(Outcome::Clean);
     }
-    let now = context::now()?;
+    if let Some(settings) = github {
+        return hand_off(&plan, &settings, args, now);
+    }
     let spec_path = std::path::absolute(&args.spec.spec).unwrap_or_else(|_| args.spec.spec.clone());
     for planned in &plan.environments {
         let env = &planned.env;
@@ -59,7 +125,7 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
             continue;
         };
         let lock = project.state.lock(&env.name)?;
-        let previous = project.state.get(&env.name)?;
+        let previous = project.records.get(&env.name)?;
         let mut record = Record {
             name: env.name.clone(),
             template: env.template.clone(),
@@ -83,7 +149,7 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
             let bytes = serde_json::to_vec_pretty(estimate).unwrap_or_default();
             idp_state::write_atomically(&lock.dir().join(COST_FILE), &bytes)?;
         }
-        lock.put(&record)?;
+        project.records.put(&record)?;
         match &tool {
             None => {
                 eprintln!(
@@ -98,24 +164,49 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
             }
             Some(tool) => {
                 record.status = Status::Applying;
-                lock.put(&record)?;
+                project.records.put(&record)?;
                 match idp_executor::apply(tool, lock.dir()) {
                     Ok(outputs) => {
                         record.status = Status::Ready;
                         record.outputs = outputs;
                         record.updated_at = context::now()?;
-                        lock.put(&record)?;
+                        project.records.put(&record)?;
                         eprintln!("`{}` is READY", env.name);
                     }
                     Err(e) => {
                         record.status = Status::Failed;
                         record.updated_at = context::now()?;
-                        lock.put(&record)?;
+                        project.records.put(&record)?;
                         return Err(CliError::plugin(e));
                     }
                 }
             }
         }
+    }
+    Ok(Outcome::Clean)
+}
+
+/// Dispatches provision.yml for each environment with the digest the user confirmed.
+fn hand_off(
+    plan: &Plan,
+    settings: &GitHubExecutor,
+    args: &ApplyArgs,
+    now: jiff::Timestamp,
+) -> Result<Outcome, CliError> {
+    let handoff = handoff::Handoff::connect(settings, args.handoff.no_wait)?;
+    let spec = handoff::repo_relative(&args.spec.spec);
+    for planned in &plan.environments {
+        let Some(workspace) = &planned.workspace else {
+            continue;
+        };
+        let inputs = WorkflowInputs {
+            environment: planned.env.name.clone(),
+            spec: spec.clone(),
+            request_id: RequestId::new(now),
+            plan_digest: Some(workspace.digest.clone()),
+            requested_by: handoff::requested_by(),
+        };
+        handoff.run(Workflow::Provision, &inputs)?;
     }
     Ok(Outcome::Clean)
 }

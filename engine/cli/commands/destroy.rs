@@ -1,22 +1,73 @@
-//! `idp destroy NAME`: DESTROYING → DESTROYED, running `tofu destroy` with `--run`.
+//! `idp destroy NAME`: here, DESTROYING → DESTROYED around `tofu destroy` with `--run`;
+//! with the github executor, dispatch destroy.yml and follow the run.
 
 use std::path::Path;
 
-use idp_state::Status;
+use idp_github::{RequestId, Workflow, WorkflowInputs};
+use idp_state::{Record, RecordStore, Status};
 
-use crate::args::DestroyArgs;
+use crate::args::{DestroyArgs, Format, SpecArgs};
 use crate::commands::apply::confirm;
+use crate::commands::handoff;
+use crate::commands::plan::make_plan_at;
 use crate::context;
 use crate::outcome::Outcome;
 use crate::ui::CliError;
 
 pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliError> {
-    let store = context::state_only(config)?;
-    let mut record = store.require(&args.name)?;
+    let project_config = context::config_near_cwd(config)?;
+    let records = context::records_only(config)?;
+    let record = records.require(&args.name)?;
     if record.status == Status::Destroyed {
         eprintln!("`{}` is already DESTROYED", args.name);
         return Ok(Outcome::Clean);
     }
+    if let Some(settings) = handoff::github_settings(project_config.as_ref(), &args.handoff)? {
+        if args.run {
+            return Err(CliError::usage(
+                "`--run` runs tofu on this machine, and the github executor runs it on a runner",
+                "drop `--run`, or pass `--executor local` to destroy here",
+            ));
+        }
+        if !confirm(
+            &format!(
+                "destroy `{}` ({} {}, owner {}) through GitHub Actions ({}@{})?",
+                record.name,
+                record.template,
+                record.class,
+                record.owner,
+                settings.repository,
+                settings.git_ref
+            ),
+            args.yes,
+        )? {
+            eprintln!("not destroyed");
+            return Ok(Outcome::Clean);
+        }
+        let handoff = handoff::Handoff::connect(&settings, args.handoff.no_wait)?;
+        handoff.run(Workflow::Destroy, &destroy_inputs(&record, context::now()?))?;
+        return Ok(Outcome::Clean);
+    }
+    destroy_here(config, records.as_ref(), record, args)
+}
+
+/// The inputs of a destroy.yml dispatch for a recorded environment.
+pub fn destroy_inputs(record: &Record, now: jiff::Timestamp) -> WorkflowInputs {
+    WorkflowInputs {
+        environment: record.name.clone(),
+        spec: handoff::repo_relative(&record.spec),
+        request_id: RequestId::new(now),
+        plan_digest: None,
+        requested_by: handoff::requested_by(),
+    }
+}
+
+fn destroy_here(
+    config: Option<&Path>,
+    records: &dyn RecordStore,
+    mut record: Record,
+    args: &DestroyArgs,
+) -> Result<Outcome, CliError> {
     let applied = matches!(
         record.status,
         Status::Ready | Status::Applying | Status::Failed | Status::Destroying
@@ -27,7 +78,7 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
                 "`{}` was applied ({}); destroying its resources needs `--run`",
                 args.name, record.status
             ),
-            "run `idp destroy NAME --run` with `tofu` or `terraform` on PATH",
+            "run `idp destroy NAME --run` with `tofu` or `terraform` on PATH, or `--executor github`",
         ));
     }
     let tool = context::tool(args.run)?;
@@ -41,19 +92,33 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
         eprintln!("not destroyed");
         return Ok(Outcome::Clean);
     }
-    let lock = store.lock(&args.name)?;
+    let state = context::state_only(config)?;
+    let lock = state.lock(&args.name)?;
+    if tool.is_some() && !lock.dir().join("main.tf").is_file() {
+        // A fresh runner has the record (in S3) but not the workspace: emit it again
+        // from the recorded spec, so tofu sees the same configuration it applied.
+        let spec = SpecArgs {
+            spec: record.spec.clone(),
+            env: Some(record.name.clone()),
+            format: Format::Human,
+        };
+        let (_, plan) = make_plan_at(config, &spec, idp_plan::Stage::Emit, context::now()?)?;
+        if let Some(w) = plan.environments.iter().find_map(|p| p.workspace.as_ref()) {
+            lock.write_workspace(&w.files)?;
+        }
+    }
     record.status = Status::Destroying;
     record.updated_at = context::now()?;
-    lock.put(&record)?;
+    records.put(&record)?;
     if let Some(Err(e)) = tool.map(|tool| idp_executor::destroy(&tool, lock.dir())) {
         record.status = Status::Failed;
-        lock.put(&record)?;
+        records.put(&record)?;
         return Err(CliError::plugin(e));
     }
     record.status = Status::Destroyed;
     record.outputs.clear();
     record.updated_at = context::now()?;
-    lock.put(&record)?;
+    records.put(&record)?;
     eprintln!("`{}` is DESTROYED", args.name);
     Ok(Outcome::Clean)
 }

@@ -1,4 +1,4 @@
-//! `idp list`: recorded environments.
+//! `idp list`: recorded environments, from wherever idp.kdl keeps records.
 
 use std::path::Path;
 
@@ -8,7 +8,7 @@ use crate::outcome::Outcome;
 use crate::ui::{self, CliError};
 
 pub fn run(config: Option<&Path>, args: &ListArgs) -> Result<Outcome, CliError> {
-    let records = context::state_only(config)?.list()?;
+    let records = context::records_only(config)?.list()?;
     match args.format {
         Format::Json => ui::print_json(&idp_report::list_json(&records)),
         Format::Human => print!("{}", idp_report::list_human(&records, context::now()?)),

@@ -5,11 +5,13 @@ mod catalog;
 mod check;
 mod cost;
 mod destroy;
+mod handoff;
 mod list;
 mod plan;
 mod plugin;
 mod pricing;
 mod show;
+mod sweep;
 
 use clap::CommandFactory;
 
@@ -28,7 +30,9 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Pricing(c) => pricing::run(c),
         Command::List(a) => list::run(config, &a),
         Command::Show(a) => show::run(config, &a),
+        Command::Status(a) => show::status(config, &a),
         Command::Destroy(a) => destroy::run(config, &a),
+        Command::Sweep(a) => sweep::run(config, &a),
         Command::Catalog(c) => catalog::run(config, c),
         Command::Plugin(c) => plugin::run(c),
         Command::Completions { shell } => {

@@ -27,12 +27,21 @@ pub fn make_plan(
     args: &SpecArgs,
     stage: Stage,
 ) -> Result<(idp_plan::Project, Plan), CliError> {
+    make_plan_at(config, args, stage, context::now()?)
+}
+
+/// [`make_plan`] at a given instant (a dispatched request plans when it was confirmed).
+pub fn make_plan_at(
+    config: Option<&Path>,
+    args: &SpecArgs,
+    stage: Stage,
+    now: jiff::Timestamp,
+) -> Result<(idp_plan::Project, Plan), CliError> {
     let json = args.format == Format::Json;
     let result = (|| {
         let spec = read_spec(&args.spec)?;
         let project = context::project(config, &args.spec)?;
-        let plan =
-            Pipeline::new(&project)?.plan(&spec, args.env.as_deref(), stage, context::now()?)?;
+        let plan = Pipeline::new(&project)?.plan(&spec, args.env.as_deref(), stage, now)?;
         Ok::<_, CliError>((project, plan))
     })();
     let problems = match &result {

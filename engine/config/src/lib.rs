@@ -15,6 +15,9 @@ use kdl::KdlNode;
 use miette::Diagnostic;
 use serde_json::Value;
 
+mod backends;
+pub use backends::{ExecutorConfig, GitHubExecutor, S3State, StateConfig};
+
 /// File name of the project configuration.
 pub const CONFIG_FILE: &str = "idp.kdl";
 
@@ -117,8 +120,13 @@ pub struct ProjectConfig {
     pub policies: Vec<PolicyConfig>,
     /// Tags on every environment (a spec's own tags win).
     pub default_tags: Vec<(String, String)>,
-    /// Where state is kept (`.idp` beside `idp.kdl` unless configured).
+    /// Where the local state and workspaces are kept (`.idp` beside `idp.kdl` unless
+    /// configured); with `state s3` it is the scratch space for workspaces.
     pub state_dir: PathBuf,
+    /// Remote state, when `state s3 { … }` is configured.
+    pub remote_state: Option<S3State>,
+    /// Where environments are applied.
+    pub executor: ExecutorConfig,
     /// Waivers for specs by path.
     pub waivers: Vec<ProjectWaiver>,
 }
@@ -176,7 +184,7 @@ pub fn discover(start: &Path) -> Result<PathBuf, NotFound> {
     })
 }
 
-fn single_string(node: &KdlNode) -> Option<(String, miette::SourceSpan)> {
+pub(crate) fn single_string(node: &KdlNode) -> Option<(String, miette::SourceSpan)> {
     let args: Vec<_> = node
         .entries()
         .iter()
@@ -208,6 +216,8 @@ impl ProjectConfig {
             policies: Vec::new(),
             default_tags: Vec::new(),
             state_dir: root.join(".idp"),
+            remote_state: None,
+            executor: ExecutorConfig::Local,
             root: root.clone(),
             waivers: Vec::new(),
         };
@@ -217,68 +227,133 @@ impl ProjectConfig {
             match name {
                 "catalog" => match prop_string(node, "path") {
                     Some(p) => config.catalogs.push(root.join(p)),
-                    None => problems.push(err("idp::config::invalid", "`catalog` needs a `path`".into()).help("write `catalog path=\"./platform/catalog\"`")),
+                    None => problems.push(
+                        err("idp::config::invalid", "`catalog` needs a `path`".into())
+                            .help("write `catalog path=\"./platform/catalog\"`"),
+                    ),
                 },
                 "policy" => match single_string(node) {
                     Some((policy, span)) => {
                         if config.policies.iter().any(|p| p.name.value == policy) {
-                            problems.push(Problem::error(&source, span, "idp::config::duplicate_policy", format!("policy `{policy}` is configured twice")).help("merge the settings into one `policy` node"));
+                            problems.push(
+                                Problem::error(
+                                    &source,
+                                    span,
+                                    "idp::config::duplicate_policy",
+                                    format!("policy `{policy}` is configured twice"),
+                                )
+                                .help("merge the settings into one `policy` node"),
+                            );
                             continue;
                         }
-                        let nodes = node.children().map(|d| d.nodes().to_vec()).unwrap_or_default();
+                        let nodes = node
+                            .children()
+                            .map(|d| d.nodes().to_vec())
+                            .unwrap_or_default();
                         let enforcement = match prop_string(node, "enforcement") {
                             None => Enforcement::Deny,
                             Some(e) => match Enforcement::parse(&e) {
                                 Some(e) => e,
                                 None => {
-                                    problems.push(err("idp::config::invalid", format!("unknown enforcement `{e}`")).help(format!("write enforcement=\"…\" with one of {}", Enforcement::NAMES.join(", "))));
+                                    problems.push(
+                                        err(
+                                            "idp::config::invalid",
+                                            format!("unknown enforcement `{e}`"),
+                                        )
+                                        .help(format!(
+                                            "write enforcement=\"…\" with one of {}",
+                                            Enforcement::NAMES.join(", ")
+                                        )),
+                                    );
                                     Enforcement::Deny
                                 }
                             },
                         };
-                        let policy = PolicyConfig { name: Spanned { value: policy, span }, enforcement, nodes };
+                        let policy = PolicyConfig {
+                            name: Spanned {
+                                value: policy,
+                                span,
+                            },
+                            enforcement,
+                            nodes,
+                        };
                         // Convert once now so malformed settings are reported with the rest.
                         if let Err(p) = policy.settings(None, &source) {
                             problems.0.extend(p.0);
                         }
                         config.policies.push(policy);
                     }
-                    None => problems.push(err("idp::config::invalid", "`policy` names one policy".into()).help("write `policy max-ttl { preview \"14d\" }`")),
+                    None => problems.push(
+                        err("idp::config::invalid", "`policy` names one policy".into())
+                            .help("write `policy max-ttl { preview \"14d\" }`"),
+                    ),
                 },
                 "waive" => match (Waiver::parse(&source, node), prop_string(node, "path")) {
                     (Ok(waiver), Some(glob)) => match globset::Glob::new(&glob) {
-                        Ok(g) => config.waivers.push(ProjectWaiver { glob, matcher: g.compile_matcher(), waiver }),
-                        Err(e) => problems.push(err("idp::config::invalid", format!("`{glob}` is not a glob: {e}")).help("write path=\"specs/legacy/**\"")),
+                        Ok(g) => config.waivers.push(ProjectWaiver {
+                            glob,
+                            matcher: g.compile_matcher(),
+                            waiver,
+                        }),
+                        Err(e) => problems.push(
+                            err(
+                                "idp::config::invalid",
+                                format!("`{glob}` is not a glob: {e}"),
+                            )
+                            .help("write path=\"specs/legacy/**\""),
+                        ),
                     },
-                    (Ok(_), None) => problems.push(err("idp::config::invalid", "a waiver in idp.kdl needs the specs it covers".into()).help("add path=\"specs/legacy/**\" (relative to idp.kdl)")),
+                    (Ok(_), None) => problems.push(
+                        err(
+                            "idp::config::invalid",
+                            "a waiver in idp.kdl needs the specs it covers".into(),
+                        )
+                        .help("add path=\"specs/legacy/**\" (relative to idp.kdl)"),
+                    ),
                     (Err(p), _) => problems.push(p),
                 },
                 "tags" => {
                     for tag in node.children().map(|d| d.nodes()).unwrap_or_default() {
                         match single_string(tag) {
-                            Some((value, _)) => config.default_tags.push((tag.name().value().to_owned(), value)),
-                            None => problems.push(Problem::error(&source, tag.span(), "idp::config::invalid", format!("tag `{}` needs one string value", tag.name().value()))),
+                            Some((value, _)) => config
+                                .default_tags
+                                .push((tag.name().value().to_owned(), value)),
+                            None => problems.push(Problem::error(
+                                &source,
+                                tag.span(),
+                                "idp::config::invalid",
+                                format!("tag `{}` needs one string value", tag.name().value()),
+                            )),
                         }
                     }
                 }
-                "state" => match single_string(node).map(|(s, _)| s) {
-                    Some(kind) if kind == "local" => {
-                        if let Some(p) = node.children().and_then(|c| c.get("path")).and_then(single_string) {
-                            config.state_dir = root.join(p.0);
-                        }
-                    }
-                    _ => problems.push(err("idp::config::invalid", "this idp keeps state in a local directory only".into()).help("write `state local { path \".idp\" }`; S3 state comes with the GitHub executor")),
+                "state" => match backends::state(&source, node, &root, &mut problems) {
+                    Some(StateConfig::Local(dir)) => config.state_dir = dir,
+                    Some(StateConfig::S3(s3)) => config.remote_state = Some(s3),
+                    None => {}
                 },
-                "executor" => match single_string(node).map(|(s, _)| s) {
-                    Some(kind) if kind == "local" => {}
-                    _ => problems.push(err("idp::config::invalid", "this idp runs the local executor only".into()).help("write `executor \"local\"`")),
-                },
+                "executor" => config.executor = backends::executor(&source, node, &mut problems),
                 other => {
                     let help = match did_you_mean(other, NODES.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("`idp.kdl` takes {}", NODES.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+                        None => format!(
+                            "`idp.kdl` takes {}",
+                            NODES
+                                .iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
                     };
-                    problems.push(Problem::error(&source, node.name().span(), "idp::config::unknown_node", format!("unknown setting `{other}`")).help(help));
+                    problems.push(
+                        Problem::error(
+                            &source,
+                            node.name().span(),
+                            "idp::config::unknown_node",
+                            format!("unknown setting `{other}`"),
+                        )
+                        .help(help),
+                    );
                 }
             }
         }
@@ -371,5 +446,56 @@ mod tests {
         assert!(messages[2].starts_with("`[` is not a glob"), "{messages:?}");
         let lines: Vec<usize> = err.0.iter().map(|p| p.line_col().0).collect();
         assert_eq!(lines, [1, 2, 3]);
+    }
+
+    #[test]
+    fn executor_and_remote_state_are_read() {
+        let text = "executor github { repository \"acme/envs\"; ref \"release\" }\nstate s3 { bucket \"acme-idp\"; region \"eu-west-1\"; lock-table \"idp-locks\" }\n";
+        let c = ProjectConfig::parse(Path::new("/repo/idp.kdl"), text).expect("valid");
+        assert_eq!(
+            c.executor,
+            ExecutorConfig::GitHub(GitHubExecutor {
+                repository: "acme/envs".into(),
+                git_ref: "release".into()
+            })
+        );
+        let s3 = c.remote_state.expect("s3");
+        assert_eq!(
+            (
+                s3.bucket.as_str(),
+                s3.prefix.as_str(),
+                s3.lock_table.as_deref()
+            ),
+            ("acme-idp", "environments", Some("idp-locks"))
+        );
+        assert_eq!(
+            s3.tfstate_key("orders"),
+            "environments/orders/terraform.tfstate"
+        );
+    }
+
+    #[test]
+    fn incomplete_backends_are_errors_at_their_line() {
+        let text =
+            "executor github { repo \"acme/envs\" }\nstate s3 { bucket \"b\" }\nexecutor gitlab\n";
+        let err = ProjectConfig::parse(Path::new("idp.kdl"), text).expect_err("invalid");
+        let messages: Vec<(&str, usize)> = err
+            .0
+            .iter()
+            .map(|p| (p.message.as_str(), p.line_col().0))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                ("unknown setting `repo`", 1),
+                (
+                    "`executor github` needs the repository holding the workflows",
+                    1
+                ),
+                ("`state s3` needs a bucket and its region", 2),
+                ("`executor` is `local` or `github`", 3),
+            ]
+        );
+        assert_eq!(err.0[0].help.as_deref(), Some("did you mean `repository`?"));
     }
 }

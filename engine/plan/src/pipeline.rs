@@ -34,8 +34,11 @@ pub struct Project {
     pub catalog: Catalog,
     /// The plugin host.
     pub host: PluginHost,
-    /// The state store.
+    /// The local state directory: workspaces and their locks.
     pub state: StateStore,
+    /// Where records are read (creation times on re-apply) and written: the local
+    /// directory, or S3 when `idp.kdl` says `state s3`.
+    pub records: std::sync::Arc<dyn idp_state::RecordStore>,
     /// Prices for the cost estimate.
     pub prices: idp_price::PriceBook,
 }
@@ -321,7 +324,7 @@ impl<'p> Pipeline<'p> {
             }
             let recorded = self
                 .project
-                .state
+                .records
                 .get(&spec.name.value)?
                 .filter(|r| r.status != Status::Destroyed)
                 .map(|r| r.created_at);

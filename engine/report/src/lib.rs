@@ -298,6 +298,53 @@ pub fn list_human(records: &[Record], now: jiff::Timestamp) -> String {
     out
 }
 
+/// How long until `t` (or since), in the largest two units: `3d 4h`, `45m`.
+pub fn relative(t: jiff::Timestamp, now: jiff::Timestamp) -> String {
+    let secs = (t.as_second() - now.as_second()).abs();
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+    let span = match (d, h) {
+        (0, 0) => format!("{m}m"),
+        (0, h) => format!("{h}h {m}m"),
+        (d, 0) => format!("{d}d"),
+        (d, h) => format!("{d}d {h}h"),
+    };
+    if t > now {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
+}
+
+/// `idp status` as one line: name, status, expiry.
+pub fn status_line(r: &Record, now: jiff::Timestamp) -> String {
+    let expiry = match r.expires_at {
+        None => "never expires".to_owned(),
+        Some(t) if t <= now => format!(
+            "expired {} ({})",
+            t.strftime("%Y-%m-%d %H:%M UTC"),
+            relative(t, now)
+        ),
+        Some(t) => format!(
+            "expires {} ({})",
+            t.strftime("%Y-%m-%d %H:%M UTC"),
+            relative(t, now)
+        ),
+    };
+    format!("{}  {}  {expiry}", r.name, r.status)
+}
+
+/// `idp status` as JSON: the record plus whether it has expired.
+pub fn status_json(r: &Record, now: jiff::Timestamp) -> Value {
+    let mut v = record_json(r);
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "expired".into(),
+            json!(r.expires_at.is_some_and(|t| t <= now)),
+        );
+    }
+    v
+}
+
 /// `idp show` as text.
 pub fn record_human(r: &Record) -> String {
     let mut out = String::new();

@@ -11,6 +11,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
+
+mod lifecycle;
+pub use lifecycle::{SweepAction, SweepItem, sweep};
 use serde::{Deserialize, Serialize};
 
 /// The lifecycle: PENDING → APPLYING → READY | FAILED → DESTROYING → DESTROYED.
@@ -95,6 +98,22 @@ pub enum StateError {
         /// The I/O error.
         reason: String,
     },
+    /// The remote store refused or could not be reached.
+    #[error("cannot {action} `{location}`: {reason}")]
+    #[diagnostic(
+        code(idp::state::remote),
+        help(
+            "check the credentials (AWS_PROFILE, or OIDC in workflows), the bucket and region in `state s3 {{ … }}`, and the network"
+        )
+    )]
+    Remote {
+        /// read, write, list…
+        action: &'static str,
+        /// The object or prefix.
+        location: String,
+        /// What the service said.
+        reason: String,
+    },
     /// Another process holds the environment's lock.
     #[error("environment `{name}` is locked by another idp process")]
     #[diagnostic(code(idp::state::locked), help("wait for the other apply or destroy to finish; the lock is `{}`", path.display()))]
@@ -151,6 +170,66 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     // The rename is durable only once the directory entry is.
     if let Ok(d) = File::open(dir) {
         d.sync_all().ok();
+    }
+    Ok(())
+}
+
+/// Where environment records live: a local directory ([`StateStore`]) or a bucket.
+/// Each environment has `metadata.json` (the record) and `outputs.json` beside it.
+pub trait RecordStore: Send + Sync {
+    /// The record of an environment, if it exists.
+    fn get(&self, name: &str) -> Result<Option<Record>, StateError>;
+    /// Every record, sorted by name.
+    fn list(&self) -> Result<Vec<Record>, StateError>;
+    /// Writes the record, and its outputs as `outputs.json`, each whole or not at all.
+    fn put(&self, record: &Record) -> Result<(), StateError>;
+    /// Where the records are, for messages (`.idp`, `s3://bucket/environments`).
+    fn location(&self) -> String;
+
+    /// The record of an environment that must exist.
+    fn require(&self, name: &str) -> Result<Record, StateError> {
+        self.get(name)?.ok_or_else(|| StateError::Unknown {
+            name: name.to_owned(),
+            dir: PathBuf::from(self.location()),
+        })
+    }
+}
+
+impl RecordStore for StateStore {
+    fn get(&self, name: &str) -> Result<Option<Record>, StateError> {
+        StateStore::get(self, name)
+    }
+
+    fn list(&self) -> Result<Vec<Record>, StateError> {
+        StateStore::list(self)
+    }
+
+    fn put(&self, record: &Record) -> Result<(), StateError> {
+        write_record(&self.env_dir(&record.name), record)
+    }
+
+    fn location(&self) -> String {
+        self.dir.display().to_string()
+    }
+}
+
+/// `metadata.json` and `outputs.json` of a record, as written everywhere.
+pub fn record_files(record: &Record) -> Result<[(&'static str, Vec<u8>); 2], serde_json::Error> {
+    let mut metadata = serde_json::to_vec_pretty(record)?;
+    metadata.push(b'\n');
+    let mut outputs = serde_json::to_vec_pretty(&record.outputs)?;
+    outputs.push(b'\n');
+    Ok([("metadata.json", metadata), ("outputs.json", outputs)])
+}
+
+fn write_record(dir: &Path, record: &Record) -> Result<(), StateError> {
+    let files = record_files(record).map_err(|e| StateError::Corrupt {
+        path: dir.join("metadata.json"),
+        reason: e.to_string(),
+    })?;
+    // outputs.json first: a reader that sees the new metadata.json sees its outputs.
+    for (name, bytes) in files.iter().rev() {
+        write_atomically(&dir.join(name), bytes)?;
     }
     Ok(())
 }
@@ -259,14 +338,9 @@ impl EnvLock {
         &self.dir
     }
 
-    /// Writes the record.
+    /// Writes the record (`metadata.json` and `outputs.json`).
     pub fn put(&self, record: &Record) -> Result<(), StateError> {
-        let mut bytes = serde_json::to_vec_pretty(record).map_err(|e| StateError::Corrupt {
-            path: self.dir.join("metadata.json"),
-            reason: e.to_string(),
-        })?;
-        bytes.push(b'\n');
-        write_atomically(&self.dir.join("metadata.json"), &bytes)
+        write_record(&self.dir, record)
     }
 
     /// Writes workspace files (paths relative to the environment directory), each

@@ -1,0 +1,112 @@
+//! `idp sweep`: destroy expired environments through the executor and warn about those
+//! expiring soon. Safe to re-run: what is already being destroyed is not dispatched again.
+
+use std::path::Path;
+
+use idp_github::Workflow;
+use idp_state::{SweepAction, SweepItem};
+use serde_json::json;
+
+use crate::args::{Format, SweepArgs};
+use crate::commands::apply::confirm;
+use crate::commands::destroy::destroy_inputs;
+use crate::commands::handoff;
+use crate::context;
+use crate::outcome::Outcome;
+use crate::ui::{self, CliError};
+
+fn window(text: &str) -> Result<jiff::SignedDuration, CliError> {
+    let bad = || {
+        CliError::usage(
+            format!("`{text}` is not a duration"),
+            "write it like `24h`, `90m` or `2d`",
+        )
+    };
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(bad()),
+    };
+    Ok(jiff::SignedDuration::from_secs(n * secs))
+}
+
+pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError> {
+    let warn_within = window(&args.warn_within)?;
+    let project_config = context::config_near_cwd(config)?;
+    let records = context::records_only(config)?;
+    let now = context::now()?;
+    let items = idp_state::sweep(&records.list()?, now, warn_within);
+    let of = |a: SweepAction| items.iter().filter(move |i| i.action == a);
+    match args.format {
+        Format::Json => ui::print_json(&json!({
+            "version": idp_report::JSON_VERSION,
+            "dry_run": args.dry_run,
+            "expired": of(SweepAction::Destroy).map(|i| item_json(i, now)).collect::<Vec<_>>(),
+            "already_destroying": of(SweepAction::AlreadyDestroying).map(|i| item_json(i, now)).collect::<Vec<_>>(),
+            "expiring": of(SweepAction::Warn).map(|i| item_json(i, now)).collect::<Vec<_>>(),
+        })),
+        Format::Human => {
+            if items.is_empty() {
+                println!(
+                    "nothing expired or expiring within {} in {}",
+                    args.warn_within,
+                    records.location()
+                );
+            }
+            for item in &items {
+                let what = match item.action {
+                    SweepAction::Destroy if args.dry_run => "expired: would destroy",
+                    SweepAction::Destroy => "expired: destroying",
+                    SweepAction::AlreadyDestroying => "expired: already being destroyed",
+                    SweepAction::Warn => "warning: expires soon",
+                };
+                println!("{what}  {}", idp_report::status_line(&item.record, now));
+            }
+        }
+    }
+    let expired: Vec<&SweepItem> = of(SweepAction::Destroy).collect();
+    if args.dry_run || expired.is_empty() {
+        return Ok(Outcome::Clean);
+    }
+    let Some(settings) = handoff::github_settings(project_config.as_ref(), &args.handoff)? else {
+        return Err(CliError::usage(
+            "`idp sweep` destroys through the github executor; this project runs the local one",
+            "pass `--executor github` (with `executor github { … }` in idp.kdl), or `--dry-run` to only list",
+        ));
+    };
+    if !confirm(
+        &format!("destroy {} expired environment(s)?", expired.len()),
+        args.yes,
+    )? {
+        eprintln!("nothing destroyed");
+        return Ok(Outcome::Clean);
+    }
+    let handoff = handoff::Handoff::connect(&settings, args.handoff.no_wait)?;
+    let mut failed = None;
+    for item in expired {
+        let inputs = destroy_inputs(&item.record, now);
+        // One failure does not stop the sweep: the others still expire on schedule.
+        if let Err(e) = handoff.run(Workflow::Destroy, &inputs) {
+            eprintln!("{:?}", e.report);
+            failed = Some(e);
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(Outcome::Clean),
+    }
+}
+
+fn item_json(item: &SweepItem, now: jiff::Timestamp) -> serde_json::Value {
+    json!({
+        "name": item.record.name,
+        "status": item.record.status,
+        "owner": item.record.owner,
+        "expires_at": item.record.expires_at,
+        "relative": item.record.expires_at.map(|t| idp_report::relative(t, now)),
+    })
+}

@@ -1,0 +1,219 @@
+//! Environment records in S3: `{prefix}/{name}/metadata.json` and `outputs.json`, beside
+//! the `terraform.tfstate` OpenTofu keeps there, so laptops and runners see one truth.
+//!
+//! The store is synchronous to its callers (the pipeline is); it owns a small tokio
+//! runtime and uses the standard AWS credential chain (OIDC on runners).
+#![deny(missing_docs)]
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::primitives::ByteStream;
+use idp_config::S3State;
+use idp_state::{Record, RecordStore, StateError};
+
+/// Records under `s3://{bucket}/{prefix}/`.
+pub struct S3Store {
+    client: Client,
+    runtime: tokio::runtime::Runtime,
+    settings: S3State,
+}
+
+impl std::fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Store")
+            .field("location", &self.location())
+            .finish()
+    }
+}
+
+fn remote(action: &'static str, location: String) -> impl FnOnce(String) -> StateError {
+    move |reason| StateError::Remote {
+        action,
+        location,
+        reason,
+    }
+}
+
+impl S3Store {
+    /// A store for `settings`. An `endpoint` there (or `AWS_ENDPOINT_URL_S3`) selects an
+    /// S3-compatible server, addressed path-style as such servers expect.
+    pub fn connect(settings: &S3State) -> Result<S3Store, StateError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StateError::Remote {
+                action: "start a runtime for",
+                location: "S3".into(),
+                reason: e.to_string(),
+            })?;
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(settings.region.clone()));
+        if let Some(endpoint) = &settings.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let shared = runtime.block_on(loader.load());
+        let custom_endpoint = settings.endpoint.is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL").is_some();
+        let config = aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(custom_endpoint)
+            .build();
+        Ok(S3Store {
+            client: Client::from_conf(config),
+            runtime,
+            settings: settings.clone(),
+        })
+    }
+
+    fn key(&self, name: &str, file: &str) -> String {
+        format!("{}/{name}/{file}", self.settings.prefix)
+    }
+
+    fn url(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.settings.bucket)
+    }
+
+    /// An object's bytes, `None` when it does not exist.
+    fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        let fail = remote("read", self.url(key));
+        self.runtime.block_on(async {
+            let got = self
+                .client
+                .get_object()
+                .bucket(&self.settings.bucket)
+                .key(key)
+                .send()
+                .await;
+            match got {
+                Ok(out) => out
+                    .body
+                    .collect()
+                    .await
+                    .map(|b| Some(b.into_bytes().to_vec()))
+                    .map_err(|e| fail(e.to_string())),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+                Err(e) => Err(fail(describe(&e))),
+            }
+        })
+    }
+
+    fn write(&self, key: &str, bytes: Vec<u8>) -> Result<(), StateError> {
+        let fail = remote("write", self.url(key));
+        self.runtime.block_on(async {
+            self.client
+                .put_object()
+                .bucket(&self.settings.bucket)
+                .key(key)
+                .content_type("application/json")
+                .body(ByteStream::from(bytes))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| fail(describe(&e)))
+        })
+    }
+
+    /// Names of the environments with a directory under the prefix.
+    fn names(&self) -> Result<Vec<String>, StateError> {
+        let prefix = format!("{}/", self.settings.prefix);
+        let fail = remote("list", self.url(&prefix));
+        self.runtime
+            .block_on(async {
+                let mut names = Vec::new();
+                let mut pages = self
+                    .client
+                    .list_objects_v2()
+                    .bucket(&self.settings.bucket)
+                    .prefix(&prefix)
+                    .delimiter("/")
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| StateError::Remote {
+                        action: "list",
+                        location: self.url(&prefix),
+                        reason: describe(&e),
+                    })?;
+                    for p in page.common_prefixes() {
+                        if let Some(name) = p
+                            .prefix()
+                            .and_then(|p| p.strip_prefix(&prefix))
+                            .map(|n| n.trim_end_matches('/'))
+                            .filter(|n| !n.is_empty())
+                        {
+                            names.push(name.to_owned());
+                        }
+                    }
+                }
+                names.sort();
+                Ok::<_, StateError>(names)
+            })
+            .map_err(|e| match e {
+                StateError::Remote { reason, .. } => fail(reason),
+                other => other,
+            })
+    }
+}
+
+/// An SDK error with its code and message, which the top-level text leaves out.
+fn describe<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (e.code(), e.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => DisplayErrorContext(e).to_string(),
+    }
+}
+
+impl RecordStore for S3Store {
+    fn get(&self, name: &str) -> Result<Option<Record>, StateError> {
+        let key = self.key(name, "metadata.json");
+        let Some(bytes) = self.read(&key)? else {
+            return Ok(None);
+        };
+        let mut record: Record =
+            serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt {
+                path: self.url(&key).into(),
+                reason: e.to_string(),
+            })?;
+        // The workflow uploads outputs.json from `tofu output`; it wins when present.
+        let outputs_key = self.key(name, "outputs.json");
+        if let Some(outputs) = self.read(&outputs_key)? {
+            record.outputs = serde_json::from_slice(&outputs).map_err(|e| StateError::Corrupt {
+                path: self.url(&outputs_key).into(),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(Some(record))
+    }
+
+    fn list(&self) -> Result<Vec<Record>, StateError> {
+        let mut records = Vec::new();
+        for name in self.names()? {
+            if let Some(r) = self.get(&name)? {
+                records.push(r);
+            }
+        }
+        Ok(records)
+    }
+
+    fn put(&self, record: &Record) -> Result<(), StateError> {
+        let files = idp_state::record_files(record).map_err(|e| StateError::Corrupt {
+            path: self.url(&self.key(&record.name, "metadata.json")).into(),
+            reason: e.to_string(),
+        })?;
+        // Each PUT replaces an object whole; outputs first, so the record never points at
+        // outputs that are not there yet.
+        for (file, bytes) in files.into_iter().rev() {
+            self.write(&self.key(&record.name, file), bytes)?;
+        }
+        Ok(())
+    }
+
+    fn location(&self) -> String {
+        self.url(&self.settings.prefix)
+    }
+}

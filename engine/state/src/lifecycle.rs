@@ -1,0 +1,109 @@
+//! What the TTL sweep does with each record: destroy the expired, warn about the soon
+//! expiring, and leave alone what is already going or gone, so sweeping twice is safe.
+
+use crate::{Record, Status};
+
+/// The sweep's decision for one environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepAction {
+    /// Past its expiry and still holding resources (or maybe holding them): destroy.
+    Destroy,
+    /// Expires within the warning window.
+    Warn,
+    /// Expired, but a destroy is already under way: not dispatched twice.
+    AlreadyDestroying,
+}
+
+/// One environment the sweep acts on or reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepItem {
+    /// The record.
+    pub record: Record,
+    /// What to do.
+    pub action: SweepAction,
+}
+
+/// Decides, at `now`, what happens to each record; environments with no expiry, or
+/// already destroyed, do not appear. Sorted by expiry, the most overdue first.
+pub fn sweep(
+    records: &[Record],
+    now: jiff::Timestamp,
+    warn_within: jiff::SignedDuration,
+) -> Vec<SweepItem> {
+    let horizon = now.checked_add(warn_within).unwrap_or(now);
+    let mut items: Vec<SweepItem> = records
+        .iter()
+        .filter_map(|r| {
+            let expires = r.expires_at?;
+            let action = match r.status {
+                Status::Destroyed => return None,
+                Status::Destroying if expires <= now => SweepAction::AlreadyDestroying,
+                Status::Destroying => return None,
+                _ if expires <= now => SweepAction::Destroy,
+                _ if expires <= horizon => SweepAction::Warn,
+                _ => return None,
+            };
+            Some(SweepItem {
+                record: r.clone(),
+                action,
+            })
+        })
+        .collect();
+    items.sort_by_key(|i| (i.record.expires_at, i.record.name.clone()));
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: &str, status: Status, expires: Option<&str>) -> Record {
+        let t = |s: &str| s.parse::<jiff::Timestamp>().expect("time");
+        Record {
+            name: name.into(),
+            template: "api-service".into(),
+            template_version: "1.0.0".into(),
+            owner: "a@acme.io".into(),
+            team: "t".into(),
+            class: "preview".into(),
+            region: "us-east-1".into(),
+            created_at: t("2026-11-01T00:00:00Z"),
+            ttl: "7d".into(),
+            expires_at: expires.map(t),
+            status,
+            plan_digest: "sha256:0".into(),
+            spec: "env.kdl".into(),
+            updated_at: t("2026-11-01T00:00:00Z"),
+            outputs: Default::default(),
+        }
+    }
+
+    #[test]
+    fn expired_are_destroyed_expiring_warned_and_the_rest_left_alone() {
+        let now: jiff::Timestamp = "2026-11-23T10:00:00Z".parse().expect("time");
+        let records = [
+            record("forever", Status::Ready, None),
+            record("late", Status::Ready, Some("2026-11-20T00:00:00Z")),
+            record("failed-late", Status::Failed, Some("2026-11-22T00:00:00Z")),
+            record("going", Status::Destroying, Some("2026-11-21T00:00:00Z")),
+            record("gone", Status::Destroyed, Some("2026-11-19T00:00:00Z")),
+            record("soon", Status::Ready, Some("2026-11-23T20:00:00Z")),
+            record("later", Status::Ready, Some("2026-11-30T00:00:00Z")),
+        ];
+        let got: Vec<(String, SweepAction)> =
+            sweep(&records, now, jiff::SignedDuration::from_hours(24))
+                .into_iter()
+                .map(|i| (i.record.name, i.action))
+                .collect();
+        let got: Vec<(&str, SweepAction)> = got.iter().map(|(n, a)| (n.as_str(), *a)).collect();
+        assert_eq!(
+            got,
+            [
+                ("late", SweepAction::Destroy),
+                ("going", SweepAction::AlreadyDestroying),
+                ("failed-late", SweepAction::Destroy),
+                ("soon", SweepAction::Warn),
+            ]
+        );
+    }
+}
