@@ -218,3 +218,21 @@ pub fn github_target(
         poll,
     })
 }
+
+/// OpenTofu's backend for an environment: S3 beside the records with `state s3`, else
+/// local. An S3-compatible endpoint (in idp.kdl or `AWS_ENDPOINT_URL_S3`) is addressed
+/// path-style, as the record store does.
+pub fn backend(config: &ProjectConfig, name: &str) -> idp_executor::Backend {
+    match &config.remote_state {
+        None => idp_executor::Backend::Local,
+        Some(s3) => idp_executor::Backend::S3(idp_executor::S3Backend {
+            bucket: s3.bucket.clone(),
+            key: s3.tfstate_key(name),
+            region: s3.region.clone(),
+            lock_table: s3.lock_table.clone(),
+            path_style: s3.endpoint.is_some()
+                || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+                || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        }),
+    }
+}

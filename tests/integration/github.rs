@@ -12,22 +12,22 @@ use serde_json::{Value, json};
 use crate::harness::{Run, Sandbox, repo};
 use crate::local_http::{self, Request, Response, Server};
 
-const TOKEN: &str = "ghp_localtesttoken";
+pub const TOKEN: &str = "ghp_localtesttoken";
 const RUN_ID: u64 = 4242;
 const SPEC: &str = "tests/fixtures/github/env.kdl";
 
 /// A canned answer: status line, JSON body, extra headers.
-type Canned = (&'static str, Value, Vec<(&'static str, String)>);
+pub type Canned = (&'static str, Value, Vec<(&'static str, String)>);
 
 /// How the fake behaves.
 #[derive(Clone)]
-struct Script {
+pub struct Script {
     /// Answer a dispatch with the run's details (GitHub since February 2026) or 204.
-    return_details: bool,
+    pub return_details: bool,
     /// How the run ends.
-    conclusion: &'static str,
+    pub conclusion: &'static str,
     /// Answer every dispatch with this instead.
-    dispatch_error: Option<Canned>,
+    pub dispatch_error: Option<Canned>,
 }
 
 impl Default for Script {
@@ -41,16 +41,16 @@ impl Default for Script {
 }
 
 #[derive(Default)]
-struct Seen {
-    dispatches: Vec<(String, Value)>,
+pub struct Seen {
+    pub dispatches: Vec<(String, Value)>,
     run_title: Option<String>,
     run_reads: usize,
     list_reads: usize,
 }
 
-struct FakeGitHub {
-    server: Server,
-    seen: Arc<Mutex<Seen>>,
+pub struct FakeGitHub {
+    pub server: Server,
+    pub seen: Arc<Mutex<Seen>>,
 }
 
 fn declared_inputs(workflow: &Value) -> Vec<String> {
@@ -235,7 +235,7 @@ fn answer(req: &Request, script: &Script, seen: &Mutex<Seen>) -> Response {
     }
 }
 
-fn start(script: Script) -> FakeGitHub {
+pub fn start(script: Script) -> FakeGitHub {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let shared = seen.clone();
     let server = local_http::start(Arc::new(move |r: &Request| answer(r, &script, &shared)));
@@ -524,4 +524,67 @@ fn workflow_inputs_match_what_idp_sends() {
             );
         }
     }
+}
+
+/// What provision.yml runs: plan at the instant of the request (not the runner's clock)
+/// and refuse any digest but the confirmed one, writing nothing.
+#[test]
+fn the_runner_applies_only_the_confirmed_plan() {
+    let s = Sandbox::new();
+    let digest = plan_digest(&s);
+    let request = "20261123T100000Z-0000abcd";
+    let runner_clock = [("IDP_NOW", "2026-11-23T10:07:31Z")];
+    let apply = |expect: &str| {
+        s.run_with(
+            &[
+                "apply",
+                SPEC,
+                "--executor",
+                "local",
+                "--yes",
+                "--request-id",
+                request,
+                "--expect-digest",
+                expect,
+            ],
+            &runner_clock,
+        )
+    };
+
+    let refused = apply("sha256:0000000000000000000000000000000000000000000000000000000000000000");
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.flat_stderr().contains(&format!(
+            "refusing to apply `hello-gh`: its plan digest here is {digest}, not the confirmed sha256:0000"
+        )),
+        "{}",
+        refused.flat_stderr()
+    );
+    assert!(!s.state().exists(), "nothing written");
+
+    let applied = apply(&digest);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let record = crate::harness::record(&s, "hello-gh");
+    assert_eq!(record["plan_digest"], digest.as_str());
+    assert_eq!(
+        record["created_at"], "2026-11-23T10:00:00Z",
+        "the request's instant"
+    );
+
+    let bad = s.idp(&[
+        "apply",
+        SPEC,
+        "--executor",
+        "local",
+        "--yes",
+        "--request-id",
+        "yesterday",
+    ]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("`yesterday` is not a request id idp made"),
+        "{}",
+        bad.stderr
+    );
 }

@@ -144,3 +144,124 @@ pub fn record(s: &Sandbox, name: &str) -> serde_json::Value {
     .expect("metadata.json");
     serde_json::from_str(&text).expect("record is JSON")
 }
+
+/// moto's S3 server on a free port of 127.0.0.1, stopped when dropped.
+pub struct Moto {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+impl Moto {
+    /// Starts `moto_server` (`IDP_TEST_MOTO_SERVER`, else on PATH). `None` on a laptop
+    /// without it; under CI, which installs it, its absence fails the test.
+    pub fn start() -> Option<Moto> {
+        let binary = std::env::var_os("IDP_TEST_MOTO_SERVER")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::split_paths(&std::env::var_os("PATH")?)
+                    .map(|d| d.join("moto_server"))
+                    .find(|p| p.is_file())
+            });
+        let Some(binary) = binary else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI needs moto_server (.ci/run installs it and sets IDP_TEST_MOTO_SERVER)"
+            );
+            eprintln!("skipped: moto_server is not installed (pip install 'moto[server]')");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(&binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "moto_server did not listen"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(moto)
+    }
+
+    /// Creates the DynamoDB table OpenTofu's S3 backend locks state with.
+    pub fn dynamodb_create_lock_table(&self, name: &str) -> (u16, String) {
+        let body = serde_json::json!({
+            "TableName": name,
+            "AttributeDefinitions": [{"AttributeName": "LockID", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "LockID", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        })
+        .to_string();
+        self.send(
+            "POST",
+            "/",
+            "dynamodb",
+            &[
+                ("X-Amz-Target", "DynamoDB_20120810.CreateTable"),
+                ("Content-Type", "application/x-amz-json-1.0"),
+            ],
+            &body,
+        )
+    }
+
+    /// Sends one S3 request as a known key (moto checks who asks, not the signature)
+    /// and returns status and body.
+    pub fn request(&self, method: &str, path: &str) -> (u16, String) {
+        self.send(method, path, "s3", &[], "")
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        service: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
+        use std::io::{Read, Write};
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST/20261123/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).expect("send");
+        stream.write_all(body.as_bytes()).expect("send");
+        let mut text = String::new();
+        stream.read_to_string(&mut text).expect("read");
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or_default();
+        (status, body.to_owned())
+    }
+}

@@ -14,4 +14,5 @@ mod local_http;
 mod modules;
 mod plan;
 mod pricing;
+mod remote_state;
 mod ui;

@@ -118,7 +118,13 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
     if let Some(settings) = github {
         return hand_off(&plan, &settings, args, now);
     }
-    let spec_path = std::path::absolute(&args.spec.spec).unwrap_or_else(|_| args.spec.spec.clone());
+    // Records in S3 are read by runners and laptops alike: there the spec is named from
+    // the repository root, where the workflows run; a local record keeps the full path.
+    let spec_path = if project.config.remote_state.is_some() {
+        std::path::PathBuf::from(handoff::repo_relative(&args.spec.spec))
+    } else {
+        std::path::absolute(&args.spec.spec).unwrap_or_else(|_| args.spec.spec.clone())
+    };
     for planned in &plan.environments {
         let env = &planned.env;
         let Some(workspace) = &planned.workspace else {
@@ -165,7 +171,11 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
             Some(tool) => {
                 record.status = Status::Applying;
                 project.records.put(&record)?;
-                match idp_executor::apply(tool, lock.dir()) {
+                match idp_executor::apply(
+                    tool,
+                    lock.dir(),
+                    &context::backend(&project.config, &env.name),
+                ) {
                     Ok(outputs) => {
                         record.status = Status::Ready;
                         record.outputs = outputs;

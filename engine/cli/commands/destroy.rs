@@ -48,7 +48,13 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
         handoff.run(Workflow::Destroy, &destroy_inputs(&record, context::now()?))?;
         return Ok(Outcome::Clean);
     }
-    destroy_here(config, records.as_ref(), record, args)
+    destroy_here(
+        config,
+        project_config.as_ref(),
+        records.as_ref(),
+        record,
+        args,
+    )
 }
 
 /// The inputs of a destroy.yml dispatch for a recorded environment.
@@ -64,6 +70,7 @@ pub fn destroy_inputs(record: &Record, now: jiff::Timestamp) -> WorkflowInputs {
 
 fn destroy_here(
     config: Option<&Path>,
+    project_config: Option<&idp_config::ProjectConfig>,
     records: &dyn RecordStore,
     mut record: Record,
     args: &DestroyArgs,
@@ -110,7 +117,10 @@ fn destroy_here(
     record.status = Status::Destroying;
     record.updated_at = context::now()?;
     records.put(&record)?;
-    if let Some(Err(e)) = tool.map(|tool| idp_executor::destroy(&tool, lock.dir())) {
+    let backend = project_config
+        .map(|c| context::backend(c, &record.name))
+        .unwrap_or_default();
+    if let Some(Err(e)) = tool.map(|tool| idp_executor::destroy(&tool, lock.dir(), &backend)) {
         record.status = Status::Failed;
         records.put(&record)?;
         return Err(CliError::plugin(e));

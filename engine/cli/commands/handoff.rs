@@ -91,15 +91,78 @@ impl Handoff {
 
     /// Dispatches `workflow` for one environment and, unless `--no-wait`, follows the run
     /// to its end, printing each change on stderr.
-    pub fn run(&self, workflow: Workflow, inputs: &WorkflowInputs) -> Result<Dispatched, CliError> {
-        dispatch_and_follow(
-            &self.rt,
-            &self.gh,
-            workflow,
-            &self.git_ref,
-            inputs,
-            self.no_wait,
-        )
+    pub fn run(&self, workflow: Workflow, inputs: &WorkflowInputs) -> Result<(), CliError> {
+        let dispatched = self.dispatch(workflow, inputs)?;
+        self.follow(workflow, inputs, &dispatched)
+    }
+
+    /// Dispatches `workflow` and finds its run.
+    pub fn dispatch(
+        &self,
+        workflow: Workflow,
+        inputs: &WorkflowInputs,
+    ) -> Result<Dispatched, CliError> {
+        eprintln!(
+            "dispatching {workflow} on `{}` of {} for `{}` (request {})",
+            self.git_ref,
+            self.gh.repository(),
+            inputs.environment,
+            inputs.request_id
+        );
+        let dispatched = self
+            .rt
+            .block_on(self.gh.dispatch(workflow, &self.git_ref, inputs))
+            .map_err(CliError::plugin)?;
+        let how = if dispatched.returned_by_dispatch {
+            "returned by the dispatch"
+        } else {
+            "found by its request id"
+        };
+        eprintln!("run {} ({how}): {}", dispatched.run_id, dispatched.html_url);
+        Ok(dispatched)
+    }
+
+    /// Follows a dispatched run to its end (unless `--no-wait`); an error when it ends in
+    /// anything but success.
+    pub fn follow(
+        &self,
+        workflow: Workflow,
+        inputs: &WorkflowInputs,
+        dispatched: &Dispatched,
+    ) -> Result<(), CliError> {
+        if self.no_wait {
+            eprintln!(
+                "not following it (--no-wait); `idp status {}` shows the recorded state",
+                inputs.environment
+            );
+            return Ok(());
+        }
+        let run = self
+            .rt
+            .block_on(self.gh.follow(dispatched.run_id, |p| match p {
+                Progress::Status(s) => eprintln!("  {}", s.replace('_', " ")),
+                Progress::JobStarted(job) => eprintln!("  job `{job}` started"),
+                Progress::StepFinished {
+                    job,
+                    step,
+                    conclusion,
+                } => eprintln!("    {} {job} › {step}", mark(&conclusion)),
+                Progress::JobFinished { job, conclusion } => {
+                    eprintln!("  job `{job}`: {conclusion}")
+                }
+            }))
+            .map_err(CliError::plugin)?;
+        if !run.succeeded() {
+            return Err(CliError::plugin(RunFailed {
+                workflow,
+                environment: inputs.environment.clone(),
+                run_id: run.id,
+                conclusion: run.conclusion.unwrap_or_else(|| "an unknown state".into()),
+                url: run.html_url,
+            }));
+        }
+        eprintln!("run {} succeeded: {}", run.id, run.html_url);
+        Ok(())
     }
 }
 
@@ -145,63 +208,6 @@ pub struct RunFailed {
     run_id: u64,
     conclusion: String,
     url: String,
-}
-
-fn dispatch_and_follow(
-    rt: &tokio::runtime::Runtime,
-    gh: &GitHub,
-    workflow: Workflow,
-    git_ref: &str,
-    inputs: &WorkflowInputs,
-    no_wait: bool,
-) -> Result<Dispatched, CliError> {
-    eprintln!(
-        "dispatching {workflow} on `{git_ref}` of {} for `{}` (request {})",
-        gh.repository(),
-        inputs.environment,
-        inputs.request_id
-    );
-    let dispatched = rt
-        .block_on(gh.dispatch(workflow, git_ref, inputs))
-        .map_err(CliError::plugin)?;
-    let how = if dispatched.returned_by_dispatch {
-        "returned by the dispatch"
-    } else {
-        "found by its request id"
-    };
-    eprintln!("run {} ({how}): {}", dispatched.run_id, dispatched.html_url);
-    if no_wait {
-        eprintln!(
-            "not following it (--no-wait); `idp status {}` shows the recorded state",
-            inputs.environment
-        );
-        return Ok(dispatched);
-    }
-    let run = rt
-        .block_on(gh.follow(dispatched.run_id, |p| match p {
-            Progress::Status(s) => eprintln!("  {}", s.replace('_', " ")),
-            Progress::JobStarted(job) => eprintln!("  job `{job}` started"),
-            Progress::StepFinished {
-                job,
-                step,
-                conclusion,
-            } => eprintln!("    {} {job} › {step}", mark(&conclusion)),
-            Progress::JobFinished { job, conclusion } => {
-                eprintln!("  job `{job}`: {conclusion}")
-            }
-        }))
-        .map_err(CliError::plugin)?;
-    if !run.succeeded() {
-        return Err(CliError::plugin(RunFailed {
-            workflow,
-            environment: inputs.environment.clone(),
-            run_id: run.id,
-            conclusion: run.conclusion.unwrap_or_else(|| "an unknown state".into()),
-            url: run.html_url,
-        }));
-    }
-    eprintln!("run {} succeeded: {}", run.id, run.html_url);
-    Ok(dispatched)
 }
 
 fn mark(conclusion: &str) -> &'static str {

@@ -58,6 +58,83 @@ pub enum ExecError {
     },
 }
 
+/// OpenTofu's S3 backend for an environment: state at
+/// `{prefix}/{name}/terraform.tfstate`, locked in DynamoDB. Written as `idp_backend.tf`
+/// next to the emitted files just before `init`, so the plan digest (over the emitted
+/// files) is the same on a laptop and on a runner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Backend {
+    /// The bucket.
+    pub bucket: String,
+    /// The state object's key.
+    pub key: String,
+    /// The bucket's region.
+    pub region: String,
+    /// The DynamoDB lock table.
+    pub lock_table: Option<String>,
+    /// Whether an S3-compatible endpoint wants path-style addressing.
+    pub path_style: bool,
+}
+
+/// The backend file: the settings go in as `-backend-config` so no file holds them twice.
+const BACKEND_FILE: &str = "idp_backend.tf";
+
+impl S3Backend {
+    fn init_args(&self) -> Vec<String> {
+        let mut args = vec![
+            format!("-backend-config=bucket={}", self.bucket),
+            format!("-backend-config=key={}", self.key),
+            format!("-backend-config=region={}", self.region),
+            "-backend-config=encrypt=true".to_owned(),
+        ];
+        if let Some(table) = &self.lock_table {
+            args.push(format!("-backend-config=dynamodb_table={table}"));
+        }
+        if self.path_style {
+            args.push("-backend-config=use_path_style=true".to_owned());
+        }
+        args
+    }
+}
+
+/// Where the workspace's OpenTofu state goes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// `terraform.tfstate` in the workspace.
+    #[default]
+    Local,
+    /// S3, as `state s3 { … }` in idp.kdl says.
+    S3(S3Backend),
+}
+
+impl Backend {
+    /// Writes or removes `idp_backend.tf`, and returns `init`'s arguments.
+    fn prepare(&self, dir: &Path) -> Result<Vec<String>, ExecError> {
+        let path = dir.join(BACKEND_FILE);
+        let io = |e: std::io::Error| ExecError::Spawn {
+            tool: path.clone(),
+            reason: e.to_string(),
+        };
+        let mut args = vec![
+            "init".to_owned(),
+            "-input=false".to_owned(),
+            "-no-color".to_owned(),
+        ];
+        match self {
+            Backend::Local => {
+                if path.exists() {
+                    std::fs::remove_file(&path).map_err(io)?;
+                }
+            }
+            Backend::S3(s3) => {
+                std::fs::write(&path, "terraform {\n  backend \"s3\" {}\n}\n").map_err(io)?;
+                args.extend(s3.init_args());
+            }
+        }
+        Ok(args)
+    }
+}
+
 /// Finds `tofu`, then `terraform`, on PATH.
 pub fn find_tool() -> Option<Tool> {
     let path = std::env::var_os("PATH")?;
@@ -124,12 +201,19 @@ fn step(tool: &Tool, dir: &Path, name: &'static str, args: &[&str]) -> Result<()
     }
 }
 
+fn init(tool: &Tool, dir: &Path, backend: &Backend) -> Result<(), ExecError> {
+    let args = backend.prepare(dir)?;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    step(tool, dir, "init", &args)
+}
+
 /// Runs init and apply, then reads the outputs.
 pub fn apply(
     tool: &Tool,
     dir: &Path,
+    backend: &Backend,
 ) -> Result<serde_json::Map<String, serde_json::Value>, ExecError> {
-    step(tool, dir, "init", &["init", "-input=false", "-no-color"])?;
+    init(tool, dir, backend)?;
     step(
         tool,
         dir,
@@ -160,8 +244,8 @@ pub fn apply(
 }
 
 /// Runs destroy.
-pub fn destroy(tool: &Tool, dir: &Path) -> Result<(), ExecError> {
-    step(tool, dir, "init", &["init", "-input=false", "-no-color"])?;
+pub fn destroy(tool: &Tool, dir: &Path, backend: &Backend) -> Result<(), ExecError> {
+    init(tool, dir, backend)?;
     step(
         tool,
         dir,

@@ -1,0 +1,276 @@
+//! Records in S3, against moto's S3 server on 127.0.0.1: apply writes `metadata.json`
+//! and `outputs.json` under `environments/{name}/`, `list`, `show` and `status` read them
+//! back, and `sweep` finds the expired and the expiring there, and hands the expired to
+//! destroy.yml once however often it runs.
+
+use serde_json::Value;
+
+use crate::github::{self, Script, TOKEN};
+use crate::harness::{Moto, Run, Sandbox};
+
+const CONFIG: &str = "tests/fixtures/s3/idp.kdl";
+const SPEC: &str = "tests/fixtures/s3/envs.kdl";
+/// A day and two hours after the harness's clock: `short-lived` (1d) has expired and
+/// `two-days` expires within the next 24 hours.
+const LATER: &str = "2026-11-24T12:00:00Z";
+
+fn idp(s: &Sandbox, moto: &Moto, args: &[&str], extra: &[(&str, &str)]) -> Run {
+    let mut args_with_config = vec!["--config", CONFIG];
+    args_with_config.extend_from_slice(args);
+    let mut env = vec![
+        ("AWS_ENDPOINT_URL_S3", moto.url.as_str()),
+        ("AWS_ACCESS_KEY_ID", "AKIDLOCALTEST"),
+        ("AWS_SECRET_ACCESS_KEY", "local-test-secret"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    env.extend_from_slice(extra);
+    s.run_with(&args_with_config, &env)
+}
+
+fn with_bucket() -> Option<Moto> {
+    let moto = Moto::start()?;
+    let (status, body) = moto.request("PUT", "/acme-idp-state");
+    assert_eq!(status, 200, "create bucket: {body}");
+    Some(moto)
+}
+
+#[test]
+fn records_round_trip_through_s3_and_sweep_lists_what_expires() {
+    let Some(moto) = with_bucket() else { return };
+    let s = Sandbox::new();
+
+    let run = idp(
+        &s,
+        &moto,
+        &["apply", SPEC, "--executor", "local", "--yes"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // The objects are where the workflows and OpenTofu's state expect them.
+    for name in ["short-lived", "two-days"] {
+        for file in ["metadata.json", "outputs.json"] {
+            let (status, body) = moto.request(
+                "GET",
+                &format!("/acme-idp-state/environments/{name}/{file}"),
+            );
+            assert_eq!(status, 200, "{name}/{file}: {body}");
+            let parsed: Value = serde_json::from_str(&body).expect("JSON");
+            if file == "metadata.json" {
+                assert_eq!(parsed["name"], name);
+                assert_eq!(parsed["status"], "PENDING");
+            }
+        }
+    }
+    assert!(
+        !s.state()
+            .join("environments/short-lived/metadata.json")
+            .exists(),
+        "with `state s3` the record is not kept locally"
+    );
+
+    let list = idp(&s, &moto, &["list", "--format", "json"], &[]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let listed: Value = serde_json::from_str(&list.stdout).expect("list JSON");
+    let names: Vec<&str> = listed["environments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(names, ["short-lived", "two-days"]);
+
+    let show = idp(&s, &moto, &["show", "two-days"], &[]);
+    assert!(
+        show.stdout
+            .contains("  owner      bob@acme.io (team platform)"),
+        "{}",
+        show.stdout
+    );
+    let status = idp(&s, &moto, &["status", "short-lived"], &[]);
+    assert_eq!(
+        status.stdout.trim(),
+        "short-lived  PENDING  expires 2026-11-24 10:00 UTC (in 1d)"
+    );
+
+    // A day later: one expired, one expiring. A dry run changes nothing, so twice is
+    // the same.
+    for _ in 0..2 {
+        let sweep = idp(&s, &moto, &["sweep", "--dry-run"], &[("IDP_NOW", LATER)]);
+        assert_eq!(sweep.code, 0, "{}", sweep.stderr);
+        assert_eq!(
+            sweep.stdout,
+            "expired: would destroy  short-lived  PENDING  expired 2026-11-24 10:00 UTC (2h 0m ago)\n\
+             warning: expires soon  two-days  PENDING  expires 2026-11-25 10:00 UTC (in 22h 0m)\n"
+        );
+    }
+    let json = idp(
+        &s,
+        &moto,
+        &["sweep", "--dry-run", "--format", "json"],
+        &[("IDP_NOW", LATER)],
+    );
+    let swept: Value = serde_json::from_str(&json.stdout).expect("sweep JSON");
+    assert_eq!(swept["expired"][0]["name"], "short-lived");
+    assert_eq!(swept["expiring"][0]["name"], "two-days");
+    assert_eq!(swept["already_destroying"], serde_json::json!([]));
+
+    // For real, through the fake GitHub: short-lived is marked DESTROYING and handed to
+    // destroy.yml; a second sweep finds it already being destroyed and dispatches nothing.
+    let gh = github::start(Script::default());
+    let url = gh.server.url();
+    let env = [
+        ("IDP_NOW", LATER),
+        ("GITHUB_API_URL", url.as_str()),
+        ("GH_TOKEN", TOKEN),
+        ("IDP_GITHUB_POLL_MS", "10"),
+    ];
+    let sweep = idp(&s, &moto, &["sweep", "--yes"], &env);
+    assert_eq!(sweep.code, 0, "{}", sweep.stderr);
+    assert!(
+        sweep
+            .stderr
+            .contains("dispatching destroy.yml on `main` of acme/envs for `short-lived`"),
+        "{}",
+        sweep.stderr
+    );
+    let again = idp(&s, &moto, &["sweep", "--yes"], &env);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stdout
+            .contains("expired: already being destroyed  short-lived  DESTROYING"),
+        "{}",
+        again.stdout
+    );
+    let seen = gh.seen.lock().expect("lock");
+    let files: Vec<&str> = seen.dispatches.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(files, ["destroy.yml"], "one dispatch over two sweeps");
+    let inputs = &seen.dispatches[0].1["inputs"];
+    assert_eq!(inputs["environment"], "short-lived");
+    assert_eq!(inputs["spec"], SPEC);
+}
+
+#[test]
+fn an_unreachable_bucket_is_a_clear_error() {
+    let Some(moto) = Moto::start() else { return };
+    let s = Sandbox::new();
+    // No bucket created: S3 answers NoSuchBucket.
+    let run = idp(&s, &moto, &["list"], &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let err = run.flat_stderr();
+    assert!(
+        err.contains("cannot list `s3://acme-idp-state/environments/`: NoSuchBucket"),
+        "{err}"
+    );
+    assert!(err.contains("check the credentials"), "{err}");
+}
+
+/// What a provision run and a later destroy run do on two fresh runners, with OpenTofu's
+/// state in S3 (locked in DynamoDB) and the records beside it.
+#[test]
+fn a_runner_applies_with_state_in_s3_and_another_destroys_it() {
+    let Some(moto) = with_bucket() else { return };
+    let Some(_) = idp_executor::find_tool() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs tofu or terraform on PATH"
+        );
+        return;
+    };
+    let (status, body) = moto.dynamodb_create_lock_table("idp-locks");
+    assert_eq!(status, 200, "create lock table: {body}");
+    let s = Sandbox::new();
+    // Every AWS client (idp's and OpenTofu's S3 backend: S3, DynamoDB, STS) talks to moto.
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.url.as_str()),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let first_runner = s.path().join("runner-1").display().to_string();
+    let mut apply_env = env.to_vec();
+    apply_env.push(("IDP_STATE_DIR", first_runner.as_str()));
+    let run = idp(
+        &s,
+        &moto,
+        &[
+            "apply",
+            "examples/hello.kdl",
+            "--executor",
+            "local",
+            "--run",
+            "--yes",
+        ],
+        &apply_env,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let (status, tfstate) = moto.request(
+        "GET",
+        "/acme-idp-state/environments/hello-preview/terraform.tfstate",
+    );
+    assert_eq!(status, 200, "OpenTofu's state is in S3: {tfstate}");
+    assert!(tfstate.contains("terraform_data"), "{tfstate}");
+    let (_, outputs) = moto.request(
+        "GET",
+        "/acme-idp-state/environments/hello-preview/outputs.json",
+    );
+    assert!(
+        outputs.contains("Hello from hello-preview: hello from idp"),
+        "{outputs}"
+    );
+    let status = idp(&s, &moto, &["status", "hello-preview"], &env);
+    assert!(
+        status.stdout.starts_with("hello-preview  READY"),
+        "{}",
+        status.stdout
+    );
+    let show = idp(
+        &s,
+        &moto,
+        &["show", "hello-preview", "--format", "json"],
+        &env,
+    );
+    let record: Value = serde_json::from_str(&show.stdout).expect("record");
+    assert_eq!(
+        record["spec"], "examples/hello.kdl",
+        "named from the repository root"
+    );
+
+    // Another runner, with nothing on disk: the workspace comes back from the recorded
+    // spec and OpenTofu destroys what the S3 state holds.
+    let second_runner = s.path().join("runner-2").display().to_string();
+    let mut destroy_env = env.to_vec();
+    destroy_env.push(("IDP_STATE_DIR", second_runner.as_str()));
+    let run = idp(
+        &s,
+        &moto,
+        &[
+            "destroy",
+            "hello-preview",
+            "--executor",
+            "local",
+            "--run",
+            "--yes",
+        ],
+        &destroy_env,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // tofu's own output goes to stdout.
+    assert!(
+        run.stdout
+            .contains("Destroy complete! Resources: 1 destroyed."),
+        "{}",
+        run.stdout
+    );
+    let (_, tfstate) = moto.request(
+        "GET",
+        "/acme-idp-state/environments/hello-preview/terraform.tfstate",
+    );
+    assert!(!tfstate.contains("terraform_data"), "{tfstate}");
+    let status = idp(&s, &moto, &["status", "hello-preview"], &env);
+    assert!(
+        status.stdout.starts_with("hello-preview  DESTROYED"),
+        "{}",
+        status.stdout
+    );
+}
