@@ -115,6 +115,16 @@ pub enum Command {
     )]
     Destroy(DestroyArgs),
 
+    /// Extend an environment's life; every policy judges the new lifetime first (max-ttl).
+    #[command(
+        after_help = "The extension counts from the current expiry (or from now, when that has passed), \
+        is recorded with the environment, and outlives re-applies of the unchanged spec. The \
+        resources' idp:expires-at tag follows at the next apply.\n\n\
+        Exit codes: 0 extended, 1 a policy denies the new lifetime, 2 bad input.\n\n\
+        Example:\n  idp extend orders-preview 3d"
+    )]
+    Extend(ExtendArgs),
+
     /// Destroy expired environments and warn about those expiring soon (ttl-cleanup.yml runs it daily).
     #[command(
         after_help = "Expired environments (READY, FAILED or PENDING past their expiry) are destroyed through the \
@@ -320,6 +330,20 @@ pub struct DestroyArgs {
 
     #[command(flatten)]
     pub handoff: HandoffArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtendArgs {
+    /// Environment name.
+    pub name: String,
+
+    /// How much longer: `12h`, `3d`, `1w`.
+    #[arg(value_name = "DURATION")]
+    pub by: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ mod cost;
 mod github;
 mod harness;
 mod hostile;
+mod lifecycle;
 mod local_http;
 mod modules;
 mod plan;

@@ -34,11 +34,10 @@ fn with_bucket() -> Option<Moto> {
     Some(moto)
 }
 
-#[test]
-fn records_round_trip_through_s3_and_sweep_lists_what_expires() {
-    let Some(moto) = with_bucket() else { return };
+/// Both environments of the spec applied (recorded PENDING) with records in S3.
+fn applied() -> Option<(Moto, Sandbox)> {
+    let moto = with_bucket()?;
     let s = Sandbox::new();
-
     let run = idp(
         &s,
         &moto,
@@ -46,6 +45,12 @@ fn records_round_trip_through_s3_and_sweep_lists_what_expires() {
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+    Some((moto, s))
+}
+
+#[test]
+fn records_round_trip_through_s3_and_sweep_lists_what_expires() {
+    let Some((moto, s)) = applied() else { return };
 
     // The objects are where the workflows and OpenTofu's state expect them.
     for name in ["short-lived", "two-days"] {
@@ -273,4 +278,45 @@ fn a_runner_applies_with_state_in_s3_and_another_destroys_it() {
         "{}",
         status.stdout
     );
+}
+
+#[test]
+fn destroy_through_github_marks_the_record_and_hands_off_the_recorded_spec() {
+    let Some((moto, s)) = applied() else { return };
+
+    let gh = github::start(Script::default());
+    let url = gh.server.url();
+    let env = [
+        ("GITHUB_API_URL", url.as_str()),
+        ("GH_TOKEN", TOKEN),
+        ("IDP_GITHUB_POLL_MS", "10"),
+        ("IDP_REQUESTED_BY", "bob"),
+    ];
+    let run = idp(
+        &s,
+        &moto,
+        &["destroy", "two-days", "--yes", "--no-wait"],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stderr
+            .contains("warning: records are kept on this machine"),
+        "records are in S3: {}",
+        run.stderr
+    );
+    let status = idp(&s, &moto, &["status", "two-days"], &[]);
+    assert!(
+        status.stdout.starts_with("two-days  DESTROYING"),
+        "{}",
+        status.stdout
+    );
+    let seen = gh.seen.lock().expect("lock");
+    let [(file, body)] = seen.dispatches.as_slice() else {
+        panic!("one dispatch: {:?}", seen.dispatches);
+    };
+    assert_eq!(file, "destroy.yml");
+    assert_eq!(body["inputs"]["environment"], "two-days");
+    assert_eq!(body["inputs"]["spec"], SPEC);
+    assert_eq!(body["inputs"]["requested-by"], "bob");
 }

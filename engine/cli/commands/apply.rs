@@ -147,6 +147,10 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
             plan_digest: workspace.digest.clone(),
             spec: spec_path.clone(),
             updated_at: now,
+            extended_until: previous
+                .as_ref()
+                .filter(|p| p.status != Status::Destroyed)
+                .and_then(|p| p.extended_until),
             outputs: previous.map(|p| p.outputs).unwrap_or_default(),
         };
         lock.write_workspace(&workspace.files)?;

@@ -45,7 +45,19 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
             return Ok(Outcome::Clean);
         }
         let handoff = handoff::Handoff::connect(&settings, args.handoff.no_wait)?;
-        handoff.run(Workflow::Destroy, &destroy_inputs(&record, context::now()?))?;
+        let now = context::now()?;
+        let inputs = destroy_inputs(&record, now);
+        let marked =
+            handoff::mark_destroying(project_config.as_ref(), records.as_ref(), &record, now)?;
+        let dispatched = handoff
+            .dispatch(Workflow::Destroy, &inputs)
+            .inspect_err(|_| {
+                if marked {
+                    // Put back, so the destroy can be asked for again.
+                    records.put(&record).ok();
+                }
+            })?;
+        handoff.follow(Workflow::Destroy, &inputs, &dispatched)?;
         return Ok(Outcome::Clean);
     }
     destroy_here(

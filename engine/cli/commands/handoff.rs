@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use idp_config::{ExecutorConfig, GitHubExecutor, ProjectConfig};
 use idp_github::{Dispatched, GitHub, Progress, Workflow, WorkflowInputs};
+use idp_state::{Record, RecordStore, Status};
 
 use crate::args::{ExecutorKind, HandoffArgs};
 use crate::context;
@@ -19,6 +20,14 @@ pub fn github_settings(
         Some(ExecutorConfig::GitHub(g)) => Some(g.clone()),
         _ => None,
     };
+    let hands_off = configured.is_some() || args.executor == Some(ExecutorKind::Github);
+    let local_records = config.is_none_or(|c| c.remote_state.is_none());
+    if hands_off && local_records && args.executor != Some(ExecutorKind::Local) {
+        eprintln!(
+            "warning: records are kept on this machine, where the workflows cannot update them; \
+             configure `state s3 {{ … }}` in idp.kdl so laptops, runners and the TTL sweep share them"
+        );
+    }
     let mut settings = match (args.executor, configured) {
         (Some(ExecutorKind::Local), _) | (None, None) => {
             if args.no_wait || args.git_ref.is_some() {
@@ -164,6 +173,25 @@ impl Handoff {
         eprintln!("run {} succeeded: {}", run.id, run.html_url);
         Ok(())
     }
+}
+
+/// Records DESTROYING before a destroy is dispatched, so a sweep re-run while the run is
+/// queued does not dispatch it again (the caller puts the record back if the dispatch
+/// fails). Only where runners write too (S3): a local record could never leave the state.
+pub fn mark_destroying(
+    config: Option<&ProjectConfig>,
+    records: &dyn RecordStore,
+    record: &Record,
+    now: jiff::Timestamp,
+) -> Result<bool, CliError> {
+    if config.is_none_or(|c| c.remote_state.is_none()) {
+        return Ok(false);
+    }
+    let mut marked = record.clone();
+    marked.status = Status::Destroying;
+    marked.updated_at = now;
+    records.put(&marked)?;
+    Ok(true)
 }
 
 /// Who asked, for the run's logs: `IDP_REQUESTED_BY`, else the CI actor, else the user.

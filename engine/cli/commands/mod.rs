@@ -5,6 +5,7 @@ mod catalog;
 mod check;
 mod cost;
 mod destroy;
+mod extend;
 mod handoff;
 mod list;
 mod plan;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Show(a) => show::run(config, &a),
         Command::Status(a) => show::status(config, &a),
         Command::Destroy(a) => destroy::run(config, &a),
+        Command::Extend(a) => extend::run(config, &a),
         Command::Sweep(a) => sweep::run(config, &a),
         Command::Catalog(c) => catalog::run(config, c),
         Command::Plugin(c) => plugin::run(c),

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use idp_github::Workflow;
-use idp_state::{Status, SweepAction, SweepItem};
+use idp_state::{SweepAction, SweepItem};
 use serde_json::json;
 
 use crate::args::{Format, SweepArgs};
@@ -89,17 +89,15 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
     let mut failed = None;
     for item in expired {
         let inputs = destroy_inputs(&item.record, now);
-        // Marked before the dispatch, so a sweep re-run while the run is queued does not
-        // dispatch it again; put back if the dispatch fails, so the next sweep retries.
-        let mut record = item.record.clone();
-        record.status = Status::Destroying;
-        record.updated_at = now;
-        records.put(&record)?;
+        let marked =
+            handoff::mark_destroying(project_config.as_ref(), records.as_ref(), &item.record, now)?;
         // One failure does not stop the sweep: the others still expire on schedule.
         let outcome = match handoff.dispatch(Workflow::Destroy, &inputs) {
             Ok(dispatched) => handoff.follow(Workflow::Destroy, &inputs, &dispatched),
             Err(e) => {
-                records.put(&item.record)?;
+                if marked {
+                    records.put(&item.record)?;
+                }
                 Err(e)
             }
         };

@@ -32,6 +32,9 @@ pub struct DeriveInput<'a> {
     pub default_tags: &'a [(String, String)],
     /// Creation time recorded in state, if the environment exists.
     pub recorded_created_at: Option<Timestamp>,
+    /// The extension `idp extend` recorded, if any: the environment lives at least until
+    /// then.
+    pub recorded_expires_at: Option<Timestamp>,
     /// Now.
     pub now: Timestamp,
 }
@@ -69,11 +72,19 @@ pub fn tag_problem(key: &str, value: &str) -> Option<String> {
 pub fn derive(input: DeriveInput<'_>) -> Result<Environment, Problems> {
     let spec = input.spec;
     let mut problems = Problems::default();
-    let ttl = spec
+    let mut ttl = spec
         .ttl
         .as_ref()
         .map_or(spec.class.value.default_ttl(), |t| t.value);
     let created_at = input.recorded_created_at.unwrap_or(input.now);
+    // An extension recorded by `idp extend` outlives re-applies of the unchanged spec; it
+    // counts as the TTL, so the policies judge the whole lifetime every time.
+    if let (Ttl::Seconds(s), Some(extended)) = (ttl, input.recorded_expires_at) {
+        let lifetime = extended.as_second() - created_at.as_second();
+        if u64::try_from(lifetime).is_ok_and(|l| l > s) {
+            ttl = Ttl::Seconds(lifetime.unsigned_abs());
+        }
+    }
     let expires_at = match ttl {
         Ttl::Never => None,
         Ttl::Seconds(s) => {
@@ -193,6 +204,14 @@ mod tests {
     }
 
     fn run(file: &SpecFile, recorded: Option<Timestamp>) -> Result<Environment, Problems> {
+        run_extended(file, recorded, None)
+    }
+
+    fn run_extended(
+        file: &SpecFile,
+        recorded: Option<Timestamp>,
+        extended: Option<Timestamp>,
+    ) -> Result<Environment, Problems> {
         derive(DeriveInput {
             spec: &file.environments[0],
             source: &file.source,
@@ -200,6 +219,7 @@ mod tests {
             inputs: Value::Null,
             default_tags: &[("cost-center".into(), "org".into())],
             recorded_created_at: recorded,
+            recorded_expires_at: extended,
             now: "2026-11-23T10:00:00Z".parse().expect("timestamp"),
         })
     }
@@ -238,6 +258,35 @@ mod tests {
         assert_eq!(
             env.expires_at.map(|t| t.to_string()).as_deref(),
             Some("2026-11-21T20:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_recorded_extension_outlives_the_spec_ttl_but_never_shortens_it() {
+        let created: Timestamp = "2026-11-20T08:00:00Z".parse().expect("timestamp");
+        let at = |s: &str| s.parse::<Timestamp>().expect("timestamp");
+        let env = run_extended(
+            &spec(" ttl \"1d\"\n"),
+            Some(created),
+            Some(at("2026-11-24T08:00:00Z")),
+        )
+        .expect("derives");
+        assert_eq!(
+            env.ttl,
+            Ttl::Seconds(4 * 86_400),
+            "judged as the whole lifetime"
+        );
+        assert_eq!(env.expires_at, Some(at("2026-11-24T08:00:00Z")));
+        let env = run_extended(
+            &spec(" ttl \"7d\"\n"),
+            Some(created),
+            Some(at("2026-11-24T08:00:00Z")),
+        )
+        .expect("derives");
+        assert_eq!(
+            env.expires_at,
+            Some(at("2026-11-27T08:00:00Z")),
+            "a longer spec TTL wins"
         );
     }
 

@@ -326,15 +326,15 @@ impl<'p> Pipeline<'p> {
                 .project
                 .records
                 .get(&spec.name.value)?
-                .filter(|r| r.status != Status::Destroyed)
-                .map(|r| r.created_at);
+                .filter(|r| r.status != Status::Destroyed);
             let derived = idp_derive::derive(DeriveInput {
                 spec,
                 source,
                 template_version: &plugin.info().version,
                 inputs,
                 default_tags: &self.project.config.default_tags,
-                recorded_created_at: recorded,
+                recorded_created_at: recorded.as_ref().map(|r| r.created_at),
+                recorded_expires_at: recorded.as_ref().and_then(|r| r.extended_until),
                 now,
             });
             lap(&mut self.times.derive, &mut mark);

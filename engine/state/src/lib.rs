@@ -71,6 +71,10 @@ pub struct Record {
     pub ttl: String,
     /// Expiry, if any.
     pub expires_at: Option<jiff::Timestamp>,
+    /// Set by `idp extend`: the environment lives at least until then, whatever TTL its
+    /// spec gives, until the spec itself says longer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_until: Option<jiff::Timestamp>,
     /// Lifecycle status.
     pub status: Status,
     /// Digest of the workspace the status refers to.
@@ -376,28 +380,35 @@ fn remove_stale(dir: &Path, keep: &[PathBuf]) -> Result<(), StateError> {
     Ok(())
 }
 
+/// A record for unit tests.
+#[cfg(test)]
+pub(crate) fn sample_record(name: &str) -> Record {
+    Record {
+        name: name.into(),
+        template: "api-service".into(),
+        template_version: "0.1.0".into(),
+        owner: "a@b.io".into(),
+        team: "t".into(),
+        class: "preview".into(),
+        region: "us-east-1".into(),
+        created_at: jiff::Timestamp::UNIX_EPOCH,
+        ttl: "7d".into(),
+        expires_at: None,
+        extended_until: None,
+        status: Status::Pending,
+        plan_digest: "abc".into(),
+        spec: "env.kdl".into(),
+        updated_at: jiff::Timestamp::UNIX_EPOCH,
+        outputs: Default::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn record(name: &str) -> Record {
-        Record {
-            name: name.into(),
-            template: "api-service".into(),
-            template_version: "0.1.0".into(),
-            owner: "a@b.io".into(),
-            team: "t".into(),
-            class: "preview".into(),
-            region: "us-east-1".into(),
-            created_at: jiff::Timestamp::UNIX_EPOCH,
-            ttl: "7d".into(),
-            expires_at: None,
-            status: Status::Pending,
-            plan_digest: "abc".into(),
-            spec: "env.kdl".into(),
-            updated_at: jiff::Timestamp::UNIX_EPOCH,
-            outputs: Default::default(),
-        }
+        sample_record(name)
     }
 
     #[test]

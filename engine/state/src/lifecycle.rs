@@ -58,24 +58,10 @@ mod tests {
     use super::*;
 
     fn record(name: &str, status: Status, expires: Option<&str>) -> Record {
-        let t = |s: &str| s.parse::<jiff::Timestamp>().expect("time");
-        Record {
-            name: name.into(),
-            template: "api-service".into(),
-            template_version: "1.0.0".into(),
-            owner: "a@acme.io".into(),
-            team: "t".into(),
-            class: "preview".into(),
-            region: "us-east-1".into(),
-            created_at: t("2026-11-01T00:00:00Z"),
-            ttl: "7d".into(),
-            expires_at: expires.map(t),
-            status,
-            plan_digest: "sha256:0".into(),
-            spec: "env.kdl".into(),
-            updated_at: t("2026-11-01T00:00:00Z"),
-            outputs: Default::default(),
-        }
+        let mut r = crate::sample_record(name);
+        r.status = status;
+        r.expires_at = expires.map(|s| s.parse().expect("time"));
+        r
     }
 
     #[test]
