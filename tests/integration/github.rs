@@ -102,33 +102,59 @@ fn progress(reads: usize, conclusion: &str) -> (&'static str, Option<&str>) {
     }
 }
 
+/// The steps GitHub shows for provision.yml's job: "Set up job", then each step by its
+/// name (or `Run OWNER/ACTION@REF` when it has none), read from the workflow itself.
+fn provision_steps() -> Vec<String> {
+    let yaml = workflow_file("provision.yml").expect("provision.yml parses");
+    let steps = yaml["jobs"]["provision"]["steps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    std::iter::once("Set up job".to_owned())
+        .chain(steps.iter().map(|st| match st["name"].as_str() {
+            Some(name) => name.to_owned(),
+            None => format!("Run {}", st["uses"].as_str().unwrap_or("step")),
+        }))
+        .collect()
+}
+
 fn jobs_json(reads: usize, conclusion: &str) -> Value {
-    let steps = match progress(reads, conclusion) {
-        ("queued", _) => vec![],
-        ("in_progress", _) => vec![
-            step("Set up job", 1, "completed", Some("success")),
-            step(
-                "Plan again and compare with the confirmed digest",
-                2,
-                "in_progress",
-                None,
-            ),
-        ],
-        (_, c) => vec![
-            step("Set up job", 1, "completed", Some("success")),
-            step(
-                "Plan again and compare with the confirmed digest",
-                2,
-                "completed",
-                Some("success"),
-            ),
-            step("Apply", 3, "completed", c),
-        ],
+    let names = provision_steps();
+    let (status, job_conclusion) = progress(reads, conclusion);
+    let steps: Vec<Value> = match status {
+        "queued" => vec![],
+        // Half way: the first steps done, the next one running.
+        "in_progress" => names
+            .iter()
+            .take(3)
+            .enumerate()
+            .map(|(i, n)| {
+                let done = i < 2;
+                step(
+                    n,
+                    i as u32 + 1,
+                    if done { "completed" } else { "in_progress" },
+                    done.then_some("success"),
+                )
+            })
+            .collect(),
+        // The apply step carries the run's conclusion; the summary runs always.
+        _ => names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let c = if n.starts_with("Plan again") {
+                    job_conclusion
+                } else {
+                    Some("success")
+                };
+                step(n, i as u32 + 1, "completed", c)
+            })
+            .collect(),
     };
-    let (status, c) = progress(reads, conclusion);
     json!({"total_count": 1, "jobs": [{
         "id": 9001, "run_id": RUN_ID, "name": "provision hello-gh",
-        "status": status, "conclusion": c, "steps": steps,
+        "status": status, "conclusion": job_conclusion, "steps": steps,
     }]})
 }
 
@@ -279,8 +305,8 @@ fn apply_dispatches_provision_with_the_confirmed_digest_and_follows_the_run() {
         "  queued",
         "  in progress",
         "  job `provision hello-gh` started",
-        "    ✓ provision hello-gh › Plan again and compare with the confirmed digest",
-        "    ✓ provision hello-gh › Apply",
+        "    ✓ provision hello-gh › Install idp",
+        "    ✓ provision hello-gh › Plan again, compare with the confirmed digest, apply",
         "  job `provision hello-gh`: success",
         &format!("run 4242 succeeded: {url}"),
     ] {
@@ -342,7 +368,12 @@ fn a_failed_run_exits_3_and_points_at_its_log() {
     let run = apply(&s, &gh, &[], TOKEN);
     assert_eq!(run.code, 3, "{}", run.stderr);
     let err = run.flat_stderr();
-    assert!(err.contains("    ✗ provision hello-gh › Apply"), "{err}");
+    assert!(
+        err.contains(
+            "    ✗ provision hello-gh › Plan again, compare with the confirmed digest, apply"
+        ),
+        "{err}"
+    );
     assert!(
         err.contains("run 4242 of provision.yml for `hello-gh` ended in failure: https://github.com/acme/envs/actions/runs/4242"),
         "{err}"
