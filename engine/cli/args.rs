@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         idp validates an environment spec, runs the organisation's policies, computes tags, \
         expiry and cost, writes an OpenTofu workspace, and applies it locally or hands it \
         to GitHub Actions.",
-    after_help = "Examples:\n  idp plan examples/orders-preview.kdl\n  idp apply examples/orders-preview.kdl --yes\n  idp cost examples/orders-preview.kdl --budget 150\n  idp check examples/ --format sarif -o idp.sarif\n  idp list --format json\n  idp catalog show api-service\n\n\
+    after_help = "Examples:\n  idp plan examples/orders-preview.kdl\n  idp apply examples/orders-preview.kdl --yes\n  idp cost examples/orders-preview.kdl --budget 150\n  idp check examples/ --format sarif -o idp.sarif\n  idp apply env.kdl --executor github\n  idp sweep --dry-run\n  idp list --format json\n  idp catalog show api-service\n\n\
         Exit codes: 0 clean, 1 a deny finding or a budget exceeded, 2 usage or input error, 3 plugin or infrastructure failure."
 )]
 pub struct Cli {
