@@ -28,6 +28,8 @@ pub struct Script {
     pub conclusion: &'static str,
     /// Answer every dispatch with this instead.
     pub dispatch_error: Option<Canned>,
+    /// Answer this many looks at the run with 502 first, as GitHub does now and then.
+    pub flaky_reads: usize,
 }
 
 impl Default for Script {
@@ -36,6 +38,7 @@ impl Default for Script {
             return_details: true,
             conclusion: "success",
             dispatch_error: None,
+            flaky_reads: 0,
         }
     }
 }
@@ -46,6 +49,7 @@ pub struct Seen {
     run_title: Option<String>,
     run_reads: usize,
     list_reads: usize,
+    failed_reads: usize,
 }
 
 pub struct FakeGitHub {
@@ -247,6 +251,10 @@ fn answer(req: &Request, script: &Script, seen: &Mutex<Seen>) -> Response {
                 &json!({"total_count": runs.len(), "workflow_runs": runs}),
             )
         }
+        ("GET", ["runs", _]) if seen.failed_reads < script.flaky_reads => {
+            seen.failed_reads += 1;
+            Response::json("502 Bad Gateway", &json!({"message": "Server Error"}))
+        }
         ("GET", ["runs", id]) if *id == RUN_ID.to_string() => {
             let (status, conclusion) = progress(seen.run_reads, script.conclusion);
             seen.run_reads += 1;
@@ -379,6 +387,19 @@ fn a_failed_run_exits_3_and_points_at_its_log() {
         "{err}"
     );
     assert!(err.contains("a FAILED environment is retryable"), "{err}");
+}
+
+#[test]
+fn a_passing_api_error_while_following_does_not_end_the_watch() {
+    let s = Sandbox::new();
+    let gh = start(Script {
+        flaky_reads: 3,
+        ..Script::default()
+    });
+    let run = apply(&s, &gh, &[], TOKEN);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("run 4242 succeeded"), "{}", run.stderr);
+    assert_eq!(gh.seen.lock().expect("lock").failed_reads, 3);
 }
 
 #[test]

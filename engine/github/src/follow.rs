@@ -63,23 +63,57 @@ impl Seen {
     }
 }
 
+/// Whether an error while following is worth another look: the run goes on regardless,
+/// so a blip of the API or the network should not end the watch.
+fn transient(e: &GithubError) -> bool {
+    matches!(
+        e,
+        GithubError::Unreachable { .. }
+            | GithubError::Http {
+                status: 500..=599,
+                ..
+            }
+    )
+}
+
+/// How many transient failures in a row end the watch.
+const RETRIES: u32 = 5;
+
 impl GitHub {
-    /// Follows run `run_id` until it completes, reporting each change to `on`.
+    /// Follows run `run_id` until it completes, reporting each change to `on`. Up to
+    /// five transient failures in a row (5xx, network) are retried a poll apart.
     pub async fn follow(
         &self,
         run_id: u64,
         mut on: impl FnMut(Progress),
     ) -> Result<Run, GithubError> {
         let mut seen = Seen::default();
+        let mut failures = 0;
         loop {
-            let run = self.run(run_id).await?;
+            let looked = async {
+                let run = self.run(run_id).await?;
+                let jobs = self.jobs(run_id).await?;
+                Ok::<_, GithubError>((run, jobs))
+            }
+            .await;
+            let (run, jobs) = match looked {
+                Ok(x) => {
+                    failures = 0;
+                    x
+                }
+                Err(e) if transient(&e) && failures < RETRIES => {
+                    failures += 1;
+                    tokio::time::sleep(self.poll()).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if run.status != seen.status {
                 seen.status = run.status.clone();
                 if !run.completed() {
                     on(Progress::Status(run.status.clone()));
                 }
             }
-            let jobs = self.jobs(run_id).await?;
             seen.jobs(&jobs, &mut on);
             if run.completed() {
                 return Ok(run);
