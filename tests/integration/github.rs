@@ -30,6 +30,8 @@ pub struct Script {
     pub dispatch_error: Option<Canned>,
     /// Answer this many looks at the run with 502 first, as GitHub does now and then.
     pub flaky_reads: usize,
+    /// Where the API lives on the server: `` for github.com, `/api/v3` for GHES.
+    pub path_prefix: &'static str,
 }
 
 impl Default for Script {
@@ -39,6 +41,7 @@ impl Default for Script {
             conclusion: "success",
             dispatch_error: None,
             flaky_reads: 0,
+            path_prefix: "",
         }
     }
 }
@@ -172,7 +175,11 @@ fn answer(req: &Request, script: &Script, seen: &Mutex<Seen>) -> Response {
         );
     }
     let path = req.path().to_owned();
-    let Some(rest) = path.strip_prefix("/repos/acme/envs/actions/") else {
+    // GitHub Enterprise Server serves the API under /api/v3.
+    let Some(rest) = path
+        .strip_prefix(script.path_prefix)
+        .and_then(|p| p.strip_prefix("/repos/acme/envs/actions/"))
+    else {
         return not_found();
     };
     let parts: Vec<&str> = rest.split('/').collect();
@@ -277,13 +284,16 @@ pub fn start(script: Script) -> FakeGitHub {
 }
 
 fn apply(s: &Sandbox, gh: &FakeGitHub, extra: &[&str], token: &str) -> Run {
+    apply_at(s, &gh.server.url(), extra, token)
+}
+
+fn apply_at(s: &Sandbox, url: &str, extra: &[&str], token: &str) -> Run {
     let mut args = vec!["apply", SPEC, "--yes"];
     args.extend_from_slice(extra);
-    let url = gh.server.url();
     s.run_with(
         &args,
         &[
-            ("GITHUB_API_URL", url.as_str()),
+            ("GITHUB_API_URL", url),
             ("GH_TOKEN", token),
             ("IDP_GITHUB_POLL_MS", "10"),
             ("IDP_REQUESTED_BY", "alice"),
@@ -400,6 +410,18 @@ fn a_passing_api_error_while_following_does_not_end_the_watch() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("run 4242 succeeded"), "{}", run.stderr);
     assert_eq!(gh.seen.lock().expect("lock").failed_reads, 3);
+}
+
+#[test]
+fn github_enterprise_server_is_reached_under_its_api_path() {
+    let s = Sandbox::new();
+    let gh = start(Script {
+        path_prefix: "/api/v3",
+        ..Script::default()
+    });
+    let run = apply_at(&s, &format!("{}/api/v3", gh.server.url()), &[], TOKEN);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("run 4242 succeeded"), "{}", run.stderr);
 }
 
 #[test]
