@@ -662,3 +662,32 @@ fn the_runner_applies_only_the_confirmed_plan() {
         bad.stderr
     );
 }
+
+#[test]
+fn format_json_prints_the_plan_and_its_runs_as_one_document() {
+    let s = Sandbox::new();
+    let gh = start(Script {
+        conclusion: "failure",
+        ..Script::default()
+    });
+    let run = apply(&s, &gh, &["--format", "json"], TOKEN);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(doc["environments"][0]["name"], "hello-gh");
+    let handed = &doc["handoff"][0];
+    assert_eq!(handed["environment"], "hello-gh");
+    assert_eq!(handed["workflow"], "provision.yml");
+    assert_eq!(handed["ref"], "main");
+    assert_eq!(handed["run_id"], 4242);
+    assert_eq!(handed["found_by"], "dispatch");
+    assert_eq!(handed["conclusion"], "failure");
+    assert_eq!(
+        handed["html_url"],
+        "https://github.com/acme/envs/actions/runs/4242"
+    );
+    assert!(
+        handed["request_id"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("20261123T100000Z-"))
+    );
+}

@@ -12,12 +12,12 @@ use idp_config::GitHubExecutor;
 use idp_github::{RequestId, Workflow, WorkflowInputs};
 use idp_plan::Plan;
 
-use crate::args::ApplyArgs;
+use crate::args::{ApplyArgs, Format};
 use crate::commands::handoff;
 use crate::commands::plan::{make_plan_at, print_plan};
 use crate::context;
 use crate::outcome::Outcome;
-use crate::ui::CliError;
+use crate::ui::{self, CliError};
 
 /// The estimate recorded beside `metadata.json` at apply.
 pub const COST_FILE: &str = "cost.json";
@@ -68,8 +68,16 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         None => context::now()?,
     };
     let (project, plan) = make_plan_at(config, &args.spec, Stage::Emit, now)?;
-    print_plan(&plan, args.spec.format);
+    let github = handoff::github_settings(Some(&project.config), &args.handoff)?;
+    // With --format json a hand-off prints one document at the end: the plan and its runs.
+    let json_handoff = github.is_some() && args.spec.format == Format::Json;
+    if !json_handoff {
+        print_plan(&plan, args.spec.format);
+    }
     if plan.denied() {
+        if json_handoff {
+            print_plan(&plan, args.spec.format);
+        }
         eprintln!("not applied: a policy denies it (see the findings above)");
         return Ok(Outcome::Denied);
     }
@@ -89,7 +97,6 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
             }
         }
     }
-    let github = handoff::github_settings(Some(&project.config), &args.handoff)?;
     if github.is_some() && args.run {
         return Err(CliError::usage(
             "`--run` runs tofu on this machine, and the github executor runs it on a runner",
@@ -209,6 +216,8 @@ fn hand_off(
 ) -> Result<Outcome, CliError> {
     let handoff = handoff::Handoff::connect(settings, args.handoff.no_wait)?;
     let spec = handoff::repo_relative(&args.spec.spec);
+    let mut handed = Vec::new();
+    let mut failed = None;
     for planned in &plan.environments {
         let Some(workspace) = &planned.workspace else {
             continue;
@@ -220,7 +229,29 @@ fn hand_off(
             plan_digest: Some(workspace.digest.clone()),
             requested_by: handoff::requested_by(),
         };
-        handoff.run(Workflow::Provision, &inputs)?;
+        match handoff.run(Workflow::Provision, &inputs) {
+            Ok(h) => {
+                failed = failed.or_else(|| h.failure());
+                handed.push(h);
+            }
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    if args.spec.format == Format::Json {
+        let mut doc = idp_report::plan_json(plan);
+        if let Some(o) = doc.as_object_mut() {
+            o.insert(
+                "handoff".into(),
+                handed.iter().map(handoff::Handed::to_json).collect(),
+            );
+        }
+        ui::print_json(&doc);
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
     Ok(Outcome::Clean)
 }

@@ -57,7 +57,7 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
                     records.put(&record).ok();
                 }
             })?;
-        handoff.follow(Workflow::Destroy, &inputs, &dispatched)?;
+        handoff.run_followed(Workflow::Destroy, &inputs, dispatched)?;
         return Ok(Outcome::Clean);
     }
     destroy_here(

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use idp_config::{ExecutorConfig, GitHubExecutor, ProjectConfig};
-use idp_github::{Dispatched, GitHub, Progress, Workflow, WorkflowInputs};
+use idp_github::{Dispatched, GitHub, Progress, Run, Workflow, WorkflowInputs};
 use idp_state::{Record, RecordStore, Status};
 
 use crate::args::{ExecutorKind, HandoffArgs};
@@ -99,10 +99,38 @@ impl Handoff {
     }
 
     /// Dispatches `workflow` for one environment and, unless `--no-wait`, follows the run
-    /// to its end, printing each change on stderr.
-    pub fn run(&self, workflow: Workflow, inputs: &WorkflowInputs) -> Result<(), CliError> {
+    /// to its end, printing each change on stderr; an error when it ends in anything but
+    /// success.
+    pub fn run(&self, workflow: Workflow, inputs: &WorkflowInputs) -> Result<Handed, CliError> {
         let dispatched = self.dispatch(workflow, inputs)?;
-        self.follow(workflow, inputs, &dispatched)
+        self.followed(workflow, inputs, dispatched)
+    }
+
+    fn followed(
+        &self,
+        workflow: Workflow,
+        inputs: &WorkflowInputs,
+        dispatched: Dispatched,
+    ) -> Result<Handed, CliError> {
+        let run = self.follow(inputs, &dispatched)?;
+        Ok(Handed {
+            workflow,
+            git_ref: self.git_ref.clone(),
+            inputs: inputs.clone(),
+            dispatched,
+            run,
+        })
+    }
+
+    /// Follows a run already dispatched; an error when it ends in anything but success.
+    pub fn run_followed(
+        &self,
+        workflow: Workflow,
+        inputs: &WorkflowInputs,
+        dispatched: Dispatched,
+    ) -> Result<(), CliError> {
+        let handed = self.followed(workflow, inputs, dispatched)?;
+        handed.failure().map_or(Ok(()), Err)
     }
 
     /// Dispatches `workflow` and finds its run.
@@ -131,20 +159,18 @@ impl Handoff {
         Ok(dispatched)
     }
 
-    /// Follows a dispatched run to its end (unless `--no-wait`); an error when it ends in
-    /// anything but success.
-    pub fn follow(
+    /// Follows a dispatched run to its end, unless `--no-wait` (then `None`).
+    fn follow(
         &self,
-        workflow: Workflow,
         inputs: &WorkflowInputs,
         dispatched: &Dispatched,
-    ) -> Result<(), CliError> {
+    ) -> Result<Option<Run>, CliError> {
         if self.no_wait {
             eprintln!(
                 "not following it (--no-wait); `idp status {}` shows the recorded state",
                 inputs.environment
             );
-            return Ok(());
+            return Ok(None);
         }
         let run = self
             .rt
@@ -161,17 +187,50 @@ impl Handoff {
                 }
             }))
             .map_err(CliError::plugin)?;
-        if !run.succeeded() {
-            return Err(CliError::plugin(RunFailed {
-                workflow,
-                environment: inputs.environment.clone(),
-                run_id: run.id,
-                conclusion: run.conclusion.unwrap_or_else(|| "an unknown state".into()),
-                url: run.html_url,
-            }));
+        if run.succeeded() {
+            eprintln!("run {} succeeded: {}", run.id, run.html_url);
         }
-        eprintln!("run {} succeeded: {}", run.id, run.html_url);
-        Ok(())
+        Ok(Some(run))
+    }
+}
+
+/// One hand-off: what was dispatched, and how its run ended when it was followed.
+pub struct Handed {
+    workflow: Workflow,
+    git_ref: String,
+    inputs: WorkflowInputs,
+    dispatched: Dispatched,
+    run: Option<Run>,
+}
+
+impl Handed {
+    /// The failure of a followed run that ended in anything but success.
+    pub fn failure(&self) -> Option<CliError> {
+        let run = self.run.as_ref().filter(|r| !r.succeeded())?;
+        Some(CliError::plugin(RunFailed {
+            workflow: self.workflow,
+            environment: self.inputs.environment.clone(),
+            run_id: run.id,
+            conclusion: run
+                .conclusion
+                .clone()
+                .unwrap_or_else(|| "an unknown state".into()),
+            url: run.html_url.clone(),
+        }))
+    }
+
+    /// The hand-off for `--format json` (documented in docs/json-output.md).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "environment": self.inputs.environment,
+            "workflow": self.workflow.file(),
+            "ref": self.git_ref,
+            "request_id": self.inputs.request_id.as_str(),
+            "run_id": self.dispatched.run_id,
+            "html_url": self.dispatched.html_url,
+            "found_by": if self.dispatched.returned_by_dispatch { "dispatch" } else { "request-id" },
+            "conclusion": self.run.as_ref().and_then(|r| r.conclusion.clone()),
+        })
     }
 }
 

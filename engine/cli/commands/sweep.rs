@@ -93,7 +93,7 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
             handoff::mark_destroying(project_config.as_ref(), records.as_ref(), &item.record, now)?;
         // One failure does not stop the sweep: the others still expire on schedule.
         let outcome = match handoff.dispatch(Workflow::Destroy, &inputs) {
-            Ok(dispatched) => handoff.follow(Workflow::Destroy, &inputs, &dispatched),
+            Ok(dispatched) => handoff.run_followed(Workflow::Destroy, &inputs, dispatched),
             Err(e) => {
                 if marked {
                     records.put(&item.record)?;
