@@ -169,6 +169,23 @@ fn an_unreachable_bucket_is_a_clear_error() {
         "{err}"
     );
     assert!(err.contains("check the credentials"), "{err}");
+
+    // No credentials anywhere: said in one line, not as the SDK's dump of its chain.
+    let run = s.run_with(
+        &["--config", CONFIG, "list"],
+        &[
+            ("AWS_ENDPOINT_URL_S3", moto.url.as_str()),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.flat_stderr().contains(
+            "cannot list `s3://acme-idp-state/environments/`: no AWS credentials found (tried the environment, the profile, web identity, the ECS and EC2 metadata services)"
+        ),
+        "{}",
+        run.flat_stderr()
+    );
 }
 
 /// What a provision run and a later destroy run do on two fresh runners, with OpenTofu's

@@ -6,7 +6,7 @@
 #![deny(missing_docs)]
 
 use aws_sdk_s3::Client;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use idp_config::S3State;
 use idp_state::{Record, RecordStore, StateError};
@@ -155,17 +155,35 @@ impl S3Store {
     }
 }
 
-/// An SDK error with its code and message, which the top-level text leaves out.
+/// An SDK error in a line: the service's code and message when it answered, else the
+/// causes of the failure without the SDK's debug dumps.
 fn describe<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match (e.code(), e.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(e).to_string(),
+        (Some(code), Some(message)) => return format!("{code}: {message}"),
+        (Some(code), None) => return code.to_owned(),
+        _ => {}
     }
+    let mut causes: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if text.contains("no credentials found in chain") {
+            return "no AWS credentials found (tried the environment, the profile, web identity, \
+                    the ECS and EC2 metadata services)"
+                .to_owned();
+        }
+        // Each line of the chain often repeats the next; keep the first line of each.
+        let line = text.lines().next().unwrap_or_default().to_owned();
+        if !line.is_empty() && !causes.iter().any(|c| c.contains(&line)) {
+            causes.push(line);
+        }
+        next = cause.source();
+    }
+    causes.join(": ")
 }
 
 impl RecordStore for S3Store {
