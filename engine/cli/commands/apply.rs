@@ -8,7 +8,6 @@ use std::path::Path;
 use idp_plan::Stage;
 use idp_state::{Record, Status};
 
-use idp_config::GitHubExecutor;
 use idp_github::{RequestId, Workflow, WorkflowInputs};
 use idp_plan::Plan;
 
@@ -104,6 +103,11 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         ));
     }
     let tool = context::tool(args.run)?;
+    // The token and API address are checked before anyone is asked to confirm.
+    let handoff = match &github {
+        Some(settings) => Some(handoff::Handoff::connect(settings, args.handoff.no_wait)?),
+        None => None,
+    };
     let names: Vec<&str> = plan
         .environments
         .iter()
@@ -122,8 +126,8 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         eprintln!("not applied");
         return Ok(Outcome::Clean);
     }
-    if let Some(settings) = github {
-        return hand_off(&plan, &settings, args, now);
+    if let Some(handoff) = handoff {
+        return hand_off(&plan, &handoff, args, now);
     }
     // Records in S3 are read by runners and laptops alike: there the spec is named from
     // the repository root, where the workflows run; a local record keeps the full path.
@@ -210,11 +214,10 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
 /// Dispatches provision.yml for each environment with the digest the user confirmed.
 fn hand_off(
     plan: &Plan,
-    settings: &GitHubExecutor,
+    handoff: &handoff::Handoff,
     args: &ApplyArgs,
     now: jiff::Timestamp,
 ) -> Result<Outcome, CliError> {
-    let handoff = handoff::Handoff::connect(settings, args.handoff.no_wait)?;
     let spec = handoff::repo_relative(&args.spec.spec);
     let mut handed = Vec::new();
     let mut failed = None;

@@ -29,6 +29,7 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
                 "drop `--run`, or pass `--executor local` to destroy here",
             ));
         }
+        let handoff = handoff::Handoff::connect(&settings, args.handoff.no_wait)?;
         if !confirm(
             &format!(
                 "destroy `{}` ({} {}, owner {}) through GitHub Actions ({}@{})?",
@@ -44,7 +45,6 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
             eprintln!("not destroyed");
             return Ok(Outcome::Clean);
         }
-        let handoff = handoff::Handoff::connect(&settings, args.handoff.no_wait)?;
         let now = context::now()?;
         let inputs = destroy_inputs(&record, now);
         let marked =

@@ -78,6 +78,7 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
             "pass `--executor github` (with `executor github { … }` in idp.kdl), or `--dry-run` to only list",
         ));
     };
+    let handoff = handoff::Handoff::connect(&settings, args.handoff.no_wait)?;
     if !confirm(
         &format!("destroy {} expired environment(s)?", expired.len()),
         args.yes,
@@ -85,7 +86,6 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
         eprintln!("nothing destroyed");
         return Ok(Outcome::Clean);
     }
-    let handoff = handoff::Handoff::connect(&settings, args.handoff.no_wait)?;
     let mut failed = None;
     for item in expired {
         let inputs = destroy_inputs(&item.record, now);

@@ -391,3 +391,79 @@ fn source_chain(e: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&'static str, &str)], body: &str) -> Answer {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().expect("header value"));
+        }
+        Answer {
+            status: StatusCode::from_u16(status).expect("status"),
+            headers: map,
+            body: body.to_owned(),
+        }
+    }
+
+    #[test]
+    fn rate_limits_are_told_from_other_refusals() {
+        let primary = answer(
+            403,
+            &[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", "1795435200"),
+            ],
+            r#"{"message":"API rate limit exceeded"}"#,
+        );
+        let Some(GithubError::RateLimited { until }) = primary.rate_limited() else {
+            panic!("a spent primary limit is a rate limit");
+        };
+        assert_eq!(
+            until.map(|t| t.to_string()).as_deref(),
+            Some("2026-11-23T12:00:00Z")
+        );
+        assert!(
+            answer(429, &[], "{}").rate_limited().is_some(),
+            "429 is always one"
+        );
+        assert!(
+            answer(403, &[("retry-after", "60")], "{}")
+                .rate_limited()
+                .is_some(),
+            "a secondary limit says when to retry"
+        );
+        assert!(
+            answer(403, &[("x-ratelimit-remaining", "4999")], "{}")
+                .rate_limited()
+                .is_none(),
+            "a 403 with budget left is a permission problem"
+        );
+    }
+
+    #[test]
+    fn the_message_is_githubs_own_or_the_start_of_the_body() {
+        assert_eq!(
+            answer(
+                422,
+                &[],
+                r#"{"message":"No ref found for: x","status":"422"}"#
+            )
+            .message(),
+            "No ref found for: x"
+        );
+        let html = "<html>".repeat(100);
+        assert_eq!(answer(502, &[], &html).message().chars().count(), 200);
+    }
+
+    #[test]
+    fn repositories_are_owner_slash_name() {
+        let r: Repository = "acme/envs".parse().expect("valid");
+        assert_eq!((r.owner.as_str(), r.name.as_str()), ("acme", "envs"));
+        for bad in ["acme", "acme/", "/envs", "acme/envs/x", "ac me/envs"] {
+            assert!(bad.parse::<Repository>().is_err(), "{bad}");
+        }
+    }
+}
