@@ -484,6 +484,15 @@ fn each_github_error_says_what_to_fix() {
             TOKEN,
             "GitHub's API rate limit is used up until 2026-11-23T12:00:00Z",
         ),
+        (
+            Script {
+                dispatch_error: Some(("404 Not Found", json!({"message": "Not Found"}), vec![])),
+                ..Script::default()
+            },
+            vec![],
+            TOKEN,
+            "GitHub has no workflow `provision.yml` on `main` of `acme/envs` (404)",
+        ),
     ];
     for (script, extra, token, expected) in cases {
         let s = Sandbox::new();
@@ -531,25 +540,6 @@ fn each_github_error_says_what_to_fix() {
     );
 }
 
-#[test]
-fn a_workflow_missing_on_the_ref_is_a_404_that_names_it() {
-    let s = Sandbox::new();
-    let gh = start(Script {
-        dispatch_error: Some(("404 Not Found", json!({"message": "Not Found"}), vec![])),
-        ..Script::default()
-    });
-    let run = apply(&s, &gh, &[], TOKEN);
-    assert_eq!(run.code, 3);
-    assert!(
-        run.flat_stderr()
-            .contains("GitHub has no workflow `provision.yml` on `main` of `acme/envs` (404)"),
-        "{}",
-        run.flat_stderr()
-    );
-}
-
-/// The contract: every workflow idp dispatches declares exactly the inputs it sends,
-/// names its runs with the request id, and pins third-party actions by commit.
 #[test]
 fn workflow_inputs_match_what_idp_sends() {
     use idp_github::{Workflow, WorkflowInputs};
