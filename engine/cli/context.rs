@@ -73,8 +73,8 @@ pub fn state(config: &ProjectConfig) -> StateStore {
     }
 }
 
-/// The state store for commands that need nothing else (`list`, `show`, `destroy`):
-/// `IDP_STATE_DIR` when set, else the one `idp.kdl` configures.
+/// The local state directory alone (`cost --compare NAME` reads the applied estimate
+/// there): `IDP_STATE_DIR` when set, else the one `idp.kdl` configures.
 pub fn state_only(explicit: Option<&Path>) -> Result<StateStore, CliError> {
     if let (None, Some(d)) = (explicit, std::env::var_os("IDP_STATE_DIR")) {
         return Ok(StateStore::new(PathBuf::from(d)));
@@ -91,25 +91,43 @@ pub fn records(config: &ProjectConfig) -> Result<Arc<dyn RecordStore>, CliError>
     })
 }
 
-/// `idp.kdl` from `--config` or above the current directory, if there is one.
-pub fn config_near_cwd(explicit: Option<&Path>) -> Result<Option<ProjectConfig>, CliError> {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    if explicit.is_none() && idp_config::discover(&cwd).is_err() {
-        return Ok(None);
-    }
-    config(explicit, &cwd).map(Some)
+/// What commands that may run without `idp.kdl` work with (`list`, `show`, `destroy`,
+/// `sweep`…): the configuration when there is one, read once, the local state directory
+/// and the record store.
+pub struct Surroundings {
+    pub config: Option<ProjectConfig>,
+    pub state: StateStore,
+    pub records: Arc<dyn RecordStore>,
 }
 
-/// The record store for commands that need nothing else (`list`, `show`, `sweep`…).
-pub fn records_only(explicit: Option<&Path>) -> Result<Arc<dyn RecordStore>, CliError> {
+/// `idp.kdl` from `--config` or above the current directory; without one,
+/// `IDP_STATE_DIR` alone names a local store.
+pub fn surroundings(explicit: Option<&Path>) -> Result<Surroundings, CliError> {
     let cwd = std::env::current_dir().unwrap_or_default();
-    match (explicit, std::env::var_os("IDP_STATE_DIR")) {
-        // Without idp.kdl around, IDP_STATE_DIR alone names a local store.
-        (None, Some(d)) if idp_config::discover(&cwd).is_err() => {
-            Ok(Arc::new(StateStore::new(PathBuf::from(d))))
-        }
-        _ => records(&config(explicit, &cwd)?),
-    }
+    let config = match (explicit, idp_config::discover(&cwd)) {
+        (None, Err(not_found)) => match std::env::var_os("IDP_STATE_DIR") {
+            Some(d) => {
+                let state = StateStore::new(PathBuf::from(d));
+                return Ok(Surroundings {
+                    config: None,
+                    records: Arc::new(state.clone()),
+                    state,
+                });
+            }
+            None => return Err(CliError::input(not_found)),
+        },
+        _ => config(explicit, &cwd)?,
+    };
+    Ok(Surroundings {
+        state: state(&config),
+        records: records(&config)?,
+        config: Some(config),
+    })
+}
+
+/// The record store for commands that need nothing else (`list`, `show`, `extend`).
+pub fn records_only(explicit: Option<&Path>) -> Result<Arc<dyn RecordStore>, CliError> {
+    Ok(surroundings(explicit)?.records)
 }
 
 /// Everything the pipeline needs, reading records where idp.kdl keeps them.
@@ -220,8 +238,7 @@ pub fn github_target(
 }
 
 /// OpenTofu's backend for an environment: S3 beside the records with `state s3`, else
-/// local. An S3-compatible endpoint (in idp.kdl or `AWS_ENDPOINT_URL_S3`) is addressed
-/// path-style, as the record store does.
+/// local, addressed as the record store addresses the bucket.
 pub fn backend(config: &ProjectConfig, name: &str) -> idp_executor::Backend {
     match &config.remote_state {
         None => idp_executor::Backend::Local,
@@ -230,9 +247,7 @@ pub fn backend(config: &ProjectConfig, name: &str) -> idp_executor::Backend {
             key: s3.tfstate_key(name),
             region: s3.region.clone(),
             lock_table: s3.lock_table.clone(),
-            path_style: s3.endpoint.is_some()
-                || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
-                || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+            path_style: idp_state_s3::path_style(s3),
         }),
     }
 }

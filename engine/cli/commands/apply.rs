@@ -97,10 +97,7 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         }
     }
     if github.is_some() && args.run {
-        return Err(CliError::usage(
-            "`--run` runs tofu on this machine, and the github executor runs it on a runner",
-            "drop `--run`, or pass `--executor local` to apply here",
-        ));
+        return Err(handoff::run_here_conflict("apply"));
     }
     let tool = context::tool(args.run)?;
     // The token and API address are checked before anyone is asked to confirm.

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use idp_github::{RequestId, Workflow, WorkflowInputs};
-use idp_state::{Record, RecordStore, Status};
+use idp_state::{Record, Status};
 
 use crate::args::{DestroyArgs, Format, SpecArgs};
 use crate::commands::apply::confirm;
@@ -15,19 +15,16 @@ use crate::outcome::Outcome;
 use crate::ui::CliError;
 
 pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliError> {
-    let project_config = context::config_near_cwd(config)?;
-    let records = context::records_only(config)?;
+    let here = context::surroundings(config)?;
+    let (project_config, records) = (here.config.as_ref(), here.records.as_ref());
     let record = records.require(&args.name)?;
     if record.status == Status::Destroyed {
         eprintln!("`{}` is already DESTROYED", args.name);
         return Ok(Outcome::Clean);
     }
-    if let Some(settings) = handoff::github_settings(project_config.as_ref(), &args.handoff)? {
+    if let Some(settings) = handoff::github_settings(project_config, &args.handoff)? {
         if args.run {
-            return Err(CliError::usage(
-                "`--run` runs tofu on this machine, and the github executor runs it on a runner",
-                "drop `--run`, or pass `--executor local` to destroy here",
-            ));
+            return Err(handoff::run_here_conflict("destroy"));
         }
         let handoff = handoff::Handoff::connect(&settings, args.handoff.no_wait)?;
         if !confirm(
@@ -47,8 +44,7 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
         }
         let now = context::now()?;
         let inputs = destroy_inputs(&record, now);
-        let marked =
-            handoff::mark_destroying(project_config.as_ref(), records.as_ref(), &record, now)?;
+        let marked = handoff::mark_destroying(project_config, records, &record, now)?;
         let dispatched = handoff
             .dispatch(Workflow::Destroy, &inputs)
             .inspect_err(|_| {
@@ -60,13 +56,7 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
         handoff.run_followed(Workflow::Destroy, &inputs, dispatched)?;
         return Ok(Outcome::Clean);
     }
-    destroy_here(
-        config,
-        project_config.as_ref(),
-        records.as_ref(),
-        record,
-        args,
-    )
+    destroy_here(config, &here, record, args)
 }
 
 /// The inputs of a destroy.yml dispatch for a recorded environment.
@@ -82,8 +72,7 @@ pub fn destroy_inputs(record: &Record, now: jiff::Timestamp) -> WorkflowInputs {
 
 fn destroy_here(
     config: Option<&Path>,
-    project_config: Option<&idp_config::ProjectConfig>,
-    records: &dyn RecordStore,
+    here: &context::Surroundings,
     mut record: Record,
     args: &DestroyArgs,
 ) -> Result<Outcome, CliError> {
@@ -111,8 +100,8 @@ fn destroy_here(
         eprintln!("not destroyed");
         return Ok(Outcome::Clean);
     }
-    let state = context::state_only(config)?;
-    let lock = state.lock(&args.name)?;
+    let records = here.records.as_ref();
+    let lock = here.state.lock(&args.name)?;
     if tool.is_some() && !lock.dir().join("main.tf").is_file() {
         // A fresh runner has the record (in S3) but not the workspace: emit it again
         // from the recorded spec, so tofu sees the same configuration it applied.
@@ -129,7 +118,9 @@ fn destroy_here(
     record.status = Status::Destroying;
     record.updated_at = context::now()?;
     records.put(&record)?;
-    let backend = project_config
+    let backend = here
+        .config
+        .as_ref()
         .map(|c| context::backend(c, &record.name))
         .unwrap_or_default();
     if let Some(Err(e)) = tool.map(|tool| idp_executor::destroy(&tool, lock.dir(), &backend)) {

@@ -58,8 +58,16 @@ pub fn github_settings(
     Ok(Some(settings))
 }
 
+/// `--run` (tofu on this machine) asked of a command that hands off to a runner.
+pub fn run_here_conflict(verb: &str) -> CliError {
+    CliError::usage(
+        "`--run` runs tofu on this machine, and the github executor runs it on a runner",
+        format!("drop `--run`, or pass `--executor local` to {verb} here"),
+    )
+}
+
 /// A tokio runtime for the network calls; only commands that hand off build one.
-pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -15,29 +15,23 @@ use crate::context;
 use crate::outcome::Outcome;
 use crate::ui::{self, CliError};
 
+/// The warning window, written as a TTL is (`90m`, `24h`, `2d`, `1w`).
 fn window(text: &str) -> Result<jiff::SignedDuration, CliError> {
-    let bad = || {
-        CliError::usage(
+    match text.parse::<idp_model::Ttl>() {
+        Ok(idp_model::Ttl::Seconds(s)) => Ok(jiff::SignedDuration::from_secs(
+            i64::try_from(s).unwrap_or(i64::MAX),
+        )),
+        _ => Err(CliError::usage(
             format!("`{text}` is not a duration"),
             "write it like `24h`, `90m` or `2d`",
-        )
-    };
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
-    let n: i64 = number.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 604_800,
-        _ => return Err(bad()),
-    };
-    Ok(jiff::SignedDuration::from_secs(n * secs))
+        )),
+    }
 }
 
 pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError> {
     let warn_within = window(&args.warn_within)?;
-    let project_config = context::config_near_cwd(config)?;
-    let records = context::records_only(config)?;
+    let here = context::surroundings(config)?;
+    let (project_config, records) = (here.config.as_ref(), here.records.as_ref());
     let now = context::now()?;
     let items = idp_state::sweep(&records.list()?, now, warn_within);
     let of = |a: SweepAction| items.iter().filter(move |i| i.action == a);
@@ -72,7 +66,7 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
     if args.dry_run || expired.is_empty() {
         return Ok(Outcome::Clean);
     }
-    let Some(settings) = handoff::github_settings(project_config.as_ref(), &args.handoff)? else {
+    let Some(settings) = handoff::github_settings(project_config, &args.handoff)? else {
         return Err(CliError::usage(
             "`idp sweep` destroys through the github executor; this project runs the local one",
             "pass `--executor github` (with `executor github { … }` in idp.kdl), or `--dry-run` to only list",
@@ -89,8 +83,7 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
     let mut failed = None;
     for item in expired {
         let inputs = destroy_inputs(&item.record, now);
-        let marked =
-            handoff::mark_destroying(project_config.as_ref(), records.as_ref(), &item.record, now)?;
+        let marked = handoff::mark_destroying(project_config, records, &item.record, now)?;
         // One failure does not stop the sweep: the others still expire on schedule.
         let outcome = match handoff.dispatch(Workflow::Destroy, &inputs) {
             Ok(dispatched) => handoff.run_followed(Workflow::Destroy, &inputs, dispatched),

@@ -34,6 +34,15 @@ fn remote(action: &'static str, location: String) -> impl FnOnce(String) -> Stat
     }
 }
 
+/// Whether S3 is addressed path-style: for an S3-compatible endpoint (in idp.kdl, or the
+/// SDK's `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`), which rarely has per-bucket host
+/// names. OpenTofu's S3 backend is told the same.
+pub fn path_style(settings: &S3State) -> bool {
+    settings.endpoint.is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+}
+
 impl S3Store {
     /// A store for `settings`. An `endpoint` there (or `AWS_ENDPOINT_URL_S3`) selects an
     /// S3-compatible server, addressed path-style as such servers expect.
@@ -52,11 +61,8 @@ impl S3Store {
             loader = loader.endpoint_url(endpoint);
         }
         let shared = runtime.block_on(loader.load());
-        let custom_endpoint = settings.endpoint.is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL").is_some();
         let config = aws_sdk_s3::config::Builder::from(&shared)
-            .force_path_style(custom_endpoint)
+            .force_path_style(path_style(settings))
             .build();
         Ok(S3Store {
             client: Client::from_conf(config),

@@ -342,11 +342,6 @@ impl EnvLock {
         &self.dir
     }
 
-    /// Writes the record (`metadata.json` and `outputs.json`).
-    pub fn put(&self, record: &Record) -> Result<(), StateError> {
-        write_record(&self.dir, record)
-    }
-
     /// Writes workspace files (paths relative to the environment directory), each
     /// atomically, and removes module files the new workspace no longer has.
     pub fn write_workspace(&self, files: &[(String, Vec<u8>)]) -> Result<(), StateError> {
@@ -407,20 +402,12 @@ pub(crate) fn sample_record(name: &str) -> Record {
 mod tests {
     use super::*;
 
-    fn record(name: &str) -> Record {
-        sample_record(name)
-    }
-
     #[test]
     fn records_round_trip_and_list_sorted() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = StateStore::new(dir.path());
         for name in ["b", "a"] {
-            store
-                .lock(name)
-                .expect("lock")
-                .put(&record(name))
-                .expect("put");
+            RecordStore::put(&store, &sample_record(name)).expect("put");
         }
         let names: Vec<_> = store
             .list()
@@ -429,7 +416,7 @@ mod tests {
             .map(|r| r.name)
             .collect();
         assert_eq!(names, ["a", "b"]);
-        assert_eq!(store.get("a").expect("get"), Some(record("a")));
+        assert_eq!(store.get("a").expect("get"), Some(sample_record("a")));
         assert!(store.get("zzz").expect("get").is_none());
     }
 
