@@ -128,7 +128,8 @@ pub enum Command {
     /// Destroy expired environments and warn about those expiring soon (ttl-cleanup.yml runs it daily).
     #[command(
         after_help = "Expired environments (READY, FAILED or PENDING past their expiry) are destroyed through the \
-        executor; one already DESTROYING or DESTROYED is left alone, so a second sweep does nothing twice. \
+        executor; one DESTROYED is left alone, and one DESTROYING is left to that destroy unless it has \
+        not finished in 6 hours (its run died), so a second sweep does nothing twice. \
         Exit code 0 when every expired environment was handed off.\n\n\
         Examples:\n  idp sweep --dry-run\n  idp sweep --warn-within 48h --executor github --yes"
     )]

@@ -148,12 +148,37 @@ fn records_round_trip_through_s3_and_sweep_lists_what_expires() {
         "{}",
         again.stdout
     );
-    let seen = gh.seen.lock().expect("lock");
-    let files: Vec<&str> = seen.dispatches.iter().map(|(f, _)| f.as_str()).collect();
-    assert_eq!(files, ["destroy.yml"], "one dispatch over two sweeps");
-    let inputs = &seen.dispatches[0].1["inputs"];
-    assert_eq!(inputs["environment"], "short-lived");
-    assert_eq!(inputs["spec"], SPEC);
+    {
+        let seen = gh.seen.lock().expect("lock");
+        let files: Vec<&str> = seen.dispatches.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(files, ["destroy.yml"], "one dispatch over two sweeps");
+        let inputs = &seen.dispatches[0].1["inputs"];
+        assert_eq!(inputs["environment"], "short-lived");
+        assert_eq!(inputs["spec"], SPEC);
+    }
+
+    // The fake's run succeeded, but nothing wrote DESTROYED (as when a runner dies): seven
+    // hours on, the sweep takes that destroy for dead and dispatches it once more, and the
+    // sweep after that waits for the new one.
+    let stalled_env = [("IDP_NOW", "2026-11-24T19:00:00Z"), env[1], env[2], env[3]];
+    let stalled = idp(&s, &moto, &["sweep", "--yes"], &stalled_env);
+    assert_eq!(stalled.code, 0, "{}", stalled.stderr);
+    assert!(
+        stalled.stdout.contains(
+            "expired: destroy dispatched 7h 0m ago never finished, destroying again  short-lived  DESTROYING"
+        ),
+        "{}",
+        stalled.stdout
+    );
+    let waiting = idp(&s, &moto, &["sweep", "--yes"], &stalled_env);
+    assert!(
+        waiting
+            .stdout
+            .contains("expired: already being destroyed  short-lived  DESTROYING"),
+        "{}",
+        waiting.stdout
+    );
+    assert_eq!(gh.seen.lock().expect("lock").dispatches.len(), 2);
 }
 
 #[test]

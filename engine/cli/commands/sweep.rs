@@ -1,5 +1,6 @@
 //! `idp sweep`: destroy expired environments through the executor and warn about those
-//! expiring soon. Safe to re-run: what is already being destroyed is not dispatched again.
+//! expiring soon. Safe to re-run: what is already being destroyed is not dispatched again,
+//! unless that destroy has stalled (`idp_state::DESTROY_STALLED_AFTER`).
 
 use std::path::Path;
 
@@ -41,6 +42,7 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
             "dry_run": args.dry_run,
             "expired": of(SweepAction::Destroy).map(|i| item_json(i, now)).collect::<Vec<_>>(),
             "already_destroying": of(SweepAction::AlreadyDestroying).map(|i| item_json(i, now)).collect::<Vec<_>>(),
+            "stalled": of(SweepAction::DestroyStalled).map(|i| item_json(i, now)).collect::<Vec<_>>(),
             "expiring": of(SweepAction::Warn).map(|i| item_json(i, now)).collect::<Vec<_>>(),
         })),
         Format::Human => {
@@ -52,17 +54,29 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
                 );
             }
             for item in &items {
+                let again = if args.dry_run {
+                    "would destroy again"
+                } else {
+                    "destroying again"
+                };
                 let what = match item.action {
-                    SweepAction::Destroy if args.dry_run => "expired: would destroy",
-                    SweepAction::Destroy => "expired: destroying",
-                    SweepAction::AlreadyDestroying => "expired: already being destroyed",
-                    SweepAction::Warn => "warning: expires soon",
+                    SweepAction::Destroy if args.dry_run => "expired: would destroy".to_owned(),
+                    SweepAction::Destroy => "expired: destroying".to_owned(),
+                    SweepAction::AlreadyDestroying => "expired: already being destroyed".to_owned(),
+                    SweepAction::DestroyStalled => format!(
+                        "expired: destroy dispatched {} never finished, {again}",
+                        idp_report::relative(item.record.updated_at, now)
+                    ),
+                    SweepAction::Warn => "warning: expires soon".to_owned(),
                 };
                 println!("{what}  {}", idp_report::status_line(&item.record, now));
             }
         }
     }
-    let expired: Vec<&SweepItem> = of(SweepAction::Destroy).collect();
+    let expired: Vec<&SweepItem> = items
+        .iter()
+        .filter(|i| matches!(i.action, SweepAction::Destroy | SweepAction::DestroyStalled))
+        .collect();
     if args.dry_run || expired.is_empty() {
         return Ok(Outcome::Clean);
     }
@@ -112,5 +126,6 @@ fn item_json(item: &SweepItem, now: jiff::Timestamp) -> serde_json::Value {
         "owner": item.record.owner,
         "expires_at": item.record.expires_at,
         "relative": item.record.expires_at.map(|t| idp_report::relative(t, now)),
+        "updated_at": item.record.updated_at,
     })
 }

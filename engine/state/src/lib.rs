@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use miette::Diagnostic;
 
 mod lifecycle;
-pub use lifecycle::{SweepAction, SweepItem, sweep};
+pub use lifecycle::{DESTROY_STALLED_AFTER, SweepAction, SweepItem, sweep};
 use serde::{Deserialize, Serialize};
 
 /// The lifecycle: PENDING → APPLYING → READY | FAILED → DESTROYING → DESTROYED.

@@ -3,6 +3,13 @@
 
 use crate::{Record, Status};
 
+/// How long a record may stay DESTROYING before the sweep takes its destroy for dead.
+/// destroy.yml's job times out after 60 minutes, so a record unchanged for six hours means
+/// the run ended without idp writing FAILED (a lost runner, a cancelled run). Dispatching
+/// again is harmless even if the first run is only queued: the environment's concurrency
+/// group runs them one after the other, and destroying what is gone changes nothing.
+pub const DESTROY_STALLED_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_hours(6);
+
 /// The sweep's decision for one environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SweepAction {
@@ -12,6 +19,9 @@ pub enum SweepAction {
     Warn,
     /// Expired, but a destroy is already under way: not dispatched twice.
     AlreadyDestroying,
+    /// Expired and DESTROYING for longer than [`DESTROY_STALLED_AFTER`]: that destroy died,
+    /// so it is dispatched again.
+    DestroyStalled,
 }
 
 /// One environment the sweep acts on or reports.
@@ -37,7 +47,14 @@ pub fn sweep(
             let expires = r.expires_at?;
             let action = match r.status {
                 Status::Destroyed => return None,
-                Status::Destroying if expires <= now => SweepAction::AlreadyDestroying,
+                Status::Destroying if expires <= now => {
+                    let stalled_at = r.updated_at.checked_add(DESTROY_STALLED_AFTER);
+                    if stalled_at.is_ok_and(|t| t <= now) {
+                        SweepAction::DestroyStalled
+                    } else {
+                        SweepAction::AlreadyDestroying
+                    }
+                }
                 Status::Destroying => return None,
                 _ if expires <= now => SweepAction::Destroy,
                 _ if expires <= horizon => SweepAction::Warn,
@@ -61,6 +78,7 @@ mod tests {
         let mut r = crate::sample_record(name);
         r.status = status;
         r.expires_at = expires.map(|s| s.parse().expect("time"));
+        r.updated_at = "2026-11-23T09:00:00Z".parse().expect("time");
         r
     }
 
@@ -72,6 +90,14 @@ mod tests {
             record("late", Status::Ready, Some("2026-11-20T00:00:00Z")),
             record("failed-late", Status::Failed, Some("2026-11-22T00:00:00Z")),
             record("going", Status::Destroying, Some("2026-11-21T00:00:00Z")),
+            Record {
+                updated_at: "2026-11-23T04:00:00Z".parse().expect("time"),
+                ..record("stuck", Status::Destroying, Some("2026-11-21T06:00:00Z"))
+            },
+            Record {
+                updated_at: "2026-11-23T04:00:01Z".parse().expect("time"),
+                ..record("slow", Status::Destroying, Some("2026-11-21T07:00:00Z"))
+            },
             record("gone", Status::Destroyed, Some("2026-11-19T00:00:00Z")),
             record("soon", Status::Ready, Some("2026-11-23T20:00:00Z")),
             record("later", Status::Ready, Some("2026-11-30T00:00:00Z")),
@@ -87,6 +113,8 @@ mod tests {
             [
                 ("late", SweepAction::Destroy),
                 ("going", SweepAction::AlreadyDestroying),
+                ("stuck", SweepAction::DestroyStalled),
+                ("slow", SweepAction::AlreadyDestroying),
                 ("failed-late", SweepAction::Destroy),
                 ("soon", SweepAction::Warn),
             ]
