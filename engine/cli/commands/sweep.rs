@@ -53,12 +53,12 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
                     records.location()
                 );
             }
+            let again = if args.dry_run {
+                "would destroy again"
+            } else {
+                "destroying again"
+            };
             for item in &items {
-                let again = if args.dry_run {
-                    "would destroy again"
-                } else {
-                    "destroying again"
-                };
                 let what = match item.action {
                     SweepAction::Destroy if args.dry_run => "expired: would destroy".to_owned(),
                     SweepAction::Destroy => "expired: destroying".to_owned(),
@@ -73,10 +73,7 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
             }
         }
     }
-    let expired: Vec<&SweepItem> = items
-        .iter()
-        .filter(|i| matches!(i.action, SweepAction::Destroy | SweepAction::DestroyStalled))
-        .collect();
+    let expired: Vec<&SweepItem> = items.iter().filter(|i| i.action.dispatches()).collect();
     if args.dry_run || expired.is_empty() {
         return Ok(Outcome::Clean);
     }

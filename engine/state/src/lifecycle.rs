@@ -24,6 +24,13 @@ pub enum SweepAction {
     DestroyStalled,
 }
 
+impl SweepAction {
+    /// Whether the sweep hands this environment to a destroy run.
+    pub fn dispatches(self) -> bool {
+        matches!(self, SweepAction::Destroy | SweepAction::DestroyStalled)
+    }
+}
+
 /// One environment the sweep acts on or reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepItem {
