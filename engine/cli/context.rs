@@ -56,6 +56,17 @@ pub fn now() -> Result<jiff::Timestamp, CliError> {
     }
 }
 
+/// The clock of a command that changes an environment (apply, destroy, extend, sweep):
+/// `IDP_NOW` pins it only in debug builds, which the integration tests run; a release
+/// build refuses it (docs/decisions/0009-lifecycle-record.md).
+pub fn clock() -> Result<idp_lifecycle::Clock, CliError> {
+    let pinned = match std::env::var_os("IDP_NOW") {
+        Some(_) => Some(now()?),
+        None => None,
+    };
+    idp_lifecycle::Clock::for_mutation(pinned).map_err(CliError::input)
+}
+
 /// Loads `idp.kdl` (from `--config`, or the nearest above `near`).
 pub fn config(explicit: Option<&Path>, near: &Path) -> Result<ProjectConfig, CliError> {
     let path = match explicit {
@@ -98,12 +109,18 @@ pub struct Surroundings {
     pub config: Option<ProjectConfig>,
     pub state: StateStore,
     pub records: Arc<dyn RecordStore>,
+    /// Whether OpenTofu reaches the state bucket path-style (an S3-compatible endpoint).
+    pub path_style: bool,
+    /// The project's root (the git checkout around the current directory): recorded
+    /// spec paths are relative to it.
+    pub root: PathBuf,
 }
 
 /// `idp.kdl` from `--config` or above the current directory; without one,
 /// `IDP_STATE_DIR` alone names a local store.
 pub fn surroundings(explicit: Option<&Path>) -> Result<Surroundings, CliError> {
     let cwd = std::env::current_dir().unwrap_or_default();
+    let root = idp_lifecycle::project_root(&cwd);
     let config = match (explicit, idp_config::discover(&cwd)) {
         (None, Err(not_found)) => match std::env::var_os("IDP_STATE_DIR") {
             Some(d) => {
@@ -112,6 +129,8 @@ pub fn surroundings(explicit: Option<&Path>) -> Result<Surroundings, CliError> {
                     config: None,
                     records: Arc::new(state.clone()),
                     state,
+                    path_style: false,
+                    root,
                 });
             }
             None => return Err(CliError::input(not_found)),
@@ -121,7 +140,12 @@ pub fn surroundings(explicit: Option<&Path>) -> Result<Surroundings, CliError> {
     Ok(Surroundings {
         state: state(&config),
         records: records(&config)?,
+        path_style: config
+            .remote_state
+            .as_ref()
+            .is_some_and(idp_state_s3::path_style),
         config: Some(config),
+        root,
     })
 }
 
@@ -235,19 +259,4 @@ pub fn github_target(
         token: token.trim().to_owned(),
         poll,
     })
-}
-
-/// OpenTofu's backend for an environment: S3 beside the records with `state s3`, else
-/// local, addressed as the record store addresses the bucket.
-pub fn backend(config: &ProjectConfig, name: &str) -> idp_executor::Backend {
-    match &config.remote_state {
-        None => idp_executor::Backend::Local,
-        Some(s3) => idp_executor::Backend::S3(idp_executor::S3Backend {
-            bucket: s3.bucket.clone(),
-            key: s3.tfstate_key(name),
-            region: s3.region.clone(),
-            lock_table: s3.lock_table.clone(),
-            path_style: idp_state_s3::path_style(s3),
-        }),
-    }
 }

@@ -10,7 +10,7 @@ use crate::outcome::Outcome;
 use crate::ui::{self, CliError};
 
 pub fn run(config: Option<&Path>, args: &ShowArgs) -> Result<Outcome, CliError> {
-    let record = context::records_only(config)?.require(&args.name)?;
+    let record = context::records_only(config)?.require(&args.name)?.record;
     match args.format {
         Format::Json => ui::print_json(&idp_report::record_json(&record)),
         Format::Human => print!("{}", idp_report::record_human(&record)),
@@ -20,7 +20,7 @@ pub fn run(config: Option<&Path>, args: &ShowArgs) -> Result<Outcome, CliError> 
 
 /// `idp status NAME`: exit 1 when the last apply or destroy failed, for scripts.
 pub fn status(config: Option<&Path>, args: &ShowArgs) -> Result<Outcome, CliError> {
-    let record = context::records_only(config)?.require(&args.name)?;
+    let record = context::records_only(config)?.require(&args.name)?.record;
     let now = context::now()?;
     match args.format {
         Format::Json => ui::print_json(&idp_report::status_json(&record, now)),

@@ -1,17 +1,15 @@
 //! `idp sweep`: destroy expired environments through the executor and warn about those
-//! expiring soon. Safe to re-run: what is already being destroyed is not dispatched again,
-//! unless that destroy has stalled (`idp_state::DESTROY_STALLED_AFTER`).
+//! expiring soon (`idp_lifecycle::survey`, `sweep_dispatch`). Safe to re-run: what is
+//! already being destroyed is not dispatched again, unless that destroy has stalled;
+//! what cannot be destroyed, or failed `MAX_DESTROY_ATTEMPTS` times, is reported instead.
 
 use std::path::Path;
 
-use idp_github::Workflow;
 use idp_state::{SweepAction, SweepItem};
 use serde_json::json;
 
 use crate::args::{Format, SweepArgs};
-use crate::commands::apply::confirm;
-use crate::commands::destroy::destroy_inputs;
-use crate::commands::handoff;
+use crate::commands::handoff::{self, confirm};
 use crate::context;
 use crate::outcome::Outcome;
 use crate::ui::{self, CliError};
@@ -31,10 +29,20 @@ fn window(text: &str) -> Result<jiff::SignedDuration, CliError> {
 
 pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError> {
     let warn_within = window(&args.warn_within)?;
+    // A dry run changes nothing, so it may look at any instant; a real sweep runs at
+    // idp's clock.
+    let clock = match args.dry_run {
+        true => idp_lifecycle::Clock::at(context::now()?),
+        false => context::clock()?,
+    };
+    let now = clock.now();
     let here = context::surroundings(config)?;
-    let (project_config, records) = (here.config.as_ref(), here.records.as_ref());
-    let now = context::now()?;
-    let items = idp_state::sweep(&records.list()?, now, warn_within);
+    let ctx = handoff::ctx(&here, clock);
+    let survey = idp_lifecycle::survey(&ctx, warn_within)?;
+    for problem in &survey.problems {
+        eprintln!("warning: skipped: {problem}");
+    }
+    let items = &survey.items;
     let of = |a: SweepAction| items.iter().filter(move |i| i.action == a);
     match args.format {
         Format::Json => ui::print_json(&json!({
@@ -43,47 +51,23 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
             "expired": of(SweepAction::Destroy).map(|i| item_json(i, now)).collect::<Vec<_>>(),
             "already_destroying": of(SweepAction::AlreadyDestroying).map(|i| item_json(i, now)).collect::<Vec<_>>(),
             "stalled": of(SweepAction::DestroyStalled).map(|i| item_json(i, now)).collect::<Vec<_>>(),
+            "needs_attention": of(SweepAction::NeedsAttention).map(|i| item_json(i, now)).collect::<Vec<_>>(),
             "expiring": of(SweepAction::Warn).map(|i| item_json(i, now)).collect::<Vec<_>>(),
+            "unreadable": survey.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
         })),
-        Format::Human => {
-            if items.is_empty() {
-                println!(
-                    "nothing expired or expiring within {} in {}",
-                    args.warn_within,
-                    records.location()
-                );
-            }
-            let again = if args.dry_run {
-                "would destroy again"
-            } else {
-                "destroying again"
-            };
-            for item in &items {
-                let what = match item.action {
-                    SweepAction::Destroy if args.dry_run => "expired: would destroy".to_owned(),
-                    SweepAction::Destroy => "expired: destroying".to_owned(),
-                    SweepAction::AlreadyDestroying => "expired: already being destroyed".to_owned(),
-                    SweepAction::DestroyStalled => format!(
-                        "expired: destroy dispatched {} never finished, {again}",
-                        idp_report::relative(item.record.updated_at, now)
-                    ),
-                    SweepAction::Warn => "warning: expires soon".to_owned(),
-                };
-                println!("{what}  {}", idp_report::status_line(&item.record, now));
-            }
-        }
+        Format::Human => print_human(args, &here, items, now),
     }
     let expired: Vec<&SweepItem> = items.iter().filter(|i| i.action.dispatches()).collect();
     if args.dry_run || expired.is_empty() {
         return Ok(Outcome::Clean);
     }
-    let Some(settings) = handoff::github_settings(project_config, &args.handoff)? else {
+    let Some(settings) = handoff::github_settings(here.config.as_ref(), &args.handoff)? else {
         return Err(CliError::usage(
             "`idp sweep` destroys through the github executor; this project runs the local one",
             "pass `--executor github` (with `executor github { … }` in idp.kdl), or `--dry-run` to only list",
         ));
     };
-    let handoff = handoff::Handoff::connect(&settings, args.handoff.no_wait)?;
+    let handoff = handoff::connect(&settings, args.handoff.no_wait)?;
     if !confirm(
         &format!("destroy {} expired environment(s)?", expired.len()),
         args.yes,
@@ -91,28 +75,46 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
         eprintln!("nothing destroyed");
         return Ok(Outcome::Clean);
     }
-    let mut failed = None;
-    for item in expired {
-        let inputs = destroy_inputs(&item.record, now);
-        let marked = handoff::mark_destroying(project_config, records, &item.record, now)?;
-        // One failure does not stop the sweep: the others still expire on schedule.
-        let outcome = match handoff.dispatch(Workflow::Destroy, &inputs) {
-            Ok(dispatched) => handoff.run_followed(Workflow::Destroy, &inputs, dispatched),
-            Err(e) => {
-                if marked {
-                    records.put(&item.record)?;
-                }
-                Err(e)
-            }
-        };
-        if let Err(e) = outcome {
-            eprintln!("{:?}", e.report);
-            failed = Some(e);
-        }
-    }
-    match failed {
-        Some(e) => Err(e),
+    match idp_lifecycle::sweep_dispatch(&ctx, &handoff, &expired, &handoff::requested_by()) {
+        Some(e) => Err(e.into()),
         None => Ok(Outcome::Clean),
+    }
+}
+
+fn print_human(
+    args: &SweepArgs,
+    here: &context::Surroundings,
+    items: &[SweepItem],
+    now: jiff::Timestamp,
+) {
+    if items.is_empty() {
+        println!(
+            "nothing expired or expiring within {} in {}",
+            args.warn_within,
+            here.records.location()
+        );
+    }
+    let again = if args.dry_run {
+        "would destroy again"
+    } else {
+        "destroying again"
+    };
+    for item in items {
+        let what = match item.action {
+            SweepAction::Destroy if args.dry_run => "expired: would destroy".to_owned(),
+            SweepAction::Destroy => "expired: destroying".to_owned(),
+            SweepAction::AlreadyDestroying => "expired: already being destroyed".to_owned(),
+            SweepAction::DestroyStalled => format!(
+                "expired: destroy dispatched {} never finished, {again}",
+                idp_report::relative(item.record.updated_at, now)
+            ),
+            SweepAction::NeedsAttention => format!(
+                "expired: not destroying ({})",
+                item.reason().unwrap_or_default()
+            ),
+            SweepAction::Warn => "warning: expires soon".to_owned(),
+        };
+        println!("{what}  {}", idp_report::status_line(&item.record, now));
     }
 }
 
@@ -124,5 +126,7 @@ fn item_json(item: &SweepItem, now: jiff::Timestamp) -> serde_json::Value {
         "expires_at": item.record.expires_at,
         "relative": item.record.expires_at.map(|t| idp_report::relative(t, now)),
         "updated_at": item.record.updated_at,
+        "destroy_attempts": item.record.destroy_attempts,
+        "reason": item.reason(),
     })
 }

@@ -81,7 +81,7 @@ impl std::fmt::Display for RequestId {
 pub struct WorkflowInputs {
     /// The environment's name.
     pub environment: String,
-    /// The spec, relative to the repository root.
+    /// The spec, relative to the repository root; provision only.
     pub spec: String,
     /// Ties the run to this request.
     pub request_id: RequestId,
@@ -102,7 +102,9 @@ impl WorkflowInputs {
                 "plan-digest",
                 "requested-by",
             ],
-            Workflow::Destroy => &["environment", "spec", "request-id", "requested-by"],
+            // A destroy needs only the name: the record holds the rest (the workspace as
+            // applied, the backend key), never today's spec.
+            Workflow::Destroy => &["environment", "request-id", "requested-by"],
         }
     }
 

@@ -3,13 +3,22 @@
 //!
 //! The store is synchronous to its callers (the pipeline is); it owns a small tokio
 //! runtime and uses the standard AWS credential chain (OIDC on runners).
+//!
+//! Laptops, runners and the sweep share these records with no lock between them, so the
+//! conditional write is the lock: a read returns the object's ETag, an update is a PUT
+//! with `If-Match: <etag>` and a creation one with `If-None-Match: *`. S3 answers 412
+//! (or 409 while another conditional write is in flight) when the record changed in
+//! between, which becomes [`StateError::Conflict`] instead of a lost update.
 #![deny(missing_docs)]
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use idp_config::S3State;
-use idp_state::{Record, RecordStore, StateError};
+use idp_state::{
+    Listing, Record, RecordStore, RecordedWorkspace, StateError, Stored, Version, WORKSPACE_FILE,
+    check_name, valid_name,
+};
 
 /// Records under `s3://{bucket}/{prefix}/`.
 pub struct S3Store {
@@ -79,8 +88,8 @@ impl S3Store {
         format!("s3://{}/{key}", self.settings.bucket)
     }
 
-    /// An object's bytes, `None` when it does not exist.
-    fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+    /// An object's bytes and ETag, `None` when it does not exist.
+    fn read(&self, key: &str) -> Result<Option<(Vec<u8>, Version)>, StateError> {
         let fail = remote("read", self.url(key));
         self.runtime.block_on(async {
             let got = self
@@ -91,31 +100,50 @@ impl S3Store {
                 .send()
                 .await;
             match got {
-                Ok(out) => out
-                    .body
-                    .collect()
-                    .await
-                    .map(|b| Some(b.into_bytes().to_vec()))
-                    .map_err(|e| fail(e.to_string())),
+                Ok(out) => {
+                    let etag = Version(out.e_tag().unwrap_or_default().to_owned());
+                    out.body
+                        .collect()
+                        .await
+                        .map(|b| Some((b.into_bytes().to_vec(), etag)))
+                        .map_err(|e| fail(e.to_string()))
+                }
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
                 Err(e) => Err(fail(describe(&e))),
             }
         })
     }
 
-    fn write(&self, key: &str, bytes: Vec<u8>) -> Result<(), StateError> {
+    /// Writes an object whole. With `condition`, only if the object is still at that
+    /// ETag (`Some(Some(_))`) or does not exist yet (`Some(None)`): `Ok(None)` when the
+    /// condition no longer holds.
+    fn write(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        condition: Option<Option<&Version>>,
+    ) -> Result<Option<Version>, StateError> {
         let fail = remote("write", self.url(key));
         self.runtime.block_on(async {
-            self.client
+            let mut put = self
+                .client
                 .put_object()
                 .bucket(&self.settings.bucket)
                 .key(key)
                 .content_type("application/json")
-                .body(ByteStream::from(bytes))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| fail(describe(&e)))
+                .body(ByteStream::from(bytes));
+            put = match condition {
+                Some(Some(etag)) => put.if_match(&etag.0),
+                Some(None) => put.if_none_match("*"),
+                None => put,
+            };
+            match put.send().await {
+                Ok(out) => Ok(Some(Version(out.e_tag().unwrap_or_default().to_owned()))),
+                // 412: the condition failed; 409: a concurrent conditional write won; a
+                // missing object under If-Match: it was deleted since it was read.
+                Err(e) if condition.is_some() && lost_race(&e) => Ok(None),
+                Err(e) => Err(fail(describe(&e))),
+            }
         })
     }
 
@@ -161,6 +189,19 @@ impl S3Store {
     }
 }
 
+/// Whether a conditional write failed because the object changed: S3's 412
+/// `PreconditionFailed`, 409 `ConditionalRequestConflict`, or 404 under `If-Match`.
+fn lost_race<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    matches!(
+        e.code(),
+        Some("PreconditionFailed" | "ConditionalRequestConflict" | "NoSuchKey")
+    )
+}
+
 /// An SDK error in a line: the service's code and message when it answered, else the
 /// causes of the failure without the SDK's debug dumps.
 fn describe<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String
@@ -193,48 +234,82 @@ where
 }
 
 impl RecordStore for S3Store {
-    fn get(&self, name: &str) -> Result<Option<Record>, StateError> {
+    fn read(&self, name: &str) -> Result<Option<Stored>, StateError> {
+        // Nothing is ever recorded under a name that is not an environment's.
+        if !valid_name(name) {
+            return Ok(None);
+        }
         let key = self.key(name, "metadata.json");
-        let Some(bytes) = self.read(&key)? else {
+        let Some((bytes, version)) = self.read(&key)? else {
             return Ok(None);
         };
-        let mut record: Record =
-            serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt {
-                path: self.url(&key).into(),
-                reason: e.to_string(),
-            })?;
+        let mut record = Record::from_stored(&bytes, name, self.url(&key).as_ref())?;
         // The workflow uploads outputs.json from `tofu output`; it wins when present.
         let outputs_key = self.key(name, "outputs.json");
-        if let Some(outputs) = self.read(&outputs_key)? {
+        if let Some((outputs, _)) = self.read(&outputs_key)? {
             record.outputs = serde_json::from_slice(&outputs).map_err(|e| StateError::Corrupt {
                 path: self.url(&outputs_key).into(),
                 reason: e.to_string(),
             })?;
         }
-        Ok(Some(record))
+        Ok(Some(Stored { record, version }))
     }
 
-    fn list(&self) -> Result<Vec<Record>, StateError> {
-        let mut records = Vec::new();
+    fn list(&self) -> Result<Listing, StateError> {
+        let mut listing = Listing::default();
         for name in self.names()? {
-            if let Some(r) = self.get(&name)? {
-                records.push(r);
+            if !valid_name(&name) {
+                listing.problems.push(StateError::Invalid {
+                    path: self
+                        .url(&format!("{}/{name}/", self.settings.prefix))
+                        .into(),
+                    reason: "not an environment's prefix (a stray entry)".into(),
+                });
+                continue;
+            }
+            match RecordStore::read(self, &name) {
+                Ok(Some(stored)) => listing.records.push(stored),
+                Ok(None) => {}
+                Err(e @ StateError::Remote { .. }) => return Err(e),
+                Err(e) => listing.problems.push(e),
             }
         }
-        Ok(records)
+        Ok(listing)
     }
 
-    fn put(&self, record: &Record) -> Result<(), StateError> {
-        let files = idp_state::record_files(record).map_err(|e| StateError::Corrupt {
-            path: self.url(&self.key(&record.name, "metadata.json")).into(),
-            reason: e.to_string(),
-        })?;
-        // Each PUT replaces an object whole; outputs first, so the record never points at
-        // outputs that are not there yet.
-        for (file, bytes) in files.into_iter().rev() {
-            self.write(&self.key(&record.name, file), bytes)?;
-        }
+    fn write(&self, record: &Record, expected: Option<&Version>) -> Result<Version, StateError> {
+        check_name(&record.name)?;
+        let key = self.key(&record.name, "metadata.json");
+        let [(_, metadata), (_, outputs)] =
+            idp_state::record_files(record).map_err(|e| StateError::Corrupt {
+                path: self.url(&key).into(),
+                reason: e.to_string(),
+            })?;
+        // Outputs first, unconditionally (the workflow writes them too): a record never
+        // points at outputs that are not there yet.
+        self.write(&self.key(&record.name, "outputs.json"), outputs, None)?;
+        self.write(&key, metadata, Some(expected))?
+            .ok_or_else(|| StateError::Conflict {
+                name: record.name.clone(),
+                location: self.location(),
+            })
+    }
+
+    fn write_workspace(&self, name: &str, workspace: &RecordedWorkspace) -> Result<(), StateError> {
+        check_name(name)?;
+        self.write(&self.key(name, WORKSPACE_FILE), workspace.to_bytes()?, None)?;
         Ok(())
+    }
+
+    fn read_workspace(&self, name: &str) -> Result<Option<RecordedWorkspace>, StateError> {
+        check_name(name)?;
+        let key = self.key(name, WORKSPACE_FILE);
+        match self.read(&key)? {
+            Some((bytes, _)) => {
+                RecordedWorkspace::from_bytes(&bytes, self.url(&key).as_ref()).map(Some)
+            }
+            None => Ok(None),
+        }
     }
 
     fn location(&self) -> String {

@@ -1,157 +1,27 @@
 //! The local state store: one directory per environment under `.idp/environments/`,
-//! holding `metadata.json` (the record, with status) and the OpenTofu workspace.
+//! holding `metadata.json` (the record, with status), `workspace.json` (the workspace as
+//! applied, which destroy uses) and the OpenTofu workspace.
 //!
-//! Every write is atomic (temp file, fsync, rename, fsync of the directory) and every
-//! change happens under an exclusive lock of that environment, so two applies cannot
-//! interleave and an interrupted one leaves either the old record or the new.
+//! Every write is atomic (temp file, fsync, rename, fsync of the directory) and
+//! conditional: a writer names the version of the record it read, and a record changed
+//! since is a [`StateError::Conflict`], never a lost update. Every record read is checked
+//! against its location ([`Record::from_stored`]); a name that is not an environment's
+//! never becomes a path.
 #![deny(missing_docs)]
 
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use miette::Diagnostic;
-
-mod lifecycle;
-pub use lifecycle::{DESTROY_STALLED_AFTER, SweepAction, SweepItem, sweep};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-/// The lifecycle: PENDING → APPLYING → READY | FAILED → DESTROYING → DESTROYED.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Status {
-    /// Workspace written, nothing applied yet.
-    Pending,
-    /// An apply is running (or was interrupted: `idp apply` again resumes).
-    Applying,
-    /// Applied.
-    Ready,
-    /// The last apply or destroy failed; applying again retries.
-    Failed,
-    /// A destroy is running (or was interrupted).
-    Destroying,
-    /// Destroyed; the record stays for history.
-    Destroyed,
-}
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Status::Pending => "PENDING",
-            Status::Applying => "APPLYING",
-            Status::Ready => "READY",
-            Status::Failed => "FAILED",
-            Status::Destroying => "DESTROYING",
-            Status::Destroyed => "DESTROYED",
-        })
-    }
-}
-
-/// `metadata.json`: what idp knows about one environment. Its field names are part of
-/// the documented JSON output.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Record {
-    /// Environment name.
-    pub name: String,
-    /// Template name.
-    pub template: String,
-    /// Template version.
-    pub template_version: String,
-    /// Owner.
-    pub owner: String,
-    /// Team.
-    pub team: String,
-    /// Class.
-    pub class: String,
-    /// Region.
-    pub region: String,
-    /// Creation time; kept across re-applies.
-    pub created_at: jiff::Timestamp,
-    /// TTL as written (`7d`, `never`).
-    pub ttl: String,
-    /// Expiry, if any.
-    pub expires_at: Option<jiff::Timestamp>,
-    /// Set by `idp extend`: the environment lives at least until then, whatever TTL its
-    /// spec gives, until the spec itself says longer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extended_until: Option<jiff::Timestamp>,
-    /// Lifecycle status.
-    pub status: Status,
-    /// Digest of the workspace the status refers to.
-    pub plan_digest: String,
-    /// The spec it came from.
-    pub spec: PathBuf,
-    /// Last change of this record.
-    pub updated_at: jiff::Timestamp,
-    /// Outputs recorded after an apply.
-    #[serde(default)]
-    pub outputs: serde_json::Map<String, serde_json::Value>,
-}
-
-/// What can go wrong with state.
-#[derive(Debug, thiserror::Error, Diagnostic)]
-pub enum StateError {
-    /// Reading or writing failed.
-    #[error("cannot {action} `{}`: {reason}", path.display())]
-    #[diagnostic(code(idp::state::io))]
-    Io {
-        /// read, write, lock…
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// The I/O error.
-        reason: String,
-    },
-    /// The remote store refused or could not be reached.
-    #[error("cannot {action} `{location}`: {reason}")]
-    #[diagnostic(
-        code(idp::state::remote),
-        help(
-            "check the credentials (AWS_PROFILE, or OIDC in workflows), the bucket and region in `state s3 {{ … }}`, and the network"
-        )
-    )]
-    Remote {
-        /// read, write, list…
-        action: &'static str,
-        /// The object or prefix.
-        location: String,
-        /// What the service said.
-        reason: String,
-    },
-    /// Another process holds the environment's lock.
-    #[error("environment `{name}` is locked by another idp process")]
-    #[diagnostic(code(idp::state::locked), help("wait for the other apply or destroy to finish; the lock is `{}`", path.display()))]
-    Locked {
-        /// The environment.
-        name: String,
-        /// The lock file.
-        path: PathBuf,
-    },
-    /// `metadata.json` is not a record.
-    #[error("`{}` is not a valid record: {reason}", path.display())]
-    #[diagnostic(
-        code(idp::state::corrupt),
-        help("restore it from a backup, or delete the environment's directory to forget it")
-    )]
-    Corrupt {
-        /// The file.
-        path: PathBuf,
-        /// The parse error.
-        reason: String,
-    },
-    /// No such environment.
-    #[error("no environment `{name}` in `{}`", dir.display())]
-    #[diagnostic(
-        code(idp::state::unknown),
-        help("`idp list` shows the recorded environments")
-    )]
-    Unknown {
-        /// The name.
-        name: String,
-        /// The state directory.
-        dir: PathBuf,
-    },
-}
+mod error;
+mod lifecycle;
+mod record;
+pub use error::StateError;
+pub use lifecycle::{DESTROY_STALLED_AFTER, MAX_DESTROY_ATTEMPTS, SweepAction, SweepItem, sweep};
+pub use record::{Applied, Record, RecordedBackend, SCHEMA_VERSION, Status, confined, valid_name};
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StateError + 'a {
     move |e| StateError::Io {
@@ -178,38 +48,240 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     Ok(())
 }
 
+/// The version of a stored record, as its store tells versions apart (an S3 ETag, a
+/// digest of the local file). Opaque: only compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version(pub String);
+
+/// A record with the version it was read at, for a conditional write back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    /// The record.
+    pub record: Record,
+    /// Its version in the store.
+    pub version: Version,
+}
+
+/// Every record a store holds, and what it could not read: one bad record never hides
+/// the others.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// The readable records, sorted by name.
+    pub records: Vec<Stored>,
+    /// Records refused or unreadable, and stray entries, each with its path.
+    pub problems: Vec<StateError>,
+}
+
+/// The workspace as it was applied, kept beside the record (`workspace.json`) so a
+/// destroy anywhere runs OpenTofu over exactly the configuration it applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedWorkspace {
+    /// The plan digest of these files.
+    pub digest: String,
+    /// Relative path and content of each file.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WorkspaceFile {
+    digest: String,
+    files: std::collections::BTreeMap<String, String>,
+}
+
+/// The file name of the recorded workspace, beside `metadata.json`.
+pub const WORKSPACE_FILE: &str = "workspace.json";
+
+impl RecordedWorkspace {
+    /// As stored: JSON with each file's text (emitted files are text).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, StateError> {
+        let mut files = std::collections::BTreeMap::new();
+        for (path, bytes) in &self.files {
+            let text = String::from_utf8(bytes.clone()).map_err(|_| StateError::Corrupt {
+                path: PathBuf::from(path),
+                reason: "a workspace file is not UTF-8 text".into(),
+            })?;
+            files.insert(path.clone(), text);
+        }
+        let doc = WorkspaceFile {
+            digest: self.digest.clone(),
+            files,
+        };
+        serde_json::to_vec(&doc).map_err(|e| StateError::Corrupt {
+            path: PathBuf::from(WORKSPACE_FILE),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Reads a stored workspace; a file path that would leave the workspace is refused.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<RecordedWorkspace, StateError> {
+        let doc: WorkspaceFile =
+            serde_json::from_slice(bytes).map_err(|e| StateError::Corrupt {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        if doc.files.keys().any(|p| !confined(Path::new(p))) {
+            return Err(StateError::Invalid {
+                path: path.to_path_buf(),
+                reason: "it names a file outside the workspace".into(),
+            });
+        }
+        Ok(RecordedWorkspace {
+            digest: doc.digest,
+            files: doc
+                .files
+                .into_iter()
+                .map(|(p, t)| (p, t.into_bytes()))
+                .collect(),
+        })
+    }
+}
+
 /// Where environment records live: a local directory ([`StateStore`]) or a bucket.
-/// Each environment has `metadata.json` (the record) and `outputs.json` beside it.
+/// Each environment has `metadata.json` (the record), `outputs.json` and
+/// `workspace.json` beside it.
 pub trait RecordStore: Send + Sync {
-    /// The record of an environment, if it exists.
-    fn get(&self, name: &str) -> Result<Option<Record>, StateError>;
-    /// Every record, sorted by name.
-    fn list(&self) -> Result<Vec<Record>, StateError>;
-    /// Writes the record, and its outputs as `outputs.json`, each whole or not at all.
-    fn put(&self, record: &Record) -> Result<(), StateError>;
+    /// The record of an environment and its version, if it exists.
+    fn read(&self, name: &str) -> Result<Option<Stored>, StateError>;
+    /// Every record, sorted by name, and what could not be read.
+    fn list(&self) -> Result<Listing, StateError>;
+    /// Writes the record (and its outputs as `outputs.json`) if the stored one is still
+    /// at `expected` (`None`: if there is none yet); else [`StateError::Conflict`].
+    fn write(&self, record: &Record, expected: Option<&Version>) -> Result<Version, StateError>;
+    /// Keeps the workspace as applied beside the record.
+    fn write_workspace(&self, name: &str, workspace: &RecordedWorkspace) -> Result<(), StateError>;
+    /// The workspace kept beside the record, if any.
+    fn read_workspace(&self, name: &str) -> Result<Option<RecordedWorkspace>, StateError>;
     /// Where the records are, for messages (`.idp`, `s3://bucket/environments`).
     fn location(&self) -> String;
 
+    /// The record of an environment, if it exists.
+    fn get(&self, name: &str) -> Result<Option<Record>, StateError> {
+        Ok(self.read(name)?.map(|s| s.record))
+    }
+
     /// The record of an environment that must exist.
-    fn require(&self, name: &str) -> Result<Record, StateError> {
-        self.get(name)?.ok_or_else(|| StateError::Unknown {
+    fn require(&self, name: &str) -> Result<Stored, StateError> {
+        self.read(name)?.ok_or_else(|| StateError::Unknown {
             name: name.to_owned(),
             dir: PathBuf::from(self.location()),
         })
     }
 }
 
+/// Refuses a name that is not an environment's before it becomes part of a path or key.
+pub fn check_name(name: &str) -> Result<(), StateError> {
+    if valid_name(name) {
+        Ok(())
+    } else {
+        Err(StateError::InvalidName {
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// The version of a local record: a digest of its bytes.
+fn local_version(bytes: &[u8]) -> Version {
+    Version(hex::encode(Sha256::digest(bytes)))
+}
+
 impl RecordStore for StateStore {
-    fn get(&self, name: &str) -> Result<Option<Record>, StateError> {
-        StateStore::get(self, name)
+    fn read(&self, name: &str) -> Result<Option<Stored>, StateError> {
+        // Nothing is ever recorded under a name that is not an environment's.
+        if !valid_name(name) {
+            return Ok(None);
+        }
+        let path = self.env_dir(name).join("metadata.json");
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(Stored {
+                record: Record::from_stored(&bytes, name, &path)?,
+                version: local_version(&bytes),
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io("read", &path)(e)),
+        }
     }
 
-    fn list(&self) -> Result<Vec<Record>, StateError> {
-        StateStore::list(self)
+    fn list(&self) -> Result<Listing, StateError> {
+        let root = self.dir.join("environments");
+        let entries = match fs::read_dir(&root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Listing::default()),
+            Err(e) => return Err(io("read", &root)(e)),
+        };
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        let mut listing = Listing::default();
+        for path in paths {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !path.is_dir() || !valid_name(name) {
+                listing.problems.push(StateError::Invalid {
+                    path: path.clone(),
+                    reason: "not an environment's directory (a stray entry)".into(),
+                });
+                continue;
+            }
+            match self.read(name) {
+                Ok(Some(stored)) => listing.records.push(stored),
+                // A directory with only a lock: an apply that was refused before recording.
+                Ok(None) => {}
+                Err(e) => listing.problems.push(e),
+            }
+        }
+        Ok(listing)
     }
 
-    fn put(&self, record: &Record) -> Result<(), StateError> {
-        write_record(&self.env_dir(&record.name), record)
+    fn write(&self, record: &Record, expected: Option<&Version>) -> Result<Version, StateError> {
+        check_name(&record.name)?;
+        let dir = self.env_dir(&record.name);
+        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        // Held only around compare-and-write; the environment's lock guards whole runs.
+        let guard_path = dir.join(".write.lock");
+        let guard = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&guard_path)
+            .map_err(io("open", &guard_path))?;
+        guard.lock().map_err(io("lock", &guard_path))?;
+        let path = dir.join("metadata.json");
+        let current = match fs::read(&path) {
+            Ok(bytes) => Some(local_version(&bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io("read", &path)(e)),
+        };
+        if current.as_ref() != expected {
+            return Err(StateError::Conflict {
+                name: record.name.clone(),
+                location: self.location(),
+            });
+        }
+        let files = record_files(record).map_err(|e| StateError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        // outputs.json first: a reader that sees the new metadata.json sees its outputs.
+        for (name, bytes) in files.iter().rev() {
+            write_atomically(&dir.join(name), bytes)?;
+        }
+        Ok(local_version(&files[0].1))
+    }
+
+    fn write_workspace(&self, name: &str, workspace: &RecordedWorkspace) -> Result<(), StateError> {
+        check_name(name)?;
+        write_atomically(
+            &self.env_dir(name).join(WORKSPACE_FILE),
+            &workspace.to_bytes()?,
+        )
+    }
+
+    fn read_workspace(&self, name: &str) -> Result<Option<RecordedWorkspace>, StateError> {
+        check_name(name)?;
+        let path = self.env_dir(name).join(WORKSPACE_FILE);
+        match fs::read(&path) {
+            Ok(bytes) => RecordedWorkspace::from_bytes(&bytes, &path).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io("read", &path)(e)),
+        }
     }
 
     fn location(&self) -> String {
@@ -217,25 +289,18 @@ impl RecordStore for StateStore {
     }
 }
 
-/// `metadata.json` and `outputs.json` of a record, as written everywhere.
+/// `metadata.json` and `outputs.json` of a record, as written everywhere: always at the
+/// current schema version.
 pub fn record_files(record: &Record) -> Result<[(&'static str, Vec<u8>); 2], serde_json::Error> {
-    let mut metadata = serde_json::to_vec_pretty(record)?;
+    let current = Record {
+        schema_version: SCHEMA_VERSION,
+        ..record.clone()
+    };
+    let mut metadata = serde_json::to_vec_pretty(&current)?;
     metadata.push(b'\n');
     let mut outputs = serde_json::to_vec_pretty(&record.outputs)?;
     outputs.push(b'\n');
     Ok([("metadata.json", metadata), ("outputs.json", outputs)])
-}
-
-fn write_record(dir: &Path, record: &Record) -> Result<(), StateError> {
-    let files = record_files(record).map_err(|e| StateError::Corrupt {
-        path: dir.join("metadata.json"),
-        reason: e.to_string(),
-    })?;
-    // outputs.json first: a reader that sees the new metadata.json sees its outputs.
-    for (name, bytes) in files.iter().rev() {
-        write_atomically(&dir.join(name), bytes)?;
-    }
-    Ok(())
 }
 
 /// A state directory.
@@ -262,60 +327,20 @@ impl StateStore {
         &self.dir
     }
 
-    /// The directory of one environment: its record and workspace.
+    /// The directory of one environment: its record and workspace. `name` must have
+    /// passed [`check_name`].
     pub fn env_dir(&self, name: &str) -> PathBuf {
         self.dir.join("environments").join(name)
     }
 
-    /// The record of an environment, if it exists.
+    /// The record of an environment, if it exists (as [`RecordStore::get`]).
     pub fn get(&self, name: &str) -> Result<Option<Record>, StateError> {
-        let path = self.env_dir(name).join("metadata.json");
-        match fs::read(&path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| StateError::Corrupt {
-                        path,
-                        reason: e.to_string(),
-                    })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io("read", &path)(e)),
-        }
-    }
-
-    /// The record of an environment that must exist.
-    pub fn require(&self, name: &str) -> Result<Record, StateError> {
-        self.get(name)?.ok_or_else(|| StateError::Unknown {
-            name: name.to_owned(),
-            dir: self.dir.clone(),
-        })
-    }
-
-    /// Every record, sorted by name.
-    pub fn list(&self) -> Result<Vec<Record>, StateError> {
-        let root = self.dir.join("environments");
-        let entries = match fs::read_dir(&root) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io("read", &root)(e)),
-        };
-        let mut names: Vec<String> = entries
-            .flatten()
-            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-            .collect();
-        names.sort();
-        let mut records = Vec::new();
-        for name in names {
-            if let Some(r) = self.get(&name)? {
-                records.push(r);
-            }
-        }
-        Ok(records)
+        RecordStore::get(self, name)
     }
 
     /// Takes the environment's lock without waiting.
     pub fn lock(&self, name: &str) -> Result<EnvLock, StateError> {
+        check_name(name)?;
         let dir = self.env_dir(name);
         fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         let path = dir.join(".lock");
@@ -345,6 +370,12 @@ impl EnvLock {
     /// Writes workspace files (paths relative to the environment directory), each
     /// atomically, and removes module files the new workspace no longer has.
     pub fn write_workspace(&self, files: &[(String, Vec<u8>)]) -> Result<(), StateError> {
+        if let Some((bad, _)) = files.iter().find(|(p, _)| !confined(Path::new(p))) {
+            return Err(StateError::Invalid {
+                path: self.dir.join(bad),
+                reason: "a workspace file would be written outside the workspace".into(),
+            });
+        }
         let modules = self.dir.join("modules");
         if modules.exists() {
             let keep: Vec<PathBuf> = files.iter().map(|(p, _)| self.dir.join(p)).collect();
@@ -379,6 +410,7 @@ fn remove_stale(dir: &Path, keep: &[PathBuf]) -> Result<(), StateError> {
 #[cfg(test)]
 pub(crate) fn sample_record(name: &str) -> Record {
     Record {
+        schema_version: SCHEMA_VERSION,
         name: name.into(),
         template: "api-service".into(),
         template_version: "0.1.0".into(),
@@ -395,6 +427,9 @@ pub(crate) fn sample_record(name: &str) -> Record {
         spec: "env.kdl".into(),
         updated_at: jiff::Timestamp::UNIX_EPOCH,
         outputs: Default::default(),
+        applied: None,
+        destroy_attempts: 0,
+        destroy_blocked: None,
     }
 }
 
@@ -407,17 +442,86 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = StateStore::new(dir.path());
         for name in ["b", "a"] {
-            RecordStore::put(&store, &sample_record(name)).expect("put");
+            store.write(&sample_record(name), None).expect("write");
         }
         let names: Vec<_> = store
             .list()
             .expect("list")
+            .records
             .into_iter()
-            .map(|r| r.name)
+            .map(|r| r.record.name)
             .collect();
         assert_eq!(names, ["a", "b"]);
         assert_eq!(store.get("a").expect("get"), Some(sample_record("a")));
         assert!(store.get("zzz").expect("get").is_none());
+    }
+
+    #[test]
+    fn a_write_from_a_stale_read_is_a_conflict_and_changes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = StateStore::new(dir.path());
+        let v1 = store.write(&sample_record("e"), None).expect("create");
+        assert!(matches!(
+            store.write(&sample_record("e"), None),
+            Err(StateError::Conflict { .. })
+        ));
+        let mut changed = sample_record("e");
+        changed.owner = "c@d.io".into();
+        let v2 = store.write(&changed, Some(&v1)).expect("update");
+        assert!(matches!(
+            store.write(&sample_record("e"), Some(&v1)),
+            Err(StateError::Conflict { .. })
+        ));
+        let stored = store.read("e").expect("read").expect("exists");
+        assert_eq!(
+            (stored.record.owner.as_str(), &stored.version),
+            ("c@d.io", &v2)
+        );
+    }
+
+    #[test]
+    fn a_record_whose_name_is_not_its_directory_is_refused_and_never_redirects_a_write() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = StateStore::new(dir.path());
+        for name in ["ok", "moved"] {
+            store.write(&sample_record(name), None).expect("write");
+        }
+        let moved = store.env_dir("moved").join("metadata.json");
+        let mut hostile = sample_record("../../outside");
+        hostile.spec = "env.kdl".into();
+        std::fs::write(&moved, serde_json::to_vec(&hostile).expect("JSON")).expect("tamper");
+        std::fs::write(dir.path().join("environments/stray.txt"), "x").expect("stray");
+        let listing = store.list().expect("list");
+        let names: Vec<_> = listing
+            .records
+            .iter()
+            .map(|s| s.record.name.as_str())
+            .collect();
+        assert_eq!(names, ["ok"]);
+        assert_eq!(listing.problems.len(), 2, "{:?}", listing.problems);
+        assert!(matches!(
+            store.write(&hostile, None),
+            Err(StateError::InvalidName { .. })
+        ));
+        assert!(!dir.path().join("outside").exists());
+    }
+
+    #[test]
+    fn recorded_workspaces_round_trip_and_refuse_paths_outside() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = StateStore::new(dir.path());
+        let ws = RecordedWorkspace {
+            digest: "sha256:00".into(),
+            files: vec![("main.tf".into(), b"m".to_vec())],
+        };
+        store.write_workspace("e", &ws).expect("write");
+        assert_eq!(store.read_workspace("e").expect("read"), Some(ws));
+        let path = store.env_dir("e").join(WORKSPACE_FILE);
+        std::fs::write(&path, r#"{"digest":"d","files":{"../x.tf":"x"}}"#).expect("tamper");
+        assert!(matches!(
+            store.read_workspace("e"),
+            Err(StateError::Invalid { .. })
+        ));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What the TTL sweep does with each record: destroy the expired, warn about the soon
 //! expiring, and leave alone what is already going or gone, so sweeping twice is safe.
 
-use crate::{Record, Status};
+use crate::{Record, Status, Stored, Version};
 
 /// How long a record may stay DESTROYING before the sweep takes its destroy for dead.
 /// destroy.yml's job times out after 60 minutes, so a record unchanged for six hours means
@@ -9,6 +9,10 @@ use crate::{Record, Status};
 /// again is harmless even if the first run is only queued: the environment's concurrency
 /// group runs them one after the other, and destroying what is gone changes nothing.
 pub const DESTROY_STALLED_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_hours(6);
+
+/// How many destroys the sweep dispatches for one environment before it stops and asks
+/// for a person: a destroy that failed this often will not succeed by itself.
+pub const MAX_DESTROY_ATTEMPTS: u32 = 3;
 
 /// The sweep's decision for one environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +26,9 @@ pub enum SweepAction {
     /// Expired and DESTROYING for longer than [`DESTROY_STALLED_AFTER`]: that destroy died,
     /// so it is dispatched again.
     DestroyStalled,
+    /// Expired, but its destroy cannot proceed (it said why), or
+    /// [`MAX_DESTROY_ATTEMPTS`] destroys did not finish: reported, not dispatched.
+    NeedsAttention,
 }
 
 impl SweepAction {
@@ -36,24 +43,44 @@ impl SweepAction {
 pub struct SweepItem {
     /// The record.
     pub record: Record,
+    /// The version it was read at: marking it DESTROYING is conditional on it.
+    pub version: Version,
     /// What to do.
     pub action: SweepAction,
+}
+
+impl SweepItem {
+    /// Why a destroy is not dispatched, for [`SweepAction::NeedsAttention`].
+    pub fn reason(&self) -> Option<String> {
+        if self.action != SweepAction::NeedsAttention {
+            return None;
+        }
+        Some(match &self.record.destroy_blocked {
+            Some(reason) => reason.clone(),
+            None => format!(
+                "{} destroys did not finish; run `idp destroy {}` to retry",
+                self.record.destroy_attempts, self.record.name
+            ),
+        })
+    }
 }
 
 /// Decides, at `now`, what happens to each record; environments with no expiry, or
 /// already destroyed, do not appear. Sorted by expiry, the most overdue first.
 pub fn sweep(
-    records: &[Record],
+    records: &[Stored],
     now: jiff::Timestamp,
     warn_within: jiff::SignedDuration,
 ) -> Vec<SweepItem> {
     let horizon = now.checked_add(warn_within).unwrap_or(now);
     let mut items: Vec<SweepItem> = records
         .iter()
-        .filter_map(|r| {
+        .filter_map(|Stored { record: r, version }| {
             let expires = r.expires_at?;
+            let stuck = r.destroy_blocked.is_some() || r.destroy_attempts >= MAX_DESTROY_ATTEMPTS;
             let action = match r.status {
                 Status::Destroyed => return None,
+                _ if expires <= now && stuck => SweepAction::NeedsAttention,
                 Status::Destroying if expires <= now => {
                     let stalled_at = r.updated_at.checked_add(DESTROY_STALLED_AFTER);
                     if stalled_at.is_ok_and(|t| t <= now) {
@@ -69,6 +96,7 @@ pub fn sweep(
             };
             Some(SweepItem {
                 record: r.clone(),
+                version: version.clone(),
                 action,
             })
         })
@@ -89,6 +117,16 @@ mod tests {
         r
     }
 
+    fn stored(records: impl IntoIterator<Item = Record>) -> Vec<Stored> {
+        records
+            .into_iter()
+            .map(|record| Stored {
+                record,
+                version: Version("v".into()),
+            })
+            .collect()
+    }
+
     #[test]
     fn expired_are_destroyed_expiring_warned_and_the_rest_left_alone() {
         let now: jiff::Timestamp = "2026-11-23T10:00:00Z".parse().expect("time");
@@ -106,11 +144,19 @@ mod tests {
                 ..record("slow", Status::Destroying, Some("2026-11-21T07:00:00Z"))
             },
             record("gone", Status::Destroyed, Some("2026-11-19T00:00:00Z")),
+            Record {
+                destroy_blocked: Some("its spec is gone".into()),
+                ..record("blocked", Status::Failed, Some("2026-11-22T01:00:00Z"))
+            },
+            Record {
+                destroy_attempts: MAX_DESTROY_ATTEMPTS,
+                ..record("tried", Status::Destroying, Some("2026-11-22T02:00:00Z"))
+            },
             record("soon", Status::Ready, Some("2026-11-23T20:00:00Z")),
             record("later", Status::Ready, Some("2026-11-30T00:00:00Z")),
         ];
         let got: Vec<(String, SweepAction)> =
-            sweep(&records, now, jiff::SignedDuration::from_hours(24))
+            sweep(&stored(records), now, jiff::SignedDuration::from_hours(24))
                 .into_iter()
                 .map(|i| (i.record.name, i.action))
                 .collect();
@@ -123,6 +169,8 @@ mod tests {
                 ("stuck", SweepAction::DestroyStalled),
                 ("slow", SweepAction::AlreadyDestroying),
                 ("failed-late", SweepAction::Destroy),
+                ("blocked", SweepAction::NeedsAttention),
+                ("tried", SweepAction::NeedsAttention),
                 ("soon", SweepAction::Warn),
             ]
         );

@@ -1,0 +1,215 @@
+//! Apply: record PENDING with everything a later destroy needs, write the workspace, and
+//! with a tool run it (APPLYING → READY | FAILED); or hand the confirmed plan to GitHub.
+
+use std::path::Path;
+
+use idp_github::{RequestId, Workflow, WorkflowInputs};
+use idp_plan::{Plan, PlannedEnv, Project};
+use idp_state::{Applied, Record, RecordedWorkspace, Status};
+
+use crate::github::{Handed, Handoff};
+use crate::record::{Held, backend_for, executor_backend, module_digests, replace};
+use crate::{CLOCK_SKEW, Ctx, Event, LifecycleError};
+
+/// The estimate recorded beside `metadata.json` at apply, for `idp cost --compare NAME`.
+pub const COST_FILE: &str = "cost.json";
+
+/// Refuses a plan whose digest is not the one the user confirmed (what a runner checks).
+pub fn check_digest(plan: &Plan, expected: &str) -> Result<(), LifecycleError> {
+    for planned in &plan.environments {
+        let actual = planned
+            .workspace
+            .as_ref()
+            .map(|w| w.digest.as_str())
+            .unwrap_or("none");
+        if actual != expected {
+            return Err(LifecycleError::DigestChanged {
+                environment: planned.env.name.clone(),
+                expected: expected.to_owned(),
+                actual: actual.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Applies every environment of a confirmed plan here: `spec` is the spec's path as
+/// records keep it ([`crate::recorded_spec`]), `now` the instant the plan was made at.
+/// With `tool`, OpenTofu runs; without, the workspace waits for a workflow.
+pub fn apply_here(
+    ctx: &Ctx,
+    project: &Project,
+    plan: &Plan,
+    spec: &Path,
+    tool: Option<&idp_executor::Tool>,
+    now: jiff::Timestamp,
+) -> Result<(), LifecycleError> {
+    for planned in &plan.environments {
+        apply_one(ctx, project, planned, spec, tool, now)?;
+    }
+    Ok(())
+}
+
+fn apply_one(
+    ctx: &Ctx,
+    project: &Project,
+    planned: &PlannedEnv,
+    spec: &Path,
+    tool: Option<&idp_executor::Tool>,
+    now: jiff::Timestamp,
+) -> Result<(), LifecycleError> {
+    let env = &planned.env;
+    let Some(workspace) = &planned.workspace else {
+        return Ok(());
+    };
+    // A creation time after now (a record written with a forged clock) would never expire.
+    let latest = ctx
+        .clock
+        .now()
+        .checked_add(CLOCK_SKEW)
+        .unwrap_or(ctx.clock.now());
+    if env.created_at > latest {
+        return Err(LifecycleError::CreatedInFuture {
+            name: env.name.clone(),
+            created_at: env.created_at,
+            now: ctx.clock.now(),
+        });
+    }
+    let lock = ctx.state.lock(&env.name)?;
+    let records = ctx.records;
+    let previous = records.read(&env.name)?;
+    let backend = backend_for(Some(&project.config), &env.name);
+    let record = Record {
+        schema_version: idp_state::SCHEMA_VERSION,
+        name: env.name.clone(),
+        template: env.template.clone(),
+        template_version: env.template_version.clone(),
+        owner: env.owner.clone(),
+        team: env.team.clone(),
+        class: env.class.to_string(),
+        region: env.region.clone(),
+        created_at: env.created_at,
+        ttl: env.ttl.to_string(),
+        expires_at: env.expires_at,
+        status: Status::Pending,
+        plan_digest: workspace.digest.clone(),
+        spec: spec.to_path_buf(),
+        updated_at: now,
+        extended_until: previous
+            .as_ref()
+            .filter(|p| p.record.status != Status::Destroyed)
+            .and_then(|p| p.record.extended_until),
+        outputs: previous
+            .as_ref()
+            .map(|p| p.record.outputs.clone())
+            .unwrap_or_default(),
+        applied: Some(Applied {
+            workspace_digest: workspace.digest.clone(),
+            modules: module_digests(&workspace.files),
+            backend: backend.clone(),
+        }),
+        destroy_attempts: 0,
+        destroy_blocked: None,
+    };
+    lock.write_workspace(&workspace.files)?;
+    if let Some(Ok(estimate)) = &planned.cost {
+        let bytes = serde_json::to_vec_pretty(estimate).unwrap_or_default();
+        idp_state::write_atomically(&lock.dir().join(COST_FILE), &bytes)?;
+    }
+    // The workspace first: a record never names a workspace that is not there.
+    records.write_workspace(
+        &env.name,
+        &RecordedWorkspace {
+            digest: workspace.digest.clone(),
+            files: workspace.files.clone(),
+        },
+    )?;
+    let mut held = replace(records, record, previous.as_ref().map(|p| &p.version))?;
+    (ctx.events)(Event::Recorded {
+        name: env.name.clone(),
+        status: Status::Pending,
+        dir: lock.dir().to_path_buf(),
+    });
+    let Some(tool) = tool else {
+        (ctx.events)(Event::WouldRun(idp_executor::apply_commands(lock.dir())));
+        return Ok(());
+    };
+    held.update(records, |r| r.status = Status::Applying)?;
+    let result = idp_executor::apply(
+        tool,
+        lock.dir(),
+        &executor_backend(&backend, ctx.path_style),
+    );
+    finish(ctx, &mut held, result)
+}
+
+fn finish(
+    ctx: &Ctx,
+    held: &mut Held,
+    result: Result<serde_json::Map<String, serde_json::Value>, idp_executor::ExecError>,
+) -> Result<(), LifecycleError> {
+    let now = ctx.clock.now();
+    match result {
+        Ok(outputs) => {
+            held.update(ctx.records, |r| {
+                r.status = Status::Ready;
+                r.outputs = outputs.clone();
+                r.updated_at = now;
+            })?;
+            (ctx.events)(Event::Reached {
+                name: held.stored.record.name.clone(),
+                status: Status::Ready,
+            });
+            Ok(())
+        }
+        Err(e) => {
+            held.update(ctx.records, |r| {
+                r.status = Status::Failed;
+                r.updated_at = now;
+            })?;
+            Err(e.into())
+        }
+    }
+}
+
+/// Dispatches provision.yml for each environment with the digest the user confirmed.
+/// Returns what was handed off, and the first failure (the rest are not dispatched).
+pub fn hand_off(
+    ctx: &Ctx,
+    plan: &Plan,
+    handoff: &Handoff,
+    spec: &Path,
+    requested_by: &str,
+    now: jiff::Timestamp,
+) -> (Vec<Handed>, Option<LifecycleError>) {
+    let spec = spec
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+    let mut handed = Vec::new();
+    let mut failed = None;
+    for planned in &plan.environments {
+        let Some(workspace) = &planned.workspace else {
+            continue;
+        };
+        let inputs = WorkflowInputs {
+            environment: planned.env.name.clone(),
+            spec: spec.clone(),
+            request_id: RequestId::new(now),
+            plan_digest: Some(workspace.digest.clone()),
+            requested_by: requested_by.to_owned(),
+        };
+        match handoff.run(Workflow::Provision, &inputs, ctx.events) {
+            Ok(h) => {
+                failed = failed.or_else(|| h.failure());
+                handed.push(h);
+            }
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    (handed, failed)
+}
