@@ -80,6 +80,15 @@ fn plan(s: &Sandbox, name: &str, fixture: &str) -> crate::harness::Run {
     )
 }
 
+/// Plans with the hostile policy `name` from `fixture`: the plan fails with exit 3 and
+/// the host's message.
+fn assert_refused(name: &str, fixture: &str, message: &str) {
+    let s = Sandbox::new();
+    let run = plan(&s, name, fixture);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.flat_stderr().contains(message), "{}", run.stderr);
+}
+
 #[test]
 fn an_endless_loop_is_stopped_by_the_deadline() {
     let s = Sandbox::new();
@@ -100,37 +109,171 @@ fn an_endless_loop_is_stopped_by_the_deadline() {
 
 #[test]
 fn a_trap_is_reported_by_plugin_and_function() {
-    let s = Sandbox::new();
-    let run = plan(&s, "hostile-trap", "trap.wat");
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(
-        run.flat_stderr()
-            .contains("policy `hostile-trap` 0.1.0: `evaluate` trapped"),
-        "{}",
-        run.stderr
+    assert_refused(
+        "hostile-trap",
+        "trap.wat",
+        "policy `hostile-trap` 0.1.0: `evaluate` trapped",
     );
 }
 
 #[test]
 fn a_memory_grab_hits_the_cap() {
-    let s = Sandbox::new();
-    let run = plan(&s, "hostile-memory", "memory.wat");
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(
-        run.flat_stderr().contains(
-            "policy `hostile-memory` 0.1.0: `evaluate` tried to use more than 64 MiB of memory"
-        ),
-        "{}",
-        run.stderr
+    assert_refused(
+        "hostile-memory",
+        "memory.wat",
+        "policy `hostile-memory` 0.1.0: `evaluate` tried to use more than 64 MiB of memory",
     );
 }
 
 #[test]
 fn a_flood_of_output_is_refused() {
-    let s = Sandbox::new();
-    let run = plan(&s, "hostile-flood", "flood.wat");
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(run.flat_stderr().contains("policy `hostile-flood` 0.1.0: `evaluate` returned 5000013 bytes, more than the limit of 4194304"), "{}", run.stderr);
+    assert_refused(
+        "hostile-flood",
+        "flood.wat",
+        "policy `hostile-flood` 0.1.0: `evaluate` returned more than the limit of 4194304 bytes",
+    );
+}
+
+#[test]
+fn memories_share_one_budget() {
+    assert_refused(
+        "hostile-memories",
+        "memories.wat",
+        "policy `hostile-memories` 0.1.0: `evaluate` tried to use more than 64 MiB of memory",
+    );
+}
+
+#[test]
+fn more_memories_than_a_plugin_may_have_are_refused_before_any_is_made() {
+    assert_refused(
+        "hostile-memory-count",
+        "memory-count.wat",
+        "policy `hostile-memory-count`: cannot instantiate: resource limit exceeded: memory count too high",
+    );
+}
+
+#[test]
+fn tables_share_one_budget() {
+    assert_refused(
+        "hostile-tables",
+        "tables.wat",
+        "policy `hostile-tables` 0.1.0: `evaluate` tried to use more than 100000 table elements",
+    );
+}
+
+/// An environment for calling policies through the host API.
+fn env() -> idp_model::Environment {
+    idp_model::Environment {
+        name: "e".into(),
+        template: "api-service".into(),
+        template_version: "0.1.0".into(),
+        owner: "a@b.io".into(),
+        team: "t".into(),
+        class: idp_model::Class::Staging,
+        region: "us-east-1".into(),
+        ttl: idp_model::Ttl::Never,
+        created_at: jiff::Timestamp::UNIX_EPOCH,
+        expires_at: None,
+        tags: vec![],
+        inputs: serde_json::json!({}),
+    }
+}
+
+fn evaluate(
+    policy: &idp_host::PolicyPlugin,
+) -> Result<Vec<idp_model::Finding>, idp_host::HostError> {
+    policy.evaluate(&env(), &[], None, &serde_json::json!({}))
+}
+
+fn catalog_policy(name: &str) -> Vec<u8> {
+    std::fs::read(repo().join(format!("catalog/policies/{name}.wasm"))).expect("built")
+}
+
+fn host(limits: idp_host::Limits) -> idp_host::PluginHost {
+    idp_host::PluginHost::new(None, limits).expect("host")
+}
+
+#[test]
+fn a_warm_instance_keeps_one_budget_across_calls() {
+    let bytes = component("warm.wat", "0.1.0");
+    let strict = host(idp_host::Limits::default())
+        .load_policy("hostile-warm", &bytes)
+        .expect("loads");
+    for _ in 0..3 {
+        evaluate(&strict).expect("a fresh instance per call starts from nothing");
+    }
+    let warm = host(idp_host::Limits {
+        isolation: idp_host::Isolation::Reuse,
+        ..Default::default()
+    })
+    .load_policy("hostile-warm", &bytes)
+    .expect("loads");
+    evaluate(&warm).expect("24 MiB");
+    evaluate(&warm).expect("48 MiB");
+    let err = evaluate(&warm).expect_err("72 MiB is over the budget");
+    assert!(
+        matches!(err, idp_host::HostError::MemoryLimit { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn aliased_output_is_refused_before_it_is_copied() {
+    let policy = host(idp_host::Limits::default())
+        .load_policy("hostile-alias", &component("alias.wat", "0.1.0"))
+        .expect("loads");
+    let err = evaluate(&policy).expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            idp_host::HostError::OutputTooLarge { limit: 4194304, .. }
+        ),
+        "{err}"
+    );
+}
+
+/// The process's peak resident memory so far, in kB (Linux).
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Peak memory of a well-behaved call, then of the aliased output, with `output_bytes`.
+fn measure_aliased_output(output_bytes: usize) {
+    let host = host(idp_host::Limits {
+        output_bytes,
+        ..Default::default()
+    });
+    let plain = host
+        .load_policy("max-ttl", &catalog_policy("max-ttl"))
+        .expect("loads");
+    let alias = host
+        .load_policy("hostile-alias", &component("alias.wat", "0.1.0"))
+        .expect("loads");
+    evaluate(&plain).expect("runs");
+    let before = peak_rss_kb();
+    let err = evaluate(&alias).expect_err("refused");
+    println!(
+        "output limit {output_bytes} B: peak after a plain call {before} kB, after the aliased output {} kB ({err})",
+        peak_rss_kb()
+    );
+}
+
+#[test]
+#[ignore = "a measurement: run alone with --ignored --exact --nocapture"]
+fn measure_aliased_output_with_the_output_limit() {
+    measure_aliased_output(idp_host::Limits::default().output_bytes);
+}
+
+#[test]
+#[ignore = "a measurement: run alone with --ignored --exact --nocapture"]
+fn measure_aliased_output_with_wasmtime_default_limit() {
+    // 128 MiB: wasmtime's default hostcall fuel, the only bound before the fix.
+    measure_aliased_output(128 << 20);
 }
 
 #[test]
@@ -144,45 +287,19 @@ fn a_plugin_built_for_another_contract_version_is_named() {
 
 #[test]
 fn the_host_keeps_working_after_a_hostile_call() {
-    let host = idp_host::PluginHost::new(
-        None,
-        idp_host::Limits {
-            timeout: std::time::Duration::from_millis(100),
-            ..Default::default()
-        },
-    )
-    .expect("host");
+    let host = host(idp_host::Limits {
+        timeout: std::time::Duration::from_millis(100),
+        ..Default::default()
+    });
     let looping = host
         .load_policy("hostile-loop", &component("loop.wat", "0.1.0"))
         .expect("loads: info() is well-behaved");
     let good = host
-        .load_policy(
-            "max-ttl",
-            &std::fs::read(repo().join("catalog/policies/max-ttl.wasm")).expect("built"),
-        )
+        .load_policy("max-ttl", &catalog_policy("max-ttl"))
         .expect("loads");
-    let env = idp_model::Environment {
-        name: "e".into(),
-        template: "api-service".into(),
-        template_version: "0.1.0".into(),
-        owner: "a@b.io".into(),
-        team: "t".into(),
-        class: idp_model::Class::Staging,
-        region: "us-east-1".into(),
-        ttl: idp_model::Ttl::Never,
-        created_at: jiff::Timestamp::UNIX_EPOCH,
-        expires_at: None,
-        tags: vec![],
-        inputs: serde_json::json!({}),
-    };
-    let settings = serde_json::json!({});
-    let err = looping
-        .evaluate(&env, &[], None, &settings)
-        .expect_err("stopped");
+    let err = evaluate(&looping).expect_err("stopped");
     assert!(matches!(err, idp_host::HostError::Timeout { .. }), "{err}");
-    let findings = good
-        .evaluate(&env, &[], None, &settings)
-        .expect("a well-behaved policy still runs");
+    let findings = evaluate(&good).expect("a well-behaved policy still runs");
     assert_eq!(
         findings.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(),
         ["ttl-never"]

@@ -7,7 +7,8 @@ use miette::Diagnostic;
 /// so a misbehaving one is identified without taking the run down.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum HostError {
-    /// The wasmtime engine could not be configured.
+    /// The wasmtime engine could not be configured, or the thread that enforces the
+    /// time limit could not be started.
     #[error("cannot start the WebAssembly engine: {0}")]
     #[diagnostic(code(idp::host::engine))]
     Engine(String),
@@ -84,9 +85,13 @@ pub enum HostError {
         limit: Duration,
     },
 
-    /// The guest tried to grow its memory beyond the cap.
+    /// The guest tried to hold more memory than its budget, counted over all the linear
+    /// memories its component declares.
     #[error("{plugin}: `{function}` tried to use more than {limit_mib} MiB of memory")]
-    #[diagnostic(code(idp::host::memory_limit))]
+    #[diagnostic(
+        code(idp::host::memory_limit),
+        help("the plugin needs more memory than idp allows, or grabs it on purpose")
+    )]
     MemoryLimit {
         /// The plugin.
         plugin: String,
@@ -96,16 +101,36 @@ pub enum HostError {
         limit_mib: usize,
     },
 
-    /// The guest returned more data than the host accepts.
-    #[error("{plugin}: `{function}` returned {size} bytes, more than the limit of {limit}")]
-    #[diagnostic(code(idp::host::output_too_large))]
+    /// The guest tried to hold more table elements than its budget, counted over all
+    /// the tables its component declares.
+    #[error("{plugin}: `{function}` tried to use more than {limit} table elements")]
+    #[diagnostic(
+        code(idp::host::table_limit),
+        help(
+            "the plugin grows its tables far beyond what a plugin needs; report it to its authors"
+        )
+    )]
+    TableLimit {
+        /// The plugin.
+        plugin: String,
+        /// The exported function called.
+        function: &'static str,
+        /// The cap.
+        limit: usize,
+    },
+
+    /// The guest's answer needs more host memory than the host accepts. Found while
+    /// lifting the answer, before the part over the limit is copied.
+    #[error("{plugin}: `{function}` returned more than the limit of {limit} bytes")]
+    #[diagnostic(
+        code(idp::host::output_too_large),
+        help("a plugin's answer is a few kilobytes; this one is too large to accept")
+    )]
     OutputTooLarge {
         /// The plugin.
         plugin: String,
         /// The exported function called.
         function: &'static str,
-        /// Bytes returned.
-        size: usize,
         /// The cap.
         limit: usize,
     },

@@ -7,15 +7,19 @@ use idp_model::{
     CostEstimate, Environment, Finding, ModuleCall, PluginKind, PolicyInfo, Rendering, TemplateInfo,
 };
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Config, Engine, Store, Trap};
 
 use crate::cache::CompileCache;
-use crate::limits::{Isolation, Limits, StoreState};
+use crate::limits::{Exceeded, Isolation, Limits, StoreState, TABLE_ELEMENTS};
 use crate::{HostError, SUPPORTED_WIT_VERSIONS, v0_1};
 
 /// How often the epoch advances; a call's deadline is counted in these ticks.
 const TICK: Duration = Duration::from_millis(5);
+
+/// How wasmtime says a lift ran out of hostcall fuel (its error type is private). The
+/// hostile `flood` and `alias` tests fail if an upgrade changes it.
+const OUTPUT_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
 
 /// The sha256 of a component, in lowercase hex: the identity the catalog pins.
 pub fn digest(bytes: &[u8]) -> String {
@@ -28,20 +32,29 @@ struct Ticker {
     stop: Arc<AtomicBool>,
 }
 
+type Spawn = fn(
+    std::thread::Builder,
+    Box<dyn FnOnce() + Send>,
+) -> std::io::Result<std::thread::JoinHandle<()>>;
+
 impl Ticker {
-    fn start(engine: Engine) -> Self {
+    /// Starts the thread. Without it no deadline ever fires, so failing to start it
+    /// fails the host rather than running plugins without a time limit.
+    fn start(engine: Engine, spawn: Spawn) -> Result<Self, HostError> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        std::thread::Builder::new()
-            .name("idp-epoch".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(TICK);
-                    engine.increment_epoch();
-                }
-            })
-            .ok();
-        Ticker { stop }
+        let tick = Box::new(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                engine.increment_epoch();
+            }
+        });
+        spawn(std::thread::Builder::new().name("idp-epoch".into()), tick).map_err(|e| {
+            HostError::Engine(format!(
+                "the thread that enforces time limits did not start: {e}"
+            ))
+        })?;
+        Ok(Ticker { stop })
     }
 }
 
@@ -49,6 +62,13 @@ impl Drop for Ticker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
     }
+}
+
+fn spawn_thread(
+    builder: std::thread::Builder,
+    f: Box<dyn FnOnce() + Send>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    builder.spawn(f)
 }
 
 /// What every loaded plugin shares with its host.
@@ -69,6 +89,10 @@ pub struct PluginHost {
 impl PluginHost {
     /// A host whose compiled components are cached in `cache_dir` (`None` compiles every time).
     pub fn new(cache_dir: Option<PathBuf>, limits: Limits) -> Result<Self, HostError> {
+        Self::build(cache_dir, limits, spawn_thread)
+    }
+
+    fn build(cache_dir: Option<PathBuf>, limits: Limits, spawn: Spawn) -> Result<Self, HostError> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
@@ -78,7 +102,7 @@ impl PluginHost {
         let linker = Linker::new(&engine);
         Ok(PluginHost {
             shared: Shared {
-                _ticker: Arc::new(Ticker::start(engine.clone())),
+                _ticker: Arc::new(Ticker::start(engine.clone(), spawn)?),
                 engine,
                 limits,
             },
@@ -101,24 +125,18 @@ impl PluginHost {
             })
     }
 
-    fn check_contract(
-        &self,
-        label: &str,
-        component: &Component,
-        interface: &'static str,
-        expected: &str,
-    ) -> Result<(), HostError> {
+    fn check_contract<K: Kind>(&self, label: &str, component: &Component) -> Result<(), HostError> {
         let ty = component.component_type();
         let exports: Vec<String> = ty
             .exports(&self.shared.engine)
             .map(|(name, _)| name.to_owned())
             .collect();
-        if exports.iter().any(|e| e == expected) {
+        if exports.iter().any(|e| e == K::EXPORT) {
             return Ok(());
         }
         Err(HostError::UnsupportedContract {
             plugin: label.to_owned(),
-            interface,
+            interface: K::INTERFACE,
             found: if exports.is_empty() {
                 "nothing".to_owned()
             } else {
@@ -130,67 +148,47 @@ impl PluginHost {
             },
             supported: SUPPORTED_WIT_VERSIONS
                 .iter()
-                .map(|v| format!("`idp:plugin/{interface}@{v}`"))
+                .map(|v| format!("`idp:plugin/{}@{v}`", K::INTERFACE))
                 .collect::<Vec<_>>()
                 .join(", "),
         })
     }
 
-    /// Loads a template component and asks it for its [`TemplateInfo`].
-    pub fn load_template(&self, name: &str, bytes: &[u8]) -> Result<TemplatePlugin, HostError> {
-        let label = format!("{} `{name}`", PluginKind::Template);
+    /// Loads a component of kind `K` and asks it for its info: the one loader.
+    fn load<K: Kind>(&self, name: &str, bytes: &[u8]) -> Result<Plugin<K>, HostError> {
+        let label = format!("{} `{name}`", K::KIND);
         let component = self.compile(&label, bytes)?;
-        self.check_contract(&label, &component, "template", v0_1::TEMPLATE_EXPORT)?;
+        self.check_contract::<K>(&label, &component)?;
         let pre = self
             .linker
             .instantiate_pre(&component)
-            .and_then(v0_1::TemplatePluginPre::new)
+            .and_then(K::pre)
             .map_err(|e| HostError::Instantiate {
                 plugin: label.clone(),
                 reason: root_cause(&e),
             })?;
-        let mut plugin = TemplatePlugin {
+        let mut runner = Runner {
             shared: self.shared.clone(),
             label,
             pre,
-            info: None,
             warm: Mutex::new(None),
         };
-        let raw = plugin.call("info", |store, p| p.idp_plugin_template().call_info(store))?;
-        let size = v0_1::template_info_size(&raw);
-        plugin.check_size("info", size)?;
-        let info = v0_1::template_info(raw).map_err(|reason| plugin.invalid("info", reason))?;
-        plugin.label = format!("{} `{}` {}", PluginKind::Template, info.name, info.version);
-        plugin.info = Some(info);
-        Ok(plugin)
+        let info = runner
+            .call("info", K::info)?
+            .map_err(|reason| runner.invalid("info", reason))?;
+        let (name, version) = K::name_and_version(&info);
+        runner.label = format!("{} `{name}` {version}", K::KIND);
+        Ok(Plugin { runner, info })
+    }
+
+    /// Loads a template component and asks it for its [`TemplateInfo`].
+    pub fn load_template(&self, name: &str, bytes: &[u8]) -> Result<TemplatePlugin, HostError> {
+        self.load(name, bytes).map(TemplatePlugin)
     }
 
     /// Loads a policy component and asks it for its [`PolicyInfo`].
     pub fn load_policy(&self, name: &str, bytes: &[u8]) -> Result<PolicyPlugin, HostError> {
-        let label = format!("{} `{name}`", PluginKind::Policy);
-        let component = self.compile(&label, bytes)?;
-        self.check_contract(&label, &component, "policy", v0_1::POLICY_EXPORT)?;
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .and_then(v0_1::PolicyPluginPre::new)
-            .map_err(|e| HostError::Instantiate {
-                plugin: label.clone(),
-                reason: root_cause(&e),
-            })?;
-        let mut plugin = PolicyPlugin {
-            shared: self.shared.clone(),
-            label,
-            pre,
-            info: None,
-            warm: Mutex::new(None),
-        };
-        let raw = plugin.call("info", |store, p| p.idp_plugin_policy().call_info(store))?;
-        plugin.check_size("info", v0_1::policy_info_size(&raw))?;
-        let info = v0_1::policy_info(raw).map_err(|reason| plugin.invalid("info", reason))?;
-        plugin.label = format!("{} `{}` {}", PluginKind::Policy, info.name, info.version);
-        plugin.info = Some(info);
-        Ok(plugin)
+        self.load(name, bytes).map(PolicyPlugin)
     }
 }
 
@@ -202,144 +200,189 @@ fn root_cause(e: &wasmtime::Error) -> String {
         .unwrap_or_default()
 }
 
+/// What differs between a template and a policy plugin: the contract's names and how
+/// to instantiate and ask for info. Everything else, every limit among it, is
+/// [`Runner`]'s, once for both.
+pub(crate) trait Kind {
+    /// The kind, as catalogs and messages name it.
+    const KIND: PluginKind;
+    /// `template` or `policy`: the interface's name in the WIT package.
+    const INTERFACE: &'static str;
+    /// The interface this version of the contract exports.
+    const EXPORT: &'static str;
+    /// The component, linked and type-checked against the contract.
+    type Pre: Send + Sync;
+    /// An instance's generated bindings.
+    type Bindings: Send;
+    /// What the plugin says about itself.
+    type Info;
+
+    fn pre(pre: InstancePre<StoreState>) -> wasmtime::Result<Self::Pre>;
+    fn instantiate(
+        pre: &Self::Pre,
+        store: &mut Store<StoreState>,
+    ) -> wasmtime::Result<Self::Bindings>;
+    /// Calls `info()`; the inner `Err` is an answer that breaks the contract.
+    fn info(
+        store: &mut Store<StoreState>,
+        bindings: &Self::Bindings,
+    ) -> wasmtime::Result<Result<Self::Info, v0_1::Invalid>>;
+    fn name_and_version(info: &Self::Info) -> (&str, &str);
+}
+
 /// A plugin's instance kept between calls under [`Isolation::Reuse`].
 type Warm<B> = Mutex<Option<(Store<StoreState>, B)>>;
 
-/// Runs one call under the shared limits, in a fresh store or (under
-/// [`Isolation::Reuse`]) in the plugin's warm instance, turning traps, timeouts and memory
-/// refusals into named errors. A failed call's instance is dropped, never reused.
-fn run<B, T>(
-    shared: &Shared,
-    label: &str,
-    function: &'static str,
-    warm: &Warm<B>,
-    instantiate: impl FnOnce(&mut Store<StoreState>) -> wasmtime::Result<B>,
-    call: impl FnOnce(&mut Store<StoreState>, &B) -> wasmtime::Result<T>,
-) -> Result<T, HostError> {
-    let limits = shared.limits;
-    let reuse = limits.isolation == Isolation::Reuse;
-    // A poisoned lock only means another call panicked; its instance was taken out first.
-    let mut slot = warm
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let kept = if reuse { slot.take() } else { None };
-    let (mut store, bindings) = match kept {
-        Some(kept) => (kept.0, Ok(kept.1)),
-        None => {
-            let mut store = Store::new(
-                &shared.engine,
-                StoreState {
-                    memory_cap: limits.memory_bytes,
-                    memory_denied: false,
-                },
-            );
-            store.limiter(|s| s);
-            store.epoch_deadline_trap();
-            let ticks = (limits.timeout.as_millis() / TICK.as_millis()).max(1) as u64;
-            store.set_epoch_deadline(ticks);
-            let bindings = instantiate(&mut store);
-            (store, bindings)
-        }
-    };
-    // The deadline counts from now, for a warm instance as for a fresh one.
-    let ticks = (limits.timeout.as_millis() / TICK.as_millis()).max(1) as u64;
-    store.set_epoch_deadline(ticks);
-    let result = bindings.map(|b| (call(&mut store, &b), b));
-    match result {
-        Ok((Ok(value), bindings)) => {
-            if reuse {
-                *slot = Some((store, bindings));
-            }
-            Ok(value)
-        }
-        Ok((Err(e), _)) | Err(e) => Err(if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            HostError::Timeout {
-                plugin: label.to_owned(),
-                function,
-                limit: limits.timeout,
-            }
-        } else if store.data().memory_denied {
-            HostError::MemoryLimit {
-                plugin: label.to_owned(),
-                function,
-                limit_mib: limits.memory_bytes >> 20,
-            }
-        } else {
-            HostError::Trap {
-                plugin: label.to_owned(),
-                function,
-                reason: root_cause(&e),
-            }
-        }),
-    }
-}
-
-/// A loaded template plugin.
-pub struct TemplatePlugin {
+/// Runs calls into one loaded component under the host's limits.
+struct Runner<K: Kind> {
     shared: Shared,
     label: String,
-    pre: v0_1::TemplatePluginPre<StoreState>,
-    info: Option<TemplateInfo>,
-    warm: Warm<v0_1::template::TemplatePlugin>,
+    pre: K::Pre,
+    warm: Warm<K::Bindings>,
 }
 
-impl TemplatePlugin {
+impl<K: Kind> Runner<K> {
+    /// A store with the whole budget: time, memory and tables (the limiter), and output
+    /// (wasmtime's hostcall fuel, spent while lifting the answer, before each string or
+    /// list is copied).
+    fn store(&self) -> Store<StoreState> {
+        let limits = self.shared.limits;
+        let mut store = Store::new(&self.shared.engine, StoreState::new(&limits));
+        store.limiter(|s| s);
+        store.epoch_deadline_trap();
+        store.set_hostcall_fuel(limits.output_bytes);
+        store
+    }
+
+    /// Runs one call in a fresh store or (under [`Isolation::Reuse`]) in the warm
+    /// instance, turning traps, timeouts and refusals into named errors. A failed
+    /// call's instance is dropped, never reused.
     fn call<T>(
         &self,
         function: &'static str,
-        f: impl FnOnce(&mut Store<StoreState>, &v0_1::template::TemplatePlugin) -> wasmtime::Result<T>,
+        call: impl FnOnce(&mut Store<StoreState>, &K::Bindings) -> wasmtime::Result<T>,
     ) -> Result<T, HostError> {
-        run(
-            &self.shared,
-            &self.label,
-            function,
-            &self.warm,
-            |s| self.pre.instantiate(&mut *s),
-            f,
-        )
+        let limits = self.shared.limits;
+        let reuse = limits.isolation == Isolation::Reuse;
+        // A poisoned lock only means another call panicked; its instance was taken out first.
+        let mut slot = self
+            .warm
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (mut store, bindings) = match slot.take().filter(|_| reuse) {
+            Some(kept) => kept,
+            None => {
+                let mut store = self.store();
+                self.set_deadline(&mut store);
+                match K::instantiate(&self.pre, &mut store) {
+                    Ok(bindings) => (store, bindings),
+                    Err(e) => return Err(self.failure(&store, function, &e, true)),
+                }
+            }
+        };
+        // The deadline counts from now, for a warm instance as for a fresh one.
+        self.set_deadline(&mut store);
+        match call(&mut store, &bindings) {
+            Ok(value) => {
+                if reuse {
+                    *slot = Some((store, bindings));
+                }
+                Ok(value)
+            }
+            Err(e) => Err(self.failure(&store, function, &e, false)),
+        }
     }
 
-    fn check_size(&self, function: &'static str, size: usize) -> Result<(), HostError> {
-        check_size(&self.shared, &self.label, function, size)
+    fn set_deadline(&self, store: &mut Store<StoreState>) {
+        let ticks = self.shared.limits.timeout.as_millis() / TICK.as_millis();
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
     }
 
-    fn invalid(&self, function: &'static str, reason: String) -> HostError {
+    /// Names what went wrong: the budget that ran out, else the trap or the failed
+    /// instantiation.
+    fn failure(
+        &self,
+        store: &Store<StoreState>,
+        function: &'static str,
+        e: &wasmtime::Error,
+        instantiating: bool,
+    ) -> HostError {
+        let limits = self.shared.limits;
+        let plugin = self.label.clone();
+        let reason = root_cause(e);
+        if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            return HostError::Timeout {
+                plugin,
+                function,
+                limit: limits.timeout,
+            };
+        }
+        match store.data().exceeded {
+            Some(Exceeded::Memory) => HostError::MemoryLimit {
+                plugin,
+                function,
+                limit_mib: limits.memory_bytes >> 20,
+            },
+            Some(Exceeded::Table) => HostError::TableLimit {
+                plugin,
+                function,
+                limit: TABLE_ELEMENTS,
+            },
+            None if reason.contains(OUTPUT_FUEL_EXHAUSTED) => HostError::OutputTooLarge {
+                plugin,
+                function,
+                limit: limits.output_bytes,
+            },
+            None if instantiating => HostError::Instantiate { plugin, reason },
+            None => HostError::Trap {
+                plugin,
+                function,
+                reason,
+            },
+        }
+    }
+
+    fn invalid(&self, function: &'static str, reason: v0_1::Invalid) -> HostError {
         HostError::InvalidOutput {
             plugin: self.label.clone(),
             function,
             reason,
         }
     }
+}
 
+/// A loaded plugin of kind `K`: its runner and what it said about itself at load.
+struct Plugin<K: Kind> {
+    runner: Runner<K>,
+    info: K::Info,
+}
+
+/// A loaded template plugin.
+pub struct TemplatePlugin(Plugin<v0_1::Template>);
+
+impl TemplatePlugin {
     /// How errors name this plugin: ``template `api-service` 0.1.0``.
     pub fn label(&self) -> &str {
-        &self.label
+        &self.0.runner.label
     }
 
     /// What the template said about itself when it was loaded.
     pub fn info(&self) -> &TemplateInfo {
-        // Set by `load_template` before the plugin is handed out.
-        self.info
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("template info is set at load"))
+        &self.0.info
     }
 
     /// Renders an environment. `Ok(Err(findings))` is the template refusing the inputs;
     /// `Err` is the plugin failing.
     pub fn render(&self, env: &Environment) -> Result<Result<Rendering, Vec<Finding>>, HostError> {
         let input = v0_1::environment(env);
-        let raw = self.call("render", |store, p| {
+        let raw = self.0.runner.call("render", |store, p| {
             p.idp_plugin_template().call_render(store, &input)
         })?;
         match raw {
-            Ok(r) => {
-                self.check_size("render", v0_1::rendering_size(&r))?;
-                v0_1::rendering(r)
-                    .map(Ok)
-                    .map_err(|reason| self.invalid("render", reason))
-            }
+            Ok(r) => v0_1::rendering(r)
+                .map(Ok)
+                .map_err(|reason| self.0.runner.invalid("render", reason)),
             Err(findings) => {
-                self.check_size("render", v0_1::findings_size(&findings))?;
                 let name = format!("template {}", self.info().name);
                 Ok(Err(findings
                     .into_iter()
@@ -351,52 +394,17 @@ impl TemplatePlugin {
 }
 
 /// A loaded policy plugin.
-pub struct PolicyPlugin {
-    shared: Shared,
-    label: String,
-    pre: v0_1::PolicyPluginPre<StoreState>,
-    info: Option<PolicyInfo>,
-    warm: Warm<v0_1::policy::PolicyPlugin>,
-}
+pub struct PolicyPlugin(Plugin<v0_1::Policy>);
 
 impl PolicyPlugin {
-    fn call<T>(
-        &self,
-        function: &'static str,
-        f: impl FnOnce(&mut Store<StoreState>, &v0_1::policy::PolicyPlugin) -> wasmtime::Result<T>,
-    ) -> Result<T, HostError> {
-        run(
-            &self.shared,
-            &self.label,
-            function,
-            &self.warm,
-            |s| self.pre.instantiate(&mut *s),
-            f,
-        )
-    }
-
-    fn check_size(&self, function: &'static str, size: usize) -> Result<(), HostError> {
-        check_size(&self.shared, &self.label, function, size)
-    }
-
-    fn invalid(&self, function: &'static str, reason: String) -> HostError {
-        HostError::InvalidOutput {
-            plugin: self.label.clone(),
-            function,
-            reason,
-        }
-    }
-
     /// How errors name this plugin: ``policy `max-ttl` 0.1.0``.
     pub fn label(&self) -> &str {
-        &self.label
+        &self.0.runner.label
     }
 
     /// What the policy said about itself when it was loaded.
     pub fn info(&self) -> &PolicyInfo {
-        self.info
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("policy info is set at load"))
+        &self.0.info
     }
 
     /// Judges one environment with the given settings (a JSON object).
@@ -409,29 +417,36 @@ impl PolicyPlugin {
     ) -> Result<Vec<Finding>, HostError> {
         let input = v0_1::policy_input(env, calls, cost);
         let settings = settings.to_string();
-        let raw = self.call("evaluate", |store, p| {
+        let raw = self.0.runner.call("evaluate", |store, p| {
             p.idp_plugin_policy()
                 .call_evaluate(store, &input, &settings)
         })?;
-        self.check_size("evaluate", v0_1::findings_size(&raw))?;
         let name = format!("policy {}", self.info().name);
         Ok(raw.into_iter().map(|f| v0_1::finding(&name, f)).collect())
     }
 }
 
-fn check_size(
-    shared: &Shared,
-    label: &str,
-    function: &'static str,
-    size: usize,
-) -> Result<(), HostError> {
-    if size > shared.limits.output_bytes {
-        return Err(HostError::OutputTooLarge {
-            plugin: label.to_owned(),
-            function,
-            size,
-            limit: shared.limits.output_bytes,
-        });
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refuse(
+        _: std::thread::Builder,
+        _: Box<dyn FnOnce() + Send>,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        Err(std::io::Error::other("no threads left"))
     }
-    Ok(())
+
+    #[test]
+    fn a_time_limit_that_cannot_start_is_an_error() {
+        let err = PluginHost::build(None, Limits::default(), refuse)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "cannot start the WebAssembly engine: the thread that enforces time limits did not start: no threads left"
+            )
+        );
+    }
 }

@@ -21,16 +21,78 @@ pub(crate) mod policy {
     });
 }
 
-pub(crate) use policy::PolicyPluginPre;
-pub(crate) use template::TemplatePluginPre;
+use policy::PolicyPluginPre;
+use template::TemplatePluginPre;
+use wasmtime::Store;
+use wasmtime::component::InstancePre;
+
+use crate::limits::StoreState;
+use crate::plugin::Kind;
 
 use policy::exports::idp::plugin::policy as wit_policy;
 use template::exports::idp::plugin::template as wit_template;
 use template::idp::plugin::types as wit;
 
-/// Interface names this version's components export.
-pub(crate) const TEMPLATE_EXPORT: &str = "idp:plugin/template@0.1.0";
-pub(crate) const POLICY_EXPORT: &str = "idp:plugin/policy@0.1.0";
+/// Implements [`Kind`] for one kind of plugin of this version: its interface, generated
+/// bindings, info type and the conversion of its info.
+macro_rules! kind {
+    ($kind:ident, $interface:literal, $pre:ident, $bindings:ty, $info:ident, $accessor:ident, $convert:ident) => {
+        impl Kind for $kind {
+            const KIND: model::PluginKind = model::PluginKind::$kind;
+            const INTERFACE: &'static str = $interface;
+            const EXPORT: &'static str = concat!("idp:plugin/", $interface, "@0.1.0");
+            type Pre = $pre<StoreState>;
+            type Bindings = $bindings;
+            type Info = model::$info;
+
+            fn pre(pre: InstancePre<StoreState>) -> wasmtime::Result<Self::Pre> {
+                $pre::new(pre)
+            }
+
+            fn instantiate(
+                pre: &Self::Pre,
+                store: &mut Store<StoreState>,
+            ) -> wasmtime::Result<Self::Bindings> {
+                pre.instantiate(store)
+            }
+
+            fn info(
+                store: &mut Store<StoreState>,
+                bindings: &Self::Bindings,
+            ) -> wasmtime::Result<Result<Self::Info, Invalid>> {
+                Ok($convert(bindings.$accessor().call_info(store)?))
+            }
+
+            fn name_and_version(info: &Self::Info) -> (&str, &str) {
+                (&info.name, &info.version)
+            }
+        }
+    };
+}
+
+/// A template plugin of this version.
+pub(crate) struct Template;
+kind!(
+    Template,
+    "template",
+    TemplatePluginPre,
+    template::TemplatePlugin,
+    TemplateInfo,
+    idp_plugin_template,
+    template_info
+);
+
+/// A policy plugin of this version.
+pub(crate) struct Policy;
+kind!(
+    Policy,
+    "policy",
+    PolicyPluginPre,
+    policy::PolicyPlugin,
+    PolicyInfo,
+    idp_plugin_policy,
+    policy_info
+);
 
 /// Why a guest's answer breaks the contract.
 pub(crate) type Invalid = String;
@@ -84,18 +146,6 @@ pub(crate) fn finding(plugin: &str, f: wit::Finding) -> model::Finding {
     }
 }
 
-pub(crate) fn findings_size(findings: &[wit::Finding]) -> usize {
-    findings
-        .iter()
-        .map(|f| {
-            f.rule.len()
-                + f.message.len()
-                + f.pointer.len()
-                + f.help.as_ref().map_or(0, String::len)
-        })
-        .sum()
-}
-
 fn json_object(
     text: &str,
     what: &str,
@@ -141,7 +191,7 @@ pub(crate) fn module_call_to_wit(c: &model::ModuleCall) -> wit::ModuleCall {
     }
 }
 
-pub(crate) fn template_info(i: wit_template::TemplateInfo) -> Result<model::TemplateInfo, Invalid> {
+fn template_info(i: wit_template::TemplateInfo) -> Result<model::TemplateInfo, Invalid> {
     let input_schema = serde_json::from_str(&i.input_schema)
         .map_err(|e| format!("input schema is not JSON: {e}"))?;
     Ok(model::TemplateInfo {
@@ -152,18 +202,6 @@ pub(crate) fn template_info(i: wit_template::TemplateInfo) -> Result<model::Temp
         modules: i.modules,
         outputs: i.outputs,
     })
-}
-
-pub(crate) fn template_info_size(i: &wit_template::TemplateInfo) -> usize {
-    i.name.len()
-        + i.version.len()
-        + i.summary.len()
-        + i.input_schema.len()
-        + i.modules
-            .iter()
-            .chain(&i.outputs)
-            .map(String::len)
-            .sum::<usize>()
 }
 
 pub(crate) fn rendering(r: wit_template::Rendering) -> Result<model::Rendering, Invalid> {
@@ -201,41 +239,7 @@ pub(crate) fn rendering(r: wit_template::Rendering) -> Result<model::Rendering, 
     })
 }
 
-pub(crate) fn rendering_size(r: &wit_template::Rendering) -> usize {
-    let calls: usize = r
-        .calls
-        .iter()
-        .map(|c| {
-            c.name.len()
-                + c.module.len()
-                + c.variables.len()
-                + c.wiring
-                    .iter()
-                    .map(|w| w.variable.len() + w.from_call.len() + w.output.len())
-                    .sum::<usize>()
-        })
-        .sum();
-    let bill: usize = r
-        .bill
-        .iter()
-        .map(|b| {
-            b.call.len()
-                + b.description.len()
-                + b.service_code.len()
-                + b.usage_type.len()
-                + b.unit.len()
-                + 16
-        })
-        .sum();
-    let outputs: usize = r
-        .outputs
-        .iter()
-        .map(|o| o.name.len() + o.from_call.len() + o.output.len())
-        .sum();
-    calls + bill + outputs
-}
-
-pub(crate) fn policy_info(i: wit_policy::PolicyInfo) -> Result<model::PolicyInfo, Invalid> {
+fn policy_info(i: wit_policy::PolicyInfo) -> Result<model::PolicyInfo, Invalid> {
     let settings_schema = serde_json::from_str(&i.settings_schema)
         .map_err(|e| format!("settings schema is not JSON: {e}"))?;
     Ok(model::PolicyInfo {
@@ -254,17 +258,6 @@ pub(crate) fn policy_info(i: wit_policy::PolicyInfo) -> Result<model::PolicyInfo
             .collect(),
         settings_schema,
     })
-}
-
-pub(crate) fn policy_info_size(i: &wit_policy::PolicyInfo) -> usize {
-    i.name.len()
-        + i.version.len()
-        + i.summary.len()
-        + i.settings_schema.len()
-        + i.rules
-            .iter()
-            .map(|r| r.id.len() + r.summary.len() + r.help.len())
-            .sum::<usize>()
 }
 
 pub(crate) fn policy_input(
