@@ -81,6 +81,15 @@ pub enum EmitError {
         /// What is wrong.
         source: contract::InterfaceError,
     },
+    /// A module name that is not a module name (a path, a newline…).
+    #[error("template `{template}` calls a module by an invalid name: {reason}")]
+    #[diagnostic(code(idp::emit::module_name), help("this is a bug in the template"))]
+    ModuleName {
+        /// The template.
+        template: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A module the rendering calls could not be found.
     #[error("template `{template}` calls module `{module}`, which no catalog provides")]
     #[diagnostic(code(idp::emit::unknown_module))]
@@ -119,9 +128,40 @@ fn identifier(template: &str, name: &str) -> Result<(), EmitError> {
 }
 
 /// An HCL string literal: JSON's escapes plus `${` and `%{`, which HCL would interpolate.
+/// JSON leaves U+2028 and U+2029 raw; they are escaped too, so no literal carries a
+/// character any reader might take for a line break.
 fn hcl_string(s: &str) -> String {
     let json = Value::String(s.to_owned()).to_string();
-    json.replace("${", "$${").replace("%{", "%%{")
+    json.replace("${", "$${")
+        .replace("%{", "%%{")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+        .replace('\u{85}', "\\u0085")
+}
+
+/// One `#` comment line. The text must not end the line: anything that could is
+/// replaced, so a comment never turns into configuration.
+fn hcl_comment(text: &str) -> String {
+    let safe: String = text
+        .chars()
+        .map(|c| {
+            if c.is_control() || idp_model::is_invisible_format(c) {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!("# {safe}\n")
+}
+
+/// A module name as a directory under `modules/`: the module grammar, or the template's
+/// bug.
+fn module_name(template: &str, module: &str) -> Result<(), EmitError> {
+    idp_model::check_name(idp_model::NameKind::Module, module).map_err(|e| EmitError::ModuleName {
+        template: template.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 fn sorted(value: &Value) -> Value {
@@ -140,14 +180,14 @@ fn sorted(value: &Value) -> Value {
 fn main_tf(env: &Environment, rendering: &Rendering, uses_aws: bool) -> Result<String, EmitError> {
     let t = &env.template;
     let mut out = String::new();
-    writeln!(
-        out,
-        "# Written by idp for environment {} (template {} {}).",
+    // Every value here is a quoted, escaped HCL string: inside a comment it can neither
+    // end the line nor the comment, whatever a template reported as its name or version.
+    out.push_str(&hcl_comment(&format!(
+        "Written by idp for environment {} (template {} {}).",
         hcl_string(&env.name),
-        env.template,
-        env.template_version
-    )
-    .ok();
+        hcl_string(&env.template),
+        hcl_string(&env.template_version)
+    )));
     writeln!(
         out,
         "# Do not edit: `idp apply` rewrites it. Literal values are in terraform.tfvars.json.\n"
@@ -164,6 +204,7 @@ fn main_tf(env: &Environment, rendering: &Rendering, uses_aws: bool) -> Result<S
     }
     for call in &rendering.calls {
         identifier(t, &call.name)?;
+        module_name(t, &call.module)?;
         if rendering
             .calls
             .iter()
@@ -223,6 +264,7 @@ fn main_tf(env: &Environment, rendering: &Rendering, uses_aws: bool) -> Result<S
     }
     for o in &rendering.outputs {
         identifier(t, &o.name)?;
+        identifier(t, &o.output)?;
         if !rendering.calls.iter().any(|c| c.name == o.from_call) {
             return Err(EmitError::UnknownCall {
                 template: t.clone(),
@@ -253,6 +295,8 @@ pub fn emit(
     let mut interfaces = BTreeMap::new();
     let mut uses_aws = false;
     for call in &rendering.calls {
+        // Checked before the name becomes part of a path.
+        module_name(&env.template, &call.module)?;
         if files
             .keys()
             .any(|k| k.starts_with(&format!("modules/{}/", call.module)))
@@ -425,6 +469,40 @@ mod tests {
             a.digest,
             emit(&env(), &changed, modules).expect("emits").digest
         );
+    }
+
+    #[test]
+    fn plugin_strings_never_become_configuration() {
+        let mut e = env();
+        e.template_version = "0.1.0\nresource \"terraform_data\" \"pwn\" {}".into();
+        e.template = "t\u{2028}x".into();
+        let ws = emit(&e, &rendering(), modules).expect("emits");
+        let main = String::from_utf8_lossy(&ws.files[0].1).into_owned();
+        let first = main.lines().next().unwrap_or_default();
+        assert!(first.starts_with("# Written by idp"), "{first}");
+        assert!(!main.contains("\nresource"), "{main}");
+        assert!(!main.contains('\u{2028}'), "{main}");
+        let body: hcl::Body = hcl::from_str(&main).expect("main.tf parses");
+        assert!(
+            body.blocks().all(|b| b.identifier() != "resource"),
+            "no block came from the version string"
+        );
+    }
+
+    #[test]
+    fn module_names_are_names_not_paths() {
+        for bad in ["../../outside", "/etc", "a/b", "x\ny"] {
+            let mut r = rendering();
+            r.calls[0].module = bad.into();
+            let err = emit(&env(), &r, |_| panic!("no module is read for {bad:?}")).expect_err(bad);
+            assert!(matches!(err, EmitError::ModuleName { .. }), "{err}");
+        }
+        let mut r = rendering();
+        r.outputs[0].output = "url\n}".into();
+        assert!(matches!(
+            emit(&env(), &r, modules),
+            Err(EmitError::Identifier { .. })
+        ));
     }
 
     #[test]

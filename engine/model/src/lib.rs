@@ -8,11 +8,15 @@
 mod duration;
 mod environment;
 mod finding;
+mod names;
 mod plugin;
 mod rendering;
 
 pub use duration::{Ttl, TtlError};
 pub use environment::{Class, Environment, Tag, UnknownClass};
 pub use finding::{Finding, Severity, Waived};
+pub use names::{
+    InvalidName, MAX_NAME_LEN, NameKind, check_name, check_version, is_invisible_format, printable,
+};
 pub use plugin::{PluginKind, PluginRef, PolicyInfo, RuleInfo, TemplateInfo};
 pub use rendering::{BillItem, BillingBasis, CostEstimate, ModuleCall, Output, Rendering, Wire};
