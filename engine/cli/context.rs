@@ -67,13 +67,14 @@ pub fn clock() -> Result<idp_lifecycle::Clock, CliError> {
     idp_lifecycle::Clock::for_mutation(pinned).map_err(CliError::input)
 }
 
-/// Loads `idp.kdl` (from `--config`, or the nearest above `near`).
+/// Loads the configuration: `--config` (or `IDP_CONFIG`) names the organisation's file
+/// alone; otherwise the `idp.kdl` files from the repository root down to the nearest one
+/// above `near`, the topmost being the organisation's (docs/security.md).
 pub fn config(explicit: Option<&Path>, near: &Path) -> Result<ProjectConfig, CliError> {
-    let path = match explicit {
-        Some(p) => p.to_path_buf(),
-        None => idp_config::discover(near).map_err(CliError::input)?,
-    };
-    Ok(ProjectConfig::load(&path)?)
+    Ok(match explicit {
+        Some(p) => ProjectConfig::load(p)?,
+        None => ProjectConfig::load_layered(&idp_config::discover(near).map_err(CliError::input)?)?,
+    })
 }
 
 /// The state store: `IDP_STATE_DIR`, else the configured directory.

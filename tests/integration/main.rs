@@ -16,4 +16,5 @@ mod modules;
 mod plan;
 mod pricing;
 mod remote_state;
+mod trust;
 mod ui;

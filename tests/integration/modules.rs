@@ -186,8 +186,25 @@ fn a_module_renamed_under_its_template_fails_the_plan_naming_both() {
         )
         .expect("write");
     }
-    std::fs::write(team.join("catalog.kdl"), "// modules only\n").expect("index");
-    std::fs::write(s.path().join("project/idp.kdl"), "catalog path=\"team\"\n").expect("idp.kdl");
+    let (_, files) = idp_catalog::modules_in(Some(&team.join("modules")))
+        .expect("modules")
+        .into_iter()
+        .next()
+        .expect("the module");
+    std::fs::write(
+        team.join("catalog.kdl"),
+        format!(
+            "module ecs-service sha256=\"{}\"\n",
+            idp_catalog::module_digest(&files)
+        ),
+    )
+    .expect("index");
+    // Only the organisation may replace a built-in module, and only by naming it.
+    std::fs::write(
+        s.path().join("project/idp.kdl"),
+        "catalog path=\"team\" overrides=\"ecs-service\"\n",
+    )
+    .expect("idp.kdl");
     let spec = s.path().join("project/env.kdl");
     std::fs::copy(repo().join("examples/orders-preview.kdl"), &spec).expect("spec");
 

@@ -90,5 +90,68 @@ pub enum CatalogError {
     UnknownModule {
         /// The module.
         name: String,
+        /// Where idp looked and where the module should be.
+        #[help]
+        help: String,
     },
+
+    /// A catalog path that leaves its catalog directory (absolute, `..`, a symlink out).
+    #[error("`{}` is outside its catalog `{}`", path.display(), catalog.display())]
+    #[diagnostic(
+        code(idp::catalog::outside_catalog),
+        help(
+            "a catalog's `file=` paths and modules are relative paths inside its directory, without `..` or symlinks"
+        )
+    )]
+    OutsideCatalog {
+        /// The path as asked for.
+        path: PathBuf,
+        /// The catalog directory.
+        catalog: PathBuf,
+    },
+
+    /// A later catalog source provides a plugin or module an earlier one already does.
+    #[error("the {by} provides {what} `{name}`, which the {provider} already provides")]
+    #[diagnostic(
+        code(idp::catalog::shadowed),
+        help(
+            "rename it in its catalog; only the organisation's idp.kdl may replace a plugin or module, by naming it: `catalog path=\"…\" overrides=\"NAME\"`"
+        )
+    )]
+    Shadowed {
+        /// `template`, `policy` or `module`.
+        what: String,
+        /// The name.
+        name: String,
+        /// The source that tries to provide it again.
+        by: String,
+        /// The source that provides it.
+        provider: String,
+    },
+
+    /// A module's files do not match the digest its catalog pins.
+    #[error(
+        "module `{name}` in the {origin} has sha256 {actual}, but its catalog.kdl pins {expected}"
+    )]
+    #[diagnostic(
+        code(idp::catalog::module_digest_mismatch),
+        help(
+            "the module changed after its catalog.kdl was written; review the change and run `idp plugin build` to pin it again"
+        )
+    )]
+    ModuleDigestMismatch {
+        /// The module.
+        name: String,
+        /// Where it came from.
+        origin: String,
+        /// Digest in the index.
+        expected: String,
+        /// Digest of the files.
+        actual: String,
+    },
+
+    /// A name or version that does not follow its grammar.
+    #[error("{0}")]
+    #[diagnostic(code(idp::catalog::invalid_name))]
+    InvalidName(#[from] idp_model::InvalidName),
 }

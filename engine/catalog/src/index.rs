@@ -1,7 +1,8 @@
 use std::path::Path;
 
 use idp_model::PluginKind;
-use kdl::{KdlDocument, KdlNode};
+use idp_model::{NameKind, check_name, check_version};
+use kdl::{KdlDocument, KdlEntry, KdlNode};
 use miette::{NamedSource, SourceSpan};
 
 use crate::CatalogError;
@@ -26,11 +27,39 @@ pub struct Entry {
     pub modules: Vec<String>,
 }
 
+/// A module a catalog provides, pinned by the digest of its files
+/// ([`crate::module_digest`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModulePin {
+    /// Module name: its directory under `modules/`.
+    pub name: String,
+    /// sha256 of its files, lowercase hex.
+    pub sha256: String,
+}
+
 /// A parsed `catalog.kdl`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Index {
-    /// Entries in file order.
+    /// Plugin entries in file order.
     pub entries: Vec<Entry>,
+    /// Modules in file order.
+    pub pinned_modules: Vec<ModulePin>,
+}
+
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A component path: relative, inside the catalog (no `..`, no root), ending in `.wasm`.
+fn is_component_path(file: &str) -> bool {
+    let path = Path::new(file);
+    file.ends_with(".wasm")
+        && !file.contains('\\')
+        && path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 fn invalid(
@@ -64,17 +93,25 @@ impl Index {
             invalid(name, text, span, "not valid KDL".into(), None)
         })?;
         let mut entries = Vec::new();
+        let mut pinned_modules = Vec::new();
         for node in doc.nodes() {
             let kind = match node.name().value() {
                 "template" => PluginKind::Template,
                 "policy" => PluginKind::Policy,
+                "module" => {
+                    pinned_modules.push(parse_module(name, text, node)?);
+                    continue;
+                }
                 other => {
                     return Err(invalid(
                         name,
                         text,
                         node.name().span(),
                         format!("unknown entry `{other}`"),
-                        Some("entries are `template NAME …` or `policy NAME …`".into()),
+                        Some(
+                            "entries are `template NAME …`, `policy NAME …` or `module NAME sha256=…`"
+                                .into(),
+                        ),
                     ));
                 }
             };
@@ -106,16 +143,34 @@ impl Index {
                         .collect()
                 })
                 .unwrap_or_default();
-            entries.push(Entry {
+            let entry = Entry {
                 kind,
                 name: plugin_name.to_owned(),
                 version,
                 file,
                 sha256,
                 modules,
-            });
+            };
+            check_entry(&entry)
+                .map_err(|(message, help)| invalid(name, text, node.span(), message, Some(help)))?;
+            if entries
+                .iter()
+                .any(|e: &Entry| e.kind == entry.kind && e.name == entry.name)
+            {
+                return Err(invalid(
+                    name,
+                    text,
+                    node.span(),
+                    format!("{kind} `{plugin_name}` is listed twice"),
+                    Some("keep one entry per plugin".into()),
+                ));
+            }
+            entries.push(entry);
         }
-        Ok(Index { entries })
+        Ok(Index {
+            entries,
+            pinned_modules,
+        })
     }
 
     /// Reads and parses `dir/catalog.kdl`.
@@ -129,25 +184,55 @@ impl Index {
     }
 
     /// The index as KDL text, entries sorted by kind and name so rewrites diff cleanly.
+    /// Written with the KDL library's own node builder, which quotes and escapes every
+    /// value: a name or version can never turn into another entry.
     pub fn to_kdl(&self) -> String {
         let mut entries = self.entries.clone();
         entries.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
-        let mut out = String::from(
-            "// The catalog index: every plugin with its version, component file and sha256.\n\
-             // Written by `idp plugin build`; CI rebuilds every plugin and fails when a digest differs.\n",
-        );
+        let mut modules = self.pinned_modules.clone();
+        modules.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut doc = KdlDocument::new();
         for e in &entries {
-            out.push_str(&format!(
-                "{} {} version=\"{}\" file=\"{}\" sha256=\"{}\"",
-                e.kind, e.name, e.version, e.file, e.sha256
-            ));
-            if e.modules.is_empty() {
-                out.push('\n');
-            } else {
-                out.push_str(&format!(" {{\n    modules {}\n}}\n", e.modules.join(" ")));
+            let mut node = KdlNode::new(e.kind.as_str());
+            node.entries_mut().push(KdlEntry::new(e.name.as_str()));
+            for (key, value) in [
+                ("version", &e.version),
+                ("file", &e.file),
+                ("sha256", &e.sha256),
+            ] {
+                node.entries_mut()
+                    .push(KdlEntry::new_prop(key, value.as_str()));
             }
+            if !e.modules.is_empty() {
+                let mut list = KdlNode::new("modules");
+                for m in &e.modules {
+                    list.entries_mut().push(KdlEntry::new(m.as_str()));
+                }
+                node.ensure_children().nodes_mut().push(list);
+            }
+            doc.nodes_mut().push(node);
         }
-        out
+        for m in &modules {
+            let mut node = KdlNode::new("module");
+            node.entries_mut().push(KdlEntry::new(m.name.as_str()));
+            node.entries_mut()
+                .push(KdlEntry::new_prop("sha256", m.sha256.as_str()));
+            doc.nodes_mut().push(node);
+        }
+        doc.autoformat();
+        format!(
+            "// The catalog index: every plugin with its version, component file and sha256, and\n\
+             // every module with the sha256 of its files. Written by `idp plugin build`; CI\n\
+             // rebuilds every plugin and fails when a digest differs.\n{doc}"
+        )
+    }
+
+    /// The same index with entries and modules in the order [`Index::to_kdl`] writes them.
+    pub fn sorted(mut self) -> Index {
+        self.entries
+            .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        self.pinned_modules.sort_by(|a, b| a.name.cmp(&b.name));
+        self
     }
 
     /// The entry of that kind and name.
@@ -156,6 +241,68 @@ impl Index {
             .iter()
             .find(|e| e.kind == kind && e.name == name)
     }
+}
+
+/// What is wrong with an entry's values, and how to fix it.
+fn check_entry(e: &Entry) -> Result<(), (String, String)> {
+    let grammar = |err: idp_model::InvalidName| {
+        (
+            err.to_string(),
+            "names are lowercase kebab case (`max-ttl`) and versions semantic (`0.1.0`)".to_owned(),
+        )
+    };
+    check_name(NameKind::Plugin, &e.name).map_err(grammar)?;
+    check_version(&e.version).map_err(grammar)?;
+    for m in &e.modules {
+        check_name(NameKind::Module, m).map_err(grammar)?;
+    }
+    if !is_component_path(&e.file) {
+        return Err((
+            format!(
+                "`file` {} is not a component path inside the catalog",
+                idp_model::printable(&e.file)
+            ),
+            "write a relative path without `..`, like `policies/max-ttl.wasm`".into(),
+        ));
+    }
+    if !is_sha256(&e.sha256) {
+        return Err((
+            "`sha256` is not 64 lowercase hex digits".into(),
+            "let `idp plugin build` write the digest".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_module(name: &str, text: &str, node: &KdlNode) -> Result<ModulePin, CatalogError> {
+    let module = node.entry(0).and_then(|e| e.value().as_string());
+    let (Some(module), Some(sha256)) = (module, string_prop(node, "sha256")) else {
+        return Err(invalid(
+            name,
+            text,
+            node.span(),
+            "a module entry needs a name and `sha256`".into(),
+            Some("write `module NAME sha256=\"…\"`, or let `idp plugin build` write it".into()),
+        ));
+    };
+    let problem = match check_name(NameKind::Module, module) {
+        Err(e) => Some(e.to_string()),
+        Ok(()) if !is_sha256(&sha256) => Some("`sha256` is not 64 lowercase hex digits".into()),
+        Ok(()) => None,
+    };
+    if let Some(message) = problem {
+        return Err(invalid(
+            name,
+            text,
+            node.span(),
+            message,
+            Some("let `idp plugin build` write the module's entry".into()),
+        ));
+    }
+    Ok(ModulePin {
+        name: module.to_owned(),
+        sha256,
+    })
 }
 
 #[cfg(test)]
@@ -171,7 +318,7 @@ mod tests {
                     name: "max-ttl".into(),
                     version: "0.1.0".into(),
                     file: "policies/max-ttl.wasm".into(),
-                    sha256: "ab".into(),
+                    sha256: "ab".repeat(32),
                     modules: vec![],
                 },
                 Entry {
@@ -179,10 +326,14 @@ mod tests {
                     name: "api-service".into(),
                     version: "0.1.0".into(),
                     file: "templates/api-service.wasm".into(),
-                    sha256: "cd".into(),
+                    sha256: "cd".repeat(32),
                     modules: vec!["common".into(), "networking".into()],
                 },
             ],
+            pinned_modules: vec![ModulePin {
+                name: "common".into(),
+                sha256: "ef".repeat(32),
+            }],
         };
         let parsed = Index::parse("catalog.kdl", &index.to_kdl()).expect("parses");
         assert_eq!(parsed.entries.len(), 2);
@@ -191,6 +342,79 @@ mod tests {
             "sorted: templates first"
         );
         assert_eq!(parsed.entries[0].modules, ["common", "networking"]);
+        assert_eq!(
+            parsed,
+            Index {
+                entries: parsed.entries.clone(),
+                ..index.clone()
+            }
+            .sorted()
+        );
+    }
+
+    #[test]
+    fn hostile_values_are_refused_at_their_entry() {
+        let digest = "ab".repeat(32);
+        for (entry, expected) in [
+            (
+                format!(
+                    "policy \"a\\nresource\" version=\"0.1.0\" file=\"p/a.wasm\" sha256=\"{digest}\""
+                ),
+                "plugin name `a\\nresource` is not valid",
+            ),
+            (
+                format!(
+                    "policy a version=\"0.1.0\\nresource x {{}}\" file=\"p/a.wasm\" sha256=\"{digest}\""
+                ),
+                "version `0.1.0\\nresource x {}` is not valid",
+            ),
+            (
+                format!("policy a version=\"0.1.0\" file=\"../../etc/a.wasm\" sha256=\"{digest}\""),
+                "is not a component path inside the catalog",
+            ),
+            (
+                format!("policy a version=\"0.1.0\" file=\"/etc/a.wasm\" sha256=\"{digest}\""),
+                "is not a component path inside the catalog",
+            ),
+            (
+                format!(
+                    "template a version=\"0.1.0\" file=\"t/a.wasm\" sha256=\"{digest}\" {{ modules \"../x\" }}"
+                ),
+                "module name `../x` is not valid",
+            ),
+            (
+                "module \"../up\" sha256=\"x\"".to_owned(),
+                "module name `../up` is not valid",
+            ),
+        ] {
+            let err = Index::parse("catalog.kdl", &entry).expect_err(&entry);
+            let CatalogError::InvalidIndex { message, .. } = &err else {
+                panic!("{err:?}");
+            };
+            assert!(message.contains(expected), "{message}");
+        }
+    }
+
+    #[test]
+    fn the_writer_escapes_what_it_is_given() {
+        let index = Index {
+            entries: vec![Entry {
+                kind: PluginKind::Policy,
+                name: "a\"\nb".into(),
+                version: "1\n}".into(),
+                file: "x.wasm".into(),
+                sha256: "ab".repeat(32),
+                modules: vec![],
+            }],
+            pinned_modules: vec![],
+        };
+        let text = index.to_kdl();
+        let doc: KdlDocument = text.parse().expect("still one valid document");
+        assert_eq!(doc.nodes().len(), 1, "{text}");
+        assert_eq!(
+            doc.nodes()[0].entry(0).and_then(|e| e.value().as_string()),
+            Some("a\"\nb")
+        );
     }
 
     #[test]

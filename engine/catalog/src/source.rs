@@ -1,4 +1,5 @@
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
 
 use idp_model::PluginKind;
 use sha2::{Digest, Sha256};
@@ -9,8 +10,29 @@ mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 }
 
+/// Who declared a catalog directory: that decides what it may replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declared {
+    /// The organisation's configuration: it may replace a built-in plugin or module it
+    /// names in `overrides=`.
+    Organisation,
+    /// A nested (team) configuration: it may only add.
+    Team,
+}
+
+/// A catalog directory as a configuration declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceDir {
+    /// The directory holding `catalog.kdl`.
+    pub path: PathBuf,
+    /// Who declared it.
+    pub declared: Declared,
+    /// Names of plugins and modules this directory may replace (organisation only).
+    pub overrides: Vec<String>,
+}
+
 /// Where a catalog's files are.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// Embedded in the binary.
     Builtin,
@@ -30,7 +52,7 @@ impl Source {
                     reason: "not embedded in this binary".into(),
                 }),
             Source::Dir(dir) => {
-                let path = dir.join(rel);
+                let path = confined(dir, Path::new(rel))?;
                 std::fs::read(&path).map_err(|e| CatalogError::Io {
                     path,
                     reason: e.to_string(),
@@ -46,6 +68,104 @@ impl Source {
             Source::Dir(dir) => format!("catalog `{}`", dir.display()),
         }
     }
+
+    fn module_files(&self, module: &str) -> Result<Vec<(String, Vec<u8>)>, CatalogError> {
+        match self {
+            Source::Builtin => {
+                let prefix = format!("{module}/");
+                Ok(builtin::MODULE_FILES
+                    .iter()
+                    .filter_map(|(p, b)| {
+                        p.strip_prefix(&prefix)
+                            .map(|rel| (rel.to_owned(), b.to_vec()))
+                    })
+                    .collect())
+            }
+            Source::Dir(dir) => {
+                let root = confined(dir, &Path::new("modules").join(module))?;
+                read_tree(dir, &root)
+            }
+        }
+    }
+}
+
+/// `rel` inside `dir`, resolved through symlinks, refused when it lands outside.
+fn confined(dir: &Path, rel: &Path) -> Result<PathBuf, CatalogError> {
+    let outside = || CatalogError::OutsideCatalog {
+        path: dir.join(rel),
+        catalog: dir.to_path_buf(),
+    };
+    if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(outside());
+    }
+    let io = |path: &Path, e: std::io::Error| CatalogError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let root = dir.canonicalize().map_err(|e| io(dir, e))?;
+    let full = root.join(rel);
+    let resolved = full.canonicalize().map_err(|e| io(&full, e))?;
+    if resolved.starts_with(&root) {
+        Ok(resolved)
+    } else {
+        Err(outside())
+    }
+}
+
+/// A module's files: paths relative to its directory, and their bytes.
+pub type ModuleFiles = Vec<(String, Vec<u8>)>;
+
+/// The digest a `catalog.kdl` pins for a module: sha256 over its files, sorted by
+/// path, each framed by its path and length (the framing of the workspace digest).
+pub fn module_digest(files: &[(String, Vec<u8>)]) -> String {
+    let mut sorted: Vec<&(String, Vec<u8>)> = files.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut hasher = Sha256::new();
+    for (path, bytes) in sorted {
+        hasher.update(path.as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// The modules under a directory (`modules/<name>/…`), each with its files; the built-in
+/// ones when `dir` is `None`. `idp plugin build` pins them in `catalog.kdl` with this.
+pub fn modules_in(dir: Option<&Path>) -> Result<Vec<(String, ModuleFiles)>, CatalogError> {
+    let names: Vec<String> = match dir {
+        None => {
+            let mut names: Vec<String> = builtin::MODULE_FILES
+                .iter()
+                .filter_map(|(p, _)| p.split_once('/').map(|(m, _)| m.to_owned()))
+                .collect();
+            names.dedup();
+            names
+        }
+        Some(dir) => {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return Ok(Vec::new());
+            };
+            let mut names: Vec<String> = entries
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                .filter(|n| !n.starts_with('.'))
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    names
+        .into_iter()
+        .map(|name| {
+            let files = match dir {
+                None => Source::Builtin.module_files(&name)?,
+                Some(dir) => read_tree(dir, &dir.join(&name))?,
+            };
+            Ok((name, files))
+        })
+        .collect()
 }
 
 /// A plugin resolved from the catalog, its bytes checked against the pinned digest.
@@ -54,49 +174,107 @@ pub struct Plugin {
     /// The index entry.
     pub entry: Entry,
     /// Where it came from.
-    pub source: String,
+    pub source: Source,
     /// The component.
     pub bytes: Vec<u8>,
 }
 
-/// Every catalog source of a project, in resolution order.
+/// Every catalog source of a project, in resolution order, with what each provides.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     sources: Vec<(Source, Index)>,
+    /// (kind, name) → index of the source that provides it.
+    plugins: HashMap<(PluginKind, String), usize>,
+    /// module name → index of the source that provides it.
+    modules: HashMap<String, usize>,
 }
 
 impl Catalog {
     /// The built-in catalog alone.
     pub fn builtin() -> Result<Catalog, CatalogError> {
+        Catalog::with_dirs(&[])
+    }
+
+    fn builtin_index() -> Result<Index, CatalogError> {
         let text = builtin::CATALOG_FILES
             .iter()
             .find(|(p, _)| *p == INDEX_FILE)
             .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default();
-        let index = Index::parse("<built-in catalog.kdl>", &text)?;
-        Ok(Catalog {
-            sources: vec![(Source::Builtin, index)],
-        })
+        Index::parse("<built-in catalog.kdl>", &text)
     }
 
-    /// The team's catalog directories, searched before the built-in catalog.
-    pub fn with_dirs(dirs: &[PathBuf]) -> Result<Catalog, CatalogError> {
-        let mut sources = Vec::new();
-        for dir in dirs {
-            sources.push((Source::Dir(dir.clone()), Index::read(dir)?));
+    /// The built-in catalog, then the organisation's directories, then the teams', in the
+    /// order given. A later source may not provide a plugin or module an earlier one
+    /// provides, unless the organisation declared it with that name in `overrides`.
+    pub fn with_dirs(dirs: &[SourceDir]) -> Result<Catalog, CatalogError> {
+        let mut ordered: Vec<&SourceDir> = dirs
+            .iter()
+            .filter(|d| d.declared == Declared::Organisation)
+            .collect();
+        ordered.extend(dirs.iter().filter(|d| d.declared == Declared::Team));
+        let mut catalog = Catalog {
+            sources: Vec::new(),
+            plugins: HashMap::new(),
+            modules: HashMap::new(),
+        };
+        catalog.add(Source::Builtin, Catalog::builtin_index()?, None)?;
+        for dir in ordered {
+            let index = Index::read(&dir.path)?;
+            catalog.add(Source::Dir(dir.path.clone()), index, Some(dir))?;
         }
-        sources.extend(Catalog::builtin()?.sources);
-        Ok(Catalog { sources })
+        Ok(catalog)
     }
 
-    /// Every entry, first source first, shadowed names left out.
+    fn add(
+        &mut self,
+        source: Source,
+        index: Index,
+        dir: Option<&SourceDir>,
+    ) -> Result<(), CatalogError> {
+        let at = self.sources.len();
+        let may_replace = |name: &str| {
+            dir.is_some_and(|d| {
+                d.declared == Declared::Organisation && d.overrides.iter().any(|o| o == name)
+            })
+        };
+        for e in &index.entries {
+            let key = (e.kind, e.name.clone());
+            if let Some(&earlier) = self.plugins.get(&key)
+                && !may_replace(&e.name)
+            {
+                return Err(CatalogError::Shadowed {
+                    what: e.kind.to_string(),
+                    name: e.name.clone(),
+                    by: source.describe(),
+                    provider: self.sources[earlier].0.describe(),
+                });
+            }
+            self.plugins.insert(key, at);
+        }
+        for m in &index.pinned_modules {
+            if let Some(&earlier) = self.modules.get(&m.name)
+                && !may_replace(&m.name)
+            {
+                return Err(CatalogError::Shadowed {
+                    what: "module".into(),
+                    name: m.name.clone(),
+                    by: source.describe(),
+                    provider: self.sources[earlier].0.describe(),
+                });
+            }
+            self.modules.insert(m.name.clone(), at);
+        }
+        self.sources.push((source, index));
+        Ok(())
+    }
+
+    /// Every plugin that resolves, with its source, in source order.
     pub fn entries(&self) -> Vec<(&Entry, &Source)> {
-        let mut seen = Vec::<(PluginKind, &str)>::new();
         let mut out = Vec::new();
-        for (source, index) in &self.sources {
+        for (at, (source, index)) in self.sources.iter().enumerate() {
             for e in &index.entries {
-                if !seen.contains(&(e.kind, e.name.as_str())) {
-                    seen.push((e.kind, &e.name));
+                if self.plugins.get(&(e.kind, e.name.clone())) == Some(&at) {
                     out.push((e, source));
                 }
             }
@@ -112,11 +290,10 @@ impl Catalog {
         name: &str,
         version: Option<&str>,
     ) -> Result<Plugin, CatalogError> {
-        let Some((source, entry)) = self
-            .sources
-            .iter()
-            .find_map(|(s, i)| i.find(kind, name).map(|e| (s, e)))
-        else {
+        let Some((source, entry)) = self.plugins.get(&(kind, name.to_owned())).and_then(|&at| {
+            let (source, index) = &self.sources[at];
+            index.find(kind, name).map(|e| (source, e))
+        }) else {
             return Err(self.unknown(kind, name));
         };
         if let Some(wanted) = version {
@@ -146,7 +323,7 @@ impl Catalog {
         }
         Ok(Plugin {
             entry: entry.clone(),
-            source: source.describe(),
+            source: source.clone(),
             bytes,
         })
     }
@@ -180,56 +357,102 @@ impl Catalog {
         }
     }
 
-    /// The files of a module (paths relative to the module directory), from the first
-    /// source that has it.
-    pub fn module_files(&self, module: &str) -> Result<Vec<(String, Vec<u8>)>, CatalogError> {
-        for (source, _) in &self.sources {
-            let files = match source {
-                Source::Builtin => {
-                    let prefix = format!("{module}/");
-                    builtin::MODULE_FILES
-                        .iter()
-                        .filter_map(|(p, b)| {
-                            p.strip_prefix(&prefix)
-                                .map(|rel| (rel.to_owned(), b.to_vec()))
-                        })
-                        .collect()
-                }
-                Source::Dir(dir) => read_tree(&dir.join("modules").join(module))?,
-            };
-            if !files.is_empty() {
-                return Ok(files);
-            }
+    /// The files of a module (paths relative to the module directory), from the source
+    /// that pins it, checked against the pinned digest.
+    pub fn module_files(&self, module: &str) -> Result<ModuleFiles, CatalogError> {
+        idp_model::check_name(idp_model::NameKind::Module, module)
+            .map_err(CatalogError::InvalidName)?;
+        let Some(&at) = self.modules.get(module) else {
+            return Err(self.unknown_module(module));
+        };
+        let (source, index) = &self.sources[at];
+        let pinned = index
+            .pinned_modules
+            .iter()
+            .find(|m| m.name == module)
+            .map(|m| m.sha256.clone())
+            .unwrap_or_default();
+        let files = source.module_files(module)?;
+        let actual = module_digest(&files);
+        if files.is_empty() || actual != pinned {
+            return Err(CatalogError::ModuleDigestMismatch {
+                name: module.to_owned(),
+                origin: source.describe(),
+                expected: pinned,
+                actual,
+            });
         }
-        Err(CatalogError::UnknownModule {
+        Ok(files)
+    }
+
+    fn unknown_module(&self, module: &str) -> CatalogError {
+        let unpinned = self.sources.iter().find_map(|(s, _)| match s {
+            Source::Dir(dir) if dir.join("modules").join(module).is_dir() => Some(dir.clone()),
+            _ => None,
+        });
+        let help = match unpinned {
+            Some(dir) => format!(
+                "`{}` exists, but `{}` does not pin it: add `module {module} sha256=\"…\"` (`idp plugin build` writes it)",
+                dir.join("modules").join(module).display(),
+                dir.join(INDEX_FILE).display()
+            ),
+            None => {
+                let places: Vec<String> = self
+                    .sources
+                    .iter()
+                    .map(|(s, _)| match s {
+                        Source::Builtin => "the built-in modules".to_owned(),
+                        Source::Dir(d) => format!("`{}`", d.join("modules").join(module).display()),
+                    })
+                    .collect();
+                format!(
+                    "looked in {}; a team's module lives in `<catalog>/modules/{module}/` and is pinned in its `catalog.kdl`",
+                    places.join(", ")
+                )
+            }
+        };
+        CatalogError::UnknownModule {
             name: module.to_owned(),
-        })
+            help,
+        }
     }
 }
 
-fn read_tree(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, CatalogError> {
+/// Every file under `root` (paths relative to it), refusing symlinks: a module is plain
+/// files inside its catalog, never a pointer out of it.
+fn read_tree(catalog: &Path, root: &Path) -> Result<Vec<(String, Vec<u8>)>, CatalogError> {
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
+    let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let bytes = std::fs::read(&path).map_err(|e| CatalogError::Io {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?;
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((rel, bytes));
+            let file_type = entry.file_type().map_err(|e| CatalogError::Io {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            if file_type.is_symlink() {
+                return Err(CatalogError::OutsideCatalog {
+                    path,
+                    catalog: catalog.to_path_buf(),
+                });
             }
+            if file_type.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(|e| CatalogError::Io {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((rel, bytes));
         }
     }
     out.sort();

@@ -108,7 +108,7 @@ fn report_unused_project_waivers(
             .filter(|(_, (covered, used))| *covered && !*used)
             .map(|(w, _)| {
                 Item::engine_finding(
-                    &config.source,
+                    &w.source,
                     w.waiver.rule.span,
                     "idp/waiver-unused",
                     Severity::Warn,

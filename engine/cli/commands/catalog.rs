@@ -15,12 +15,9 @@ use crate::ui::{self, CliError};
 fn catalog(config: Option<&Path>) -> Result<Catalog, CliError> {
     let cwd = std::env::current_dir().unwrap_or_default();
     // The built-in catalog works without a project; a project adds its sources.
-    let dirs = match config
-        .map(Path::to_path_buf)
-        .or_else(|| idp_config::discover(&cwd).ok())
-    {
-        Some(p) => idp_config::ProjectConfig::load(&p)?.catalogs,
-        None => Vec::new(),
+    let dirs = match (config, idp_config::discover(&cwd)) {
+        (Some(_), _) | (None, Ok(_)) => context::config(config, &cwd)?.catalogs,
+        (None, Err(_)) => Vec::new(),
     };
     Catalog::with_dirs(&dirs).map_err(CliError::input)
 }

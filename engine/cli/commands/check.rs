@@ -48,7 +48,11 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
     let mut projects = Vec::new();
     let mut broken: Vec<FileResult> = orphans;
     for g in groups {
-        match ProjectConfig::load(&g.config) {
+        let loaded = match explicit {
+            Some(_) => ProjectConfig::load(&g.config),
+            None => ProjectConfig::load_layered(&g.config),
+        };
+        match loaded {
             Ok(config) => projects.push((context::project_of(config, isolation)?, g.files)),
             Err(problems) => {
                 let source = problems

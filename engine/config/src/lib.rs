@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use idp_catalog::{Declared, SourceDir};
 use idp_model::{Finding, Severity};
 use idp_spec::{
     Problem, Problems, SourceFile, SpanMap, Spanned, Waiver, did_you_mean, nodes_to_json, parse_kdl,
@@ -21,7 +22,12 @@ pub use backends::{ExecutorConfig, GitHubExecutor, S3State, StateConfig};
 /// File name of the project configuration.
 pub const CONFIG_FILE: &str = "idp.kdl";
 
-const NODES: &[&str] = &["catalog", "policy", "tags", "state", "executor", "waive"];
+const NODES: &[&str] = &[
+    "catalog", "policy", "tags", "state", "executor", "waive", "delegate",
+];
+
+/// Nodes only the organisation's configuration may write, unless it delegates them.
+const ORGANISATION_ONLY: &[&str] = &["state", "executor", "waive", "delegate"];
 
 /// How a policy's findings count, set per policy in `idp.kdl` with `enforcement=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -68,6 +74,10 @@ impl Enforcement {
 pub struct ProjectWaiver {
     /// The glob as written.
     pub glob: String,
+    /// The directory of the `idp.kdl` that wrote it: the glob is relative to it.
+    pub root: PathBuf,
+    /// The `idp.kdl` that wrote it, for diagnostics at its line.
+    pub source: SourceFile,
     matcher: globset::GlobMatcher,
     /// The waiver.
     pub waiver: Waiver,
@@ -83,8 +93,10 @@ impl ProjectWaiver {
 /// A policy the project enables, with its settings.
 #[derive(Debug, Clone)]
 pub struct PolicyConfig {
-    /// Catalog name and its span in `idp.kdl`.
+    /// Catalog name and its span in [`PolicyConfig::source`].
     pub name: Spanned<String>,
+    /// The configuration file that enabled it (or, when delegated, last set its settings).
+    pub source: SourceFile,
     /// How its findings count.
     pub enforcement: Enforcement,
     nodes: Vec<KdlNode>,
@@ -114,8 +126,8 @@ pub struct ProjectConfig {
     pub source: SourceFile,
     /// Its directory; relative paths in it are relative to this.
     pub root: PathBuf,
-    /// Team catalog directories, searched before the built-in catalog.
-    pub catalogs: Vec<PathBuf>,
+    /// Catalog directories, with who declared each (the built-in catalog is always there).
+    pub catalogs: Vec<SourceDir>,
     /// Policies that apply, in order.
     pub policies: Vec<PolicyConfig>,
     /// Tags on every environment (a spec's own tags win).
@@ -129,6 +141,27 @@ pub struct ProjectConfig {
     pub executor: ExecutorConfig,
     /// Waivers for specs by path.
     pub waivers: Vec<ProjectWaiver>,
+    /// Every configuration file that applies, the organisation's first.
+    pub files: Vec<PathBuf>,
+    /// What the organisation lets nested configurations do.
+    pub delegation: Delegation,
+}
+
+/// `delegate { waive; policy max-ttl … }` in the organisation's `idp.kdl`: what nested
+/// configurations may do beyond adding policies, tags and catalogs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delegation {
+    /// Nested configurations may waive findings, for the specs below them.
+    pub waive: bool,
+    /// Organisation policies whose settings a nested configuration may set.
+    pub policies: Vec<String>,
+}
+
+/// Which configuration a file is: the organisation's, or one nested below it.
+#[derive(Clone, Copy)]
+enum Layer<'a> {
+    Organisation,
+    Nested(&'a ProjectConfig),
 }
 
 impl ProjectConfig {
@@ -139,12 +172,16 @@ impl ProjectConfig {
         }
         // Globs are relative to idp.kdl, whatever directory the spec was named from.
         let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-        let (spec, root) = (absolute(spec), absolute(&self.root));
-        let relative = spec.strip_prefix(&root).unwrap_or(&spec);
+        let spec = absolute(spec);
         self.waivers
             .iter()
             .enumerate()
-            .filter(|(_, w)| w.covers(relative))
+            .filter(|(_, w)| {
+                // Globs are relative to the file that wrote them; a spec outside its
+                // directory is never covered, whatever the glob.
+                spec.strip_prefix(absolute(&w.root))
+                    .is_ok_and(|relative| w.covers(relative))
+            })
             .collect()
     }
 }
@@ -204,12 +241,11 @@ fn prop_string(node: &KdlNode, key: &str) -> Option<String> {
 }
 
 impl ProjectConfig {
-    /// Parses configuration text; `path` locates it and anchors relative paths.
+    /// Parses the organisation's configuration text; `path` locates it and anchors
+    /// relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<ProjectConfig, Problems> {
         let source = SourceFile::new(path, text);
-        let doc = parse_kdl(&source)?;
         let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let mut problems = Problems::default();
         let mut config = ProjectConfig {
             source: source.clone(),
             catalogs: Vec::new(),
@@ -218,80 +254,71 @@ impl ProjectConfig {
             state_dir: root.join(".idp"),
             remote_state: None,
             executor: ExecutorConfig::Local,
-            root: root.clone(),
+            root,
             waivers: Vec::new(),
+            files: vec![path.to_path_buf()],
+            delegation: Delegation::default(),
         };
+        let mut problems = Problems::default();
+        config.read(&source, Layer::Organisation, &mut problems)?;
+        problems.into_result()?;
+        Ok(config)
+    }
+
+    /// Adds a nested configuration's text on top of this (the organisation's): it may
+    /// add policies, tags and catalogs, and change only what [`Delegation`] allows.
+    pub fn add_nested(&mut self, path: &Path, text: &str) -> Result<(), Problems> {
+        let source = SourceFile::new(path, text);
+        let org = self.clone();
+        let mut problems = Problems::default();
+        self.read(&source, Layer::Nested(&org), &mut problems)?;
+        problems.into_result()?;
+        self.files.push(path.to_path_buf());
+        Ok(())
+    }
+
+    fn read(
+        &mut self,
+        source: &SourceFile,
+        layer: Layer<'_>,
+        problems: &mut Problems,
+    ) -> Result<(), Problems> {
+        let doc = parse_kdl(source)?;
+        let root = source
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         for node in doc.nodes() {
             let name = node.name().value();
-            let err = |code: &str, msg: String| Problem::error(&source, node.span(), code, msg);
+            if let Layer::Nested(org) = layer {
+                let delegated = name == "waive" && org.delegation.waive;
+                if ORGANISATION_ONLY.contains(&name) && !delegated {
+                    problems.push(
+                        Problem::error(
+                            source,
+                            node.name().span(),
+                            "idp::config::organisation_only",
+                            format!(
+                                "only the organisation's configuration (`{}`) may set `{name}`",
+                                org.source.path.display()
+                            ),
+                        )
+                        .help("move it to the organisation's idp.kdl, or ask the platform team to delegate it there with `delegate { … }`"),
+                    );
+                    continue;
+                }
+            }
+            let err = |code: &str, msg: String| Problem::error(source, node.span(), code, msg);
             match name {
-                "catalog" => match prop_string(node, "path") {
-                    Some(p) => config.catalogs.push(root.join(p)),
-                    None => problems.push(
-                        err("idp::config::invalid", "`catalog` needs a `path`".into())
-                            .help("write `catalog path=\"./platform/catalog\"`"),
-                    ),
-                },
-                "policy" => match single_string(node) {
-                    Some((policy, span)) => {
-                        if config.policies.iter().any(|p| p.name.value == policy) {
-                            problems.push(
-                                Problem::error(
-                                    &source,
-                                    span,
-                                    "idp::config::duplicate_policy",
-                                    format!("policy `{policy}` is configured twice"),
-                                )
-                                .help("merge the settings into one `policy` node"),
-                            );
-                            continue;
-                        }
-                        let nodes = node
-                            .children()
-                            .map(|d| d.nodes().to_vec())
-                            .unwrap_or_default();
-                        let enforcement = match prop_string(node, "enforcement") {
-                            None => Enforcement::Deny,
-                            Some(e) => match Enforcement::parse(&e) {
-                                Some(e) => e,
-                                None => {
-                                    problems.push(
-                                        err(
-                                            "idp::config::invalid",
-                                            format!("unknown enforcement `{e}`"),
-                                        )
-                                        .help(format!(
-                                            "write enforcement=\"…\" with one of {}",
-                                            Enforcement::NAMES.join(", ")
-                                        )),
-                                    );
-                                    Enforcement::Deny
-                                }
-                            },
-                        };
-                        let policy = PolicyConfig {
-                            name: Spanned {
-                                value: policy,
-                                span,
-                            },
-                            enforcement,
-                            nodes,
-                        };
-                        // Convert once now so malformed settings are reported with the rest.
-                        if let Err(p) = policy.settings(None, &source) {
-                            problems.0.extend(p.0);
-                        }
-                        config.policies.push(policy);
-                    }
-                    None => problems.push(
-                        err("idp::config::invalid", "`policy` names one policy".into())
-                            .help("write `policy max-ttl { preview \"14d\" }`"),
-                    ),
-                },
-                "waive" => match (Waiver::parse(&source, node), prop_string(node, "path")) {
+                "catalog" => self.read_catalog(source, node, &root, layer, problems),
+                "policy" => self.read_policy(source, node, layer, problems),
+                "waive" => match (Waiver::parse(source, node), prop_string(node, "path")) {
                     (Ok(waiver), Some(glob)) => match globset::Glob::new(&glob) {
-                        Ok(g) => config.waivers.push(ProjectWaiver {
+                        Ok(g) => self.waivers.push(ProjectWaiver {
                             glob,
+                            root: root.clone(),
+                            source: source.clone(),
                             matcher: g.compile_matcher(),
                             waiver,
                         }),
@@ -312,67 +339,309 @@ impl ProjectConfig {
                     ),
                     (Err(p), _) => problems.push(p),
                 },
-                "tags" => {
-                    for tag in node.children().map(|d| d.nodes()).unwrap_or_default() {
-                        match single_string(tag) {
-                            Some((value, _)) => config
-                                .default_tags
-                                .push((tag.name().value().to_owned(), value)),
-                            None => problems.push(Problem::error(
-                                &source,
-                                tag.span(),
-                                "idp::config::invalid",
-                                format!("tag `{}` needs one string value", tag.name().value()),
-                            )),
-                        }
-                    }
-                }
-                "state" => match backends::state(&source, node, &root, &mut problems) {
-                    Some(StateConfig::Local(dir)) => config.state_dir = dir,
-                    Some(StateConfig::S3(s3)) => config.remote_state = Some(s3),
+                "tags" => self.read_tags(source, node, layer, problems),
+                "state" => match backends::state(source, node, &root, problems) {
+                    Some(StateConfig::Local(dir)) => self.state_dir = dir,
+                    Some(StateConfig::S3(s3)) => self.remote_state = Some(s3),
                     None => {}
                 },
-                "executor" => config.executor = backends::executor(&source, node, &mut problems),
-                other => {
-                    let help = match did_you_mean(other, NODES.iter().copied()) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => format!(
-                            "`idp.kdl` takes {}",
-                            NODES
-                                .iter()
-                                .map(|n| format!("`{n}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    };
-                    problems.push(
-                        Problem::error(
-                            &source,
-                            node.name().span(),
-                            "idp::config::unknown_node",
-                            format!("unknown setting `{other}`"),
-                        )
-                        .help(help),
-                    );
-                }
+                "executor" => self.executor = backends::executor(source, node, problems),
+                "delegate" => self.delegation = delegation(source, node, problems),
+                other => problems.push(unknown_node(source, node, other)),
             }
         }
-        problems.into_result()?;
-        Ok(config)
+        Ok(())
     }
 
-    /// Reads and parses a configuration file.
-    pub fn load(path: &Path) -> Result<ProjectConfig, Problems> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Problems::from(Problem::error(
-                &SourceFile::new(path, ""),
-                (0, 0).into(),
-                "idp::config::unreadable",
-                format!("cannot read `{}`: {e}", path.display()),
-            ))
-        })?;
-        ProjectConfig::parse(path, &text)
+    fn read_catalog(
+        &mut self,
+        source: &SourceFile,
+        node: &KdlNode,
+        root: &Path,
+        layer: Layer<'_>,
+        problems: &mut Problems,
+    ) {
+        let Some(path) = prop_string(node, "path") else {
+            problems.push(
+                Problem::error(
+                    source,
+                    node.span(),
+                    "idp::config::invalid",
+                    "`catalog` needs a `path`",
+                )
+                .help("write `catalog path=\"./platform/catalog\"`"),
+            );
+            return;
+        };
+        let overrides: Vec<String> = prop_string(node, "overrides")
+            .map(|o| o.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let declared = match layer {
+            Layer::Organisation => Declared::Organisation,
+            Layer::Nested(_) => Declared::Team,
+        };
+        if declared == Declared::Team && !overrides.is_empty() {
+            problems.push(
+                Problem::error(
+                    source,
+                    node.span(),
+                    "idp::config::organisation_only",
+                    "only the organisation's configuration may let a catalog replace a plugin or module",
+                )
+                .help("remove `overrides=`; give the team's plugins names of their own"),
+            );
+            return;
+        }
+        self.catalogs.push(SourceDir {
+            path: root.join(path),
+            declared,
+            overrides,
+        });
     }
+
+    fn read_policy(
+        &mut self,
+        source: &SourceFile,
+        node: &KdlNode,
+        layer: Layer<'_>,
+        problems: &mut Problems,
+    ) {
+        let Some((policy, span)) = single_string(node) else {
+            problems.push(
+                Problem::error(
+                    source,
+                    node.span(),
+                    "idp::config::invalid",
+                    "`policy` names one policy",
+                )
+                .help("write `policy max-ttl { preview \"14d\" }`"),
+            );
+            return;
+        };
+        let enforcement_text = prop_string(node, "enforcement");
+        let enforcement = match enforcement_text.as_deref().map(Enforcement::parse) {
+            None => Enforcement::Deny,
+            Some(Some(e)) => e,
+            Some(None) => {
+                problems.push(
+                    Problem::error(
+                        source,
+                        node.span(),
+                        "idp::config::invalid",
+                        format!(
+                            "unknown enforcement `{}`",
+                            enforcement_text.clone().unwrap_or_default()
+                        ),
+                    )
+                    .help(format!(
+                        "write enforcement=\"…\" with one of {}",
+                        Enforcement::NAMES.join(", ")
+                    )),
+                );
+                Enforcement::Deny
+            }
+        };
+        let policy_config = PolicyConfig {
+            name: Spanned {
+                value: policy.clone(),
+                span,
+            },
+            source: source.clone(),
+            enforcement,
+            nodes: node
+                .children()
+                .map(|d| d.nodes().to_vec())
+                .unwrap_or_default(),
+        };
+        // Convert once now so malformed settings are reported with the rest.
+        if let Err(p) = policy_config.settings(None, source) {
+            problems.0.extend(p.0);
+        }
+        let existing = self.policies.iter().position(|p| p.name.value == policy);
+        match (existing, layer) {
+            (None, _) => self.policies.push(policy_config),
+            (Some(at), Layer::Nested(org))
+                if org.delegation.policies.contains(&policy)
+                    && org.policies.iter().any(|p| p.name.value == policy) =>
+            {
+                if enforcement_text.is_some() {
+                    problems.push(
+                        Problem::error(
+                            source,
+                            span,
+                            "idp::config::organisation_only",
+                            format!("the organisation sets how `{policy}` is enforced"),
+                        )
+                        .help("remove `enforcement=`; the organisation delegated only the settings"),
+                    );
+                    return;
+                }
+                let enforcement = self.policies[at].enforcement;
+                self.policies[at] = PolicyConfig {
+                    enforcement,
+                    ..policy_config
+                };
+            }
+            (Some(at), Layer::Nested(org)) => problems.push(
+                Problem::error(
+                    source,
+                    span,
+                    "idp::config::policy_not_delegated",
+                    format!(
+                        "policy `{policy}` is configured by `{}`; a nested configuration cannot change it",
+                        self.policies[at].source.path.display()
+                    ),
+                )
+                .help(format!(
+                    "remove it here; the organisation's `{}` may delegate its settings with `delegate {{ policy {policy} }}`",
+                    org.source.path.display()
+                )),
+            ),
+            (Some(_), Layer::Organisation) => problems.push(
+                Problem::error(
+                    source,
+                    span,
+                    "idp::config::duplicate_policy",
+                    format!("policy `{policy}` is configured twice"),
+                )
+                .help("merge the settings into one `policy` node"),
+            ),
+        }
+    }
+
+    fn read_tags(
+        &mut self,
+        source: &SourceFile,
+        node: &KdlNode,
+        layer: Layer<'_>,
+        problems: &mut Problems,
+    ) {
+        for tag in node.children().map(|d| d.nodes()).unwrap_or_default() {
+            let key = tag.name().value();
+            let Some((value, _)) = single_string(tag) else {
+                problems.push(Problem::error(
+                    source,
+                    tag.span(),
+                    "idp::config::invalid",
+                    format!("tag `{key}` needs one string value"),
+                ));
+                continue;
+            };
+            if let Layer::Nested(org) = layer
+                && org.default_tags.iter().any(|(k, _)| k == key)
+            {
+                problems.push(
+                    Problem::error(
+                        source,
+                        tag.span(),
+                        "idp::config::organisation_only",
+                        format!("tag `{key}` is set by the organisation's configuration"),
+                    )
+                    .help("a nested configuration adds tags of its own; remove this one"),
+                );
+                continue;
+            }
+            self.default_tags.push((key.to_owned(), value));
+        }
+    }
+
+    /// Reads the organisation's configuration file alone.
+    pub fn load(path: &Path) -> Result<ProjectConfig, Problems> {
+        ProjectConfig::parse(path, &read(path)?)
+    }
+
+    /// Reads the configuration that governs a spec whose nearest `idp.kdl` is `nearest`:
+    /// the topmost `idp.kdl` between it and the repository root is the organisation's,
+    /// and every one below it, down to `nearest`, is nested on top of it.
+    pub fn load_layered(nearest: &Path) -> Result<ProjectConfig, Problems> {
+        let chain = chain(nearest);
+        let Some((org, nested)) = chain.split_first() else {
+            return ProjectConfig::load(nearest);
+        };
+        let mut config = ProjectConfig::load(org)?;
+        for path in nested {
+            config.add_nested(path, &read(path)?)?;
+        }
+        Ok(config)
+    }
+}
+
+fn read(path: &Path) -> Result<String, Problems> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Problems::from(Problem::error(
+            &SourceFile::new(path, ""),
+            (0, 0).into(),
+            "idp::config::unreadable",
+            format!("cannot read `{}`: {e}", path.display()),
+        ))
+    })
+}
+
+/// Every `idp.kdl` from the repository root (the nearest directory above holding `.git`,
+/// else the filesystem root) down to `nearest`, topmost first.
+fn chain(nearest: &Path) -> Vec<PathBuf> {
+    let mut out = vec![nearest.to_path_buf()];
+    let mut dir = nearest.parent();
+    while let Some(d) = dir {
+        // Nothing above the repository root governs the specs in it.
+        if d.join(".git").exists() {
+            break;
+        }
+        dir = d.parent();
+        if let Some(candidate) = dir.map(|p| p.join(CONFIG_FILE)).filter(|c| c.is_file()) {
+            out.push(candidate);
+        }
+    }
+    out.reverse();
+    out
+}
+
+fn unknown_node(source: &SourceFile, node: &KdlNode, name: &str) -> Problem {
+    let help = match did_you_mean(name, NODES.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!(
+            "`idp.kdl` takes {}",
+            NODES
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Problem::error(
+        source,
+        node.name().span(),
+        "idp::config::unknown_node",
+        format!("unknown setting `{name}`"),
+    )
+    .help(help)
+}
+
+/// `delegate { waive; policy max-ttl naming }`.
+fn delegation(source: &SourceFile, node: &KdlNode, problems: &mut Problems) -> Delegation {
+    let mut out = Delegation::default();
+    for child in node.children().map(|d| d.nodes()).unwrap_or_default() {
+        match child.name().value() {
+            "waive" => out.waive = true,
+            "policy" => out.policies.extend(
+                child
+                    .entries()
+                    .iter()
+                    .filter(|e| e.name().is_none())
+                    .filter_map(|e| e.value().as_string().map(str::to_owned)),
+            ),
+            other => problems.push(
+                Problem::error(
+                    source,
+                    child.name().span(),
+                    "idp::config::invalid",
+                    format!("`delegate` takes `waive` and `policy NAME…`, not `{other}`"),
+                )
+                .help("write `delegate { waive; policy max-ttl }`"),
+            ),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -383,7 +652,14 @@ mod tests {
     fn reads_policies_tags_and_state() {
         let text = "catalog path=\"platform\"\npolicy max-ttl { preview \"14d\" }\npolicy required-tags\ntags { cost-center \"eng\" }\nstate \"local\" { path \"state\" }\n";
         let c = ProjectConfig::parse(Path::new("/repo/idp.kdl"), text).expect("valid");
-        assert_eq!(c.catalogs, [PathBuf::from("/repo/platform")]);
+        assert_eq!(
+            c.catalogs,
+            [SourceDir {
+                path: PathBuf::from("/repo/platform"),
+                declared: Declared::Organisation,
+                overrides: vec![],
+            }]
+        );
         let settings = |i: usize| c.policies[i].settings(None, &c.source).expect("settings").0;
         assert_eq!(settings(0)["preview"], "14d");
         assert_eq!(settings(1), serde_json::json!({}));
@@ -497,5 +773,99 @@ mod tests {
             ]
         );
         assert_eq!(err.0[0].help.as_deref(), Some("did you mean `repository`?"));
+    }
+
+    fn org() -> ProjectConfig {
+        let text = "policy max-ttl { preview \"14d\" }\npolicy naming\ntags { cost-center \"eng\" }\ncatalog path=\"platform\" overrides=\"max-ttl\"\n";
+        ProjectConfig::parse(Path::new("/repo/idp.kdl"), text).expect("valid")
+    }
+
+    #[test]
+    fn a_nested_configuration_adds_but_never_weakens() {
+        let mut c = org();
+        c.add_nested(
+            Path::new("/repo/team/idp.kdl"),
+            "policy image-pinning enforcement=\"warn\"\ntags { team-tag \"x\" }\ncatalog path=\"catalog\"\n",
+        )
+        .expect("additions are fine");
+        let names: Vec<&str> = c.policies.iter().map(|p| p.name.value.as_str()).collect();
+        assert_eq!(names, ["max-ttl", "naming", "image-pinning"]);
+        assert_eq!(c.catalogs[1].declared, Declared::Team);
+        assert_eq!(c.files.len(), 2);
+
+        let text = "policy max-ttl { preview \"999d\" }\nstate \"local\" { path \"x\" }\nexecutor local\nwaive max-ttl path=\"**\" reason=\"r\" owner=\"a@b.io\" until=\"2099-01-01\"\ntags { cost-center \"free\" }\ncatalog path=\"c\" overrides=\"naming\"\ndelegate { waive }\n";
+        let err = org()
+            .add_nested(Path::new("/repo/team/idp.kdl"), text)
+            .expect_err("weakening");
+        let found: Vec<(&str, usize)> = err
+            .0
+            .iter()
+            .map(|p| (p.code.as_str(), p.line_col().0))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("idp::config::policy_not_delegated", 1),
+                ("idp::config::organisation_only", 2),
+                ("idp::config::organisation_only", 3),
+                ("idp::config::organisation_only", 4),
+                ("idp::config::organisation_only", 5),
+                ("idp::config::organisation_only", 6),
+                ("idp::config::organisation_only", 7),
+            ]
+        );
+    }
+
+    #[test]
+    fn delegation_is_explicit_and_keeps_enforcement() {
+        let text = "policy max-ttl enforcement=\"deny\" { preview \"14d\" }\ndelegate { waive; policy max-ttl }\n";
+        let mut c = ProjectConfig::parse(Path::new("/repo/idp.kdl"), text).expect("valid");
+        c.add_nested(
+            Path::new("/repo/team/idp.kdl"),
+            "policy max-ttl { preview \"21d\" }\nwaive naming path=\"legacy/**\" reason=\"r\" owner=\"a@b.io\" until=\"2099-01-01\"\n",
+        )
+        .expect("delegated");
+        let settings = c.policies[0]
+            .settings(None, &c.policies[0].source)
+            .expect("settings")
+            .0;
+        assert_eq!(settings["preview"], "21d");
+        assert_eq!(c.policies[0].enforcement, Enforcement::Deny);
+        assert_eq!(
+            c.waivers_for(Path::new("/repo/team/legacy/env.kdl")).len(),
+            1
+        );
+        assert!(
+            c.waivers_for(Path::new("/repo/other/legacy/env.kdl"))
+                .is_empty(),
+            "a nested waiver covers only the specs below it"
+        );
+        let err = c
+            .add_nested(
+                Path::new("/repo/team/idp.kdl"),
+                "policy max-ttl enforcement=\"advisory\"\n",
+            )
+            .expect_err("enforcement is the organisation's");
+        assert_eq!(err.0[0].code, "idp::config::organisation_only");
+    }
+
+    #[test]
+    fn the_topmost_configuration_below_the_repository_root_is_the_organisations() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(repo.join(".git")).expect("git");
+        std::fs::create_dir_all(repo.join("specs/team")).expect("mkdir");
+        std::fs::write(dir.path().join(CONFIG_FILE), "policy naming\n").expect("outside the repo");
+        std::fs::write(repo.join(CONFIG_FILE), "policy max-ttl\n").expect("org");
+        std::fs::write(repo.join("specs/team").join(CONFIG_FILE), "policy naming\n").expect("team");
+        let c = ProjectConfig::load_layered(&repo.join("specs/team").join(CONFIG_FILE))
+            .expect("layered");
+        assert_eq!(c.source.path, repo.join(CONFIG_FILE));
+        let names: Vec<&str> = c.policies.iter().map(|p| p.name.value.as_str()).collect();
+        assert_eq!(
+            names,
+            ["max-ttl", "naming"],
+            "nothing above the repository root counts"
+        );
     }
 }

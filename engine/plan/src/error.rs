@@ -32,6 +32,42 @@ pub enum PlanError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Emit(#[from] idp_emit::EmitError),
+    /// A component says it is something other than its catalog entry.
+    #[error("{origin} lists {kind} `{entry}`, but its component says it is {found}")]
+    #[diagnostic(
+        code(idp::plan::plugin_identity),
+        help(
+            "a catalog entry must describe its own component: rebuild the catalog with `idp plugin build`, or remove the entry"
+        )
+    )]
+    Identity {
+        /// Where the entry is.
+        origin: String,
+        /// Template or policy.
+        kind: idp_model::PluginKind,
+        /// The entry, as `name` version.
+        entry: String,
+        /// What the component's `info()` says, escaped for the terminal.
+        found: String,
+    },
+    /// A rendering calls a module its template did not declare.
+    #[error(
+        "{plugin} calls module {module} in call {call}, which it does not declare in `info().modules`"
+    )]
+    #[diagnostic(
+        code(idp::plan::undeclared_module),
+        help(
+            "this is a bug in the template: it may call only the modules it declares (and its catalog entry pins)"
+        )
+    )]
+    UndeclaredModule {
+        /// The template.
+        plugin: String,
+        /// The call.
+        call: String,
+        /// The module, escaped for the terminal.
+        module: String,
+    },
     /// State could not be read.
     #[error(transparent)]
     #[diagnostic(transparent)]

@@ -155,7 +155,7 @@ impl<'p> Pipeline<'p> {
                 Err(CatalogError::UnknownPlugin { help, .. }) => {
                     problems.push(
                         Problem::error(
-                            &config.source,
+                            &pc.source,
                             pc.name.span,
                             "idp::config::unknown_policy",
                             format!("unknown policy `{}`", pc.name.value),
@@ -168,6 +168,8 @@ impl<'p> Pipeline<'p> {
                 Err(e) => return Err(e.into()),
             };
             let loaded = project.host.load_policy(&pc.name.value, &plugin.bytes)?;
+            let info = loaded.info();
+            check_identity(&plugin, &info.name, &info.version, None)?;
             let validator = Validator::new(loaded.info().settings_schema.clone()).map_err(|e| {
                 PlanError::PluginSchema {
                     plugin: loaded.label().to_owned(),
@@ -175,14 +177,14 @@ impl<'p> Pipeline<'p> {
                     reason: e.0,
                 }
             })?;
-            let (settings, map) = match pc.settings(Some(validator.schema()), &config.source) {
+            let (settings, map) = match pc.settings(Some(validator.schema()), &pc.source) {
                 Ok(s) => s,
                 Err(p) => {
                     problems.0.extend(p.0);
                     continue;
                 }
             };
-            let found = validator.validate(&settings, &map, &config.source, "setting");
+            let found = validator.validate(&settings, &map, &pc.source, "setting");
             if found.0.is_empty() {
                 policies.push(LoadedPolicy {
                     plugin: loaded,
@@ -250,6 +252,8 @@ impl<'p> Pipeline<'p> {
                 Err(e) => return Err(e.into()),
             };
         let plugin = self.project.host.load_template(&key.0, &resolved.bytes)?;
+        let info = plugin.info();
+        check_identity(&resolved, &info.name, &info.version, Some(&info.modules))?;
         let validator = Validator::new(plugin.info().input_schema.clone()).map_err(|e| {
             PlanError::PluginSchema {
                 plugin: plugin.label().to_owned(),
@@ -377,6 +381,7 @@ impl<'p> Pipeline<'p> {
                         continue;
                     }
                 };
+                declared_modules_only(plugin, &rendering)?;
                 let cost = idp_price::estimate(
                     &self.project.prices,
                     &out.env.region,
@@ -426,5 +431,64 @@ impl<'p> Pipeline<'p> {
             source: source.clone(),
             environments: planned,
         })
+    }
+}
+
+/// Refuses a component whose `info()` is not its catalog entry: another name (a team's
+/// component posing as an organisation policy), another version, or, for a template,
+/// other modules than the entry pins.
+fn check_identity(
+    resolved: &idp_catalog::Plugin,
+    name: &str,
+    version: &str,
+    modules: Option<&[String]>,
+) -> Result<(), PlanError> {
+    let entry = &resolved.entry;
+    let same_modules = modules.is_none_or(|m| {
+        let mut declared = m.to_vec();
+        let mut pinned = entry.modules.clone();
+        declared.sort();
+        pinned.sort();
+        declared == pinned
+    });
+    if name == entry.name && version == entry.version && same_modules {
+        return Ok(());
+    }
+    let found = match modules {
+        Some(m) if name == entry.name && version == entry.version => format!(
+            "using modules {}",
+            m.iter()
+                .map(|m| idp_model::printable(m))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => format!(
+            "{} {}",
+            idp_model::printable(name),
+            idp_model::printable(version)
+        ),
+    };
+    Err(PlanError::Identity {
+        origin: resolved.source.describe(),
+        kind: entry.kind,
+        entry: format!("{} {}", entry.name, entry.version),
+        found,
+    })
+}
+
+/// A rendering may call only the modules its template declares.
+fn declared_modules_only(plugin: &TemplatePlugin, rendering: &Rendering) -> Result<(), PlanError> {
+    let declared = &plugin.info().modules;
+    match rendering
+        .calls
+        .iter()
+        .find(|c| !declared.contains(&c.module))
+    {
+        None => Ok(()),
+        Some(call) => Err(PlanError::UndeclaredModule {
+            plugin: plugin.label().to_owned(),
+            call: idp_model::printable(&call.name),
+            module: idp_model::printable(&call.module),
+        }),
     }
 }

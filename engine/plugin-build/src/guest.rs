@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use idp_catalog::{Entry, INDEX_FILE, Index};
+use idp_catalog::{Entry, INDEX_FILE, Index, ModulePin, module_digest, modules_in};
 use idp_host::{PluginHost, digest};
 use idp_model::PluginKind;
 
@@ -216,6 +216,16 @@ pub fn build_catalog(
             sha256: digest(&component),
             modules,
         };
+        // The entry is checked as `catalog.kdl` will be read: a version or module name a
+        // plugin reports is data for the index, never text spliced into it.
+        Index::parse(
+            INDEX_FILE,
+            &Index {
+                entries: vec![entry.clone()],
+                ..Index::default()
+            }
+            .to_kdl(),
+        )?;
         let committed = std::fs::read(catalog_dir.join(&entry.file))
             .ok()
             .map(|b| digest(&b));
@@ -241,12 +251,31 @@ pub fn build_catalog(
         }
         built.push(Built { entry, changed });
     }
+    let modules = pin_modules(&workspace.join("modules"))?;
+    let modules_changed = {
+        let mut committed = index.pinned_modules.clone();
+        committed.sort_by(|a, b| a.name.cmp(&b.name));
+        committed != modules
+    };
+    progress(&format!(
+        "modules: {} pinned{}",
+        modules.len(),
+        if modules_changed {
+            " (changed)"
+        } else {
+            " (unchanged)"
+        }
+    ));
+    index.pinned_modules = modules;
     if check {
-        let drift: Vec<&str> = built
+        let mut drift: Vec<&str> = built
             .iter()
             .filter(|b| b.changed)
             .map(|b| b.entry.name.as_str())
             .collect();
+        if modules_changed {
+            drift.push("modules/");
+        }
         if !drift.is_empty() {
             return Err(BuildError::Drift {
                 count: drift.len(),
@@ -257,4 +286,15 @@ pub fn build_catalog(
         write(&catalog_dir.join(INDEX_FILE), index.to_kdl().as_bytes())?;
     }
     Ok(built)
+}
+
+/// Every module under `dir` with the digest `catalog.kdl` pins, sorted by name.
+fn pin_modules(dir: &Path) -> Result<Vec<ModulePin>, BuildError> {
+    Ok(modules_in(Some(dir))?
+        .into_iter()
+        .map(|(name, files)| ModulePin {
+            sha256: module_digest(&files),
+            name,
+        })
+        .collect())
 }

@@ -1,0 +1,121 @@
+//! The trust boundary through the binary: the organisation's configuration holds
+//! against a nested one, and the process behaves when its output goes away
+//! (docs/security.md).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use crate::harness::{Sandbox, repo};
+
+/// A repository whose root `idp.kdl` (the organisation's) caps preview TTLs at 14 days,
+/// with a team directory holding a spec that asks for 30.
+fn repository(s: &Sandbox) -> PathBuf {
+    let root = s.path().join("repo");
+    std::fs::create_dir_all(root.join(".git")).expect("repository root");
+    std::fs::create_dir_all(root.join("specs/team")).expect("mkdir");
+    std::fs::write(
+        root.join("idp.kdl"),
+        "policy max-ttl {\n    preview \"14d\"\n}\n",
+    )
+    .expect("org idp.kdl");
+    let spec = std::fs::read_to_string(repo().join("examples/orders-preview.kdl"))
+        .expect("example")
+        .replace("ttl \"7d\"", "ttl \"30d\"");
+    std::fs::write(root.join("specs/team/env.kdl"), spec).expect("spec");
+    root
+}
+
+#[test]
+fn a_nested_idp_kdl_cannot_disable_the_organisations_policies() {
+    let s = Sandbox::new();
+    let root = repository(&s);
+    let team = root.join("specs/team");
+    let check = |s: &Sandbox| s.idp(&["check", &team.display().to_string(), "--format", "json"]);
+
+    // With no nested file, the organisation's max-ttl denies the spec.
+    let run = check(&s);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    // A nested file that only adds a policy leaves the organisation's in force.
+    std::fs::write(team.join("idp.kdl"), "policy naming\n").expect("nested");
+    let run = check(&s);
+    assert_eq!(run.code, 1, "still denied: {}", run.stdout);
+    assert!(run.stdout.contains("ttl-above-maximum"), "{}", run.stdout);
+
+    // One that loosens it, or moves the state, is refused at its lines, and changes nothing.
+    std::fs::write(
+        team.join("idp.kdl"),
+        "policy max-ttl {\n    preview \"90d\"\n}\nstate \"local\" { path \"elsewhere\" }\n",
+    )
+    .expect("nested");
+    let run = s.idp(&["plan", &team.join("env.kdl").display().to_string()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let err = run.flat_stderr();
+    assert!(
+        err.contains(
+            "policy `max-ttl` is configured by `[SANDBOX]/repo/idp.kdl`; a nested configuration cannot change it"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("only the organisation's configuration") && err.contains("may set `state`"),
+        "{err}"
+    );
+    assert!(!team.join("elsewhere").exists());
+
+    // Delegated by the organisation, the same settings are accepted.
+    std::fs::write(
+        root.join("idp.kdl"),
+        "policy max-ttl {\n    preview \"14d\"\n}\ndelegate {\n    policy max-ttl\n}\n",
+    )
+    .expect("org idp.kdl");
+    std::fs::write(
+        team.join("idp.kdl"),
+        "policy max-ttl {\n    preview \"90d\"\n}\n",
+    )
+    .expect("nested");
+    let run = check(&s);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+}
+
+/// Runs idp with the read end of stdout or stderr closed before it writes.
+fn with_closed(s: &Sandbox, args: &[&str], stderr: bool) -> (i32, String) {
+    let mut child = s
+        .command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("idp starts");
+    let mut rest = String::new();
+    if stderr {
+        drop(child.stderr.take());
+        if let Some(mut out) = child.stdout.take() {
+            std::io::Read::read_to_string(&mut out, &mut rest).ok();
+        }
+    } else {
+        drop(child.stdout.take());
+        if let Some(mut err) = child.stderr.take() {
+            std::io::Read::read_to_string(&mut err, &mut rest).ok();
+        }
+    }
+    let status = child.wait().expect("idp ends");
+    (status.code().unwrap_or(-1), rest)
+}
+
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    let s = Sandbox::new();
+    let bad = s.path().join("bad.kdl");
+    std::fs::write(
+        &bad,
+        "environment x {\n    template api-service\n    region 12\n}\n",
+    )
+    .expect("spec");
+    // `idp plan bad.kdl 2>&1 | head -0`: the error cannot be written, the exit code stays.
+    let (code, stdout) = with_closed(&s, &["plan", &bad.display().to_string()], true);
+    assert_eq!(code, 2, "{stdout}");
+    // `idp catalog list | head -0`: the data cannot be written; no panic on stderr.
+    let (code, stderr) = with_closed(&s, &["catalog", "list"], false);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
