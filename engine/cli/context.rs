@@ -257,7 +257,7 @@ pub fn github_target(
     Ok(idp_github::Target {
         api_url: var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
         repository,
-        token: token.trim().to_owned(),
+        token: token.trim().to_owned().into(),
         poll,
     })
 }

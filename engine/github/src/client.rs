@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
 use octocrab::Octocrab;
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -17,8 +18,8 @@ pub struct Target {
     pub api_url: String,
     /// The repository holding the workflows.
     pub repository: Repository,
-    /// The token (`GH_TOKEN` / `GITHUB_TOKEN`).
-    pub token: String,
+    /// The token (`GH_TOKEN` / `GITHUB_TOKEN`); its `Debug` prints `[REDACTED]`.
+    pub token: SecretString,
     /// How often to ask about a run while following it.
     pub poll: Duration,
 }
@@ -169,13 +170,33 @@ pub struct GitHub {
     target: Target,
 }
 
+/// Whether an `http://` URL's host is this machine: the loopback range or `localhost`.
+fn is_loopback(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return false;
+    };
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl GitHub {
     /// A client for `target`.
     pub fn new(target: Target) -> Result<GitHub, GithubError> {
         let bad_url = || GithubError::BadApiUrl(target.api_url.clone());
         let base = target.api_url.trim_end_matches('/');
-        if !(base.starts_with("https://") || base.starts_with("http://")) {
-            return Err(bad_url());
+        if !base.starts_with("https://") {
+            if !base.starts_with("http://") {
+                return Err(bad_url());
+            }
+            if !is_loopback(base) {
+                return Err(GithubError::InsecureApiUrl(target.api_url.clone()));
+            }
         }
         let octo = Octocrab::builder()
             .base_uri(base)
@@ -406,6 +427,37 @@ mod tests {
             headers: map,
             body: body.to_owned(),
         }
+    }
+
+    fn target(api_url: &str) -> Target {
+        Target {
+            api_url: api_url.into(),
+            repository: "acme/envs".parse().expect("repository"),
+            token: "ghp_secret".to_owned().into(),
+            poll: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn the_token_travels_only_encrypted_or_to_this_machine() {
+        // octocrab's client spawns onto the runtime it is built in.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime");
+        let _inside = runtime.enter();
+        let insecure = GitHub::new(target("http://github.example.com/api/v3"));
+        assert!(matches!(insecure, Err(GithubError::InsecureApiUrl(_))));
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9",
+        ] {
+            assert!(GitHub::new(target(local)).is_ok(), "{local}");
+        }
+        assert!(GitHub::new(target("https://api.github.com")).is_ok());
+        let shown = format!("{:?}", target("https://api.github.com"));
+        assert!(!shown.contains("ghp_secret"), "{shown}");
     }
 
     #[test]

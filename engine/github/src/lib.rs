@@ -79,6 +79,15 @@ pub enum GithubError {
         )
     )]
     BadApiUrl(String),
+    /// `GITHUB_API_URL` is plain HTTP to a host that is not this machine.
+    #[error("`{0}` would send the token unencrypted")]
+    #[diagnostic(
+        code(idp::github::insecure_api_url),
+        help(
+            "use `https://`; plain `http://` is accepted only for 127.0.0.1, [::1] and localhost (a local test server)"
+        )
+    )]
+    InsecureApiUrl(String),
     /// 401.
     #[error("GitHub refused the token (401: {message})")]
     #[diagnostic(
