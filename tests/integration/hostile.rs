@@ -324,3 +324,126 @@ fn check_reports_a_failing_plugin_per_file_with_exit_3() {
         "{finding}"
     );
 }
+
+/// The cache file of a component in `cache`.
+fn cached(cache: &std::path::Path, bytes: &[u8]) -> PathBuf {
+    let prefix = sha256(bytes);
+    std::fs::read_dir(cache)
+        .expect("cache dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".cwasm"))
+        })
+        .expect("a cache file for the component")
+}
+
+/// A host caching in `dir/cache` with its key in `dir/data`.
+fn caching_host(dir: &std::path::Path) -> idp_host::PluginHost {
+    idp_host::PluginHost::with_cache_key(
+        Some(dir.join("cache")),
+        Some(dir.join("data/idp/cache.key")),
+        idp_host::Limits::default(),
+    )
+    .expect("host")
+}
+
+#[test]
+fn another_policys_compiled_code_under_a_policys_name_is_recompiled() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cache = dir.path().join("cache");
+    let (max_ttl, regions) = (catalog_policy("max-ttl"), catalog_policy("allowed-regions"));
+    caching_host(dir.path())
+        .load_policy("max-ttl", &max_ttl)
+        .expect("loads");
+    caching_host(dir.path())
+        .load_policy("allowed-regions", &regions)
+        .expect("loads");
+    std::fs::copy(cached(&cache, &regions), cached(&cache, &max_ttl)).expect("swap");
+    let loaded = caching_host(dir.path())
+        .load_policy("max-ttl", &max_ttl)
+        .expect("loads");
+    assert_eq!(loaded.info().name, "max-ttl", "the pinned component runs");
+    assert_ne!(
+        std::fs::read(cached(&cache, &max_ttl)).expect("read"),
+        std::fs::read(cached(&cache, &regions)).expect("read"),
+        "the swapped file was replaced"
+    );
+}
+
+#[test]
+fn a_cache_file_this_key_did_not_vouch_for_is_recompiled_and_rewritten() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cache = dir.path().join("cache");
+    let max_ttl = catalog_policy("max-ttl");
+    caching_host(dir.path())
+        .load_policy("max-ttl", &max_ttl)
+        .expect("loads");
+    let path = cached(&cache, &max_ttl);
+    let good = std::fs::read(&path).expect("read");
+    let mut altered = good.clone();
+    let middle = altered.len() / 2;
+    altered[middle] ^= 0x5a;
+    std::fs::write(&path, &altered).expect("alter");
+    let loaded = caching_host(dir.path())
+        .load_policy("max-ttl", &max_ttl)
+        .expect("loads");
+    assert_eq!(loaded.info().name, "max-ttl");
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        good,
+        "altered code is recompiled and written again"
+    );
+    // Another key (another user, another machine) does not trust this one's files.
+    let other = idp_host::PluginHost::with_cache_key(
+        Some(cache.clone()),
+        Some(dir.path().join("other/cache.key")),
+        idp_host::Limits::default(),
+    )
+    .expect("host");
+    other.load_policy("max-ttl", &max_ttl).expect("loads");
+    let rewritten = std::fs::read(&path).expect("read");
+    assert_eq!(rewritten.len(), good.len());
+    assert_ne!(rewritten, good, "tagged again under the other key");
+}
+
+#[test]
+fn a_denied_spec_stays_denied_after_a_cache_swap() {
+    let s = Sandbox::new();
+    let dir = s.path().join("swap");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("idp.kdl"),
+        "policy max-ttl {\n    preview \"1d\"\n}\npolicy allowed-regions\n",
+    )
+    .expect("idp.kdl");
+    std::fs::copy(
+        repo().join("examples/orders-preview.kdl"),
+        dir.join("env.kdl"),
+    )
+    .expect("spec");
+    let cache = s.path().join("cache");
+    let cache_env = cache.display().to_string();
+    let plan = || {
+        s.run_with(
+            &["plan", &dir.join("env.kdl").display().to_string()],
+            &[("IDP_CACHE_DIR", cache_env.as_str())],
+        )
+    };
+    let denied = plan();
+    assert_eq!(denied.code, 1, "{}", denied.stderr);
+    std::fs::copy(
+        cached(&cache, &catalog_policy("allowed-regions")),
+        cached(&cache, &catalog_policy("max-ttl")),
+    )
+    .expect("swap");
+    let after = plan();
+    assert_eq!(after.code, 1, "still denied: {}", after.stderr);
+    assert!(
+        after.stdout.contains("ttl-above-maximum"),
+        "{}",
+        after.stdout
+    );
+}

@@ -1,5 +1,7 @@
 //! The WebAssembly plugin host: loads template and policy components, runs every
-//! call under a time, memory and output budget, and caches compiled code on disk.
+//! call under a time, memory and output budget, and caches compiled code on disk,
+//! using a cached file only when a keyed tag proves idp compiled it from the pinned
+//! component (docs/decisions/0008-sandbox-budget.md).
 //!
 //! The rest of the engine sees [`PluginHost`], [`TemplatePlugin`] and [`PolicyPlugin`]
 //! and the types of `idp-model`; generated bindings stay in one private module per
@@ -12,6 +14,7 @@ mod limits;
 mod plugin;
 mod v0_1;
 
+pub use cache::default_key_file as default_cache_key_file;
 pub use error::HostError;
 pub use limits::{Isolation, Limits};
 pub use plugin::{PluginHost, PolicyPlugin, TemplatePlugin, digest};

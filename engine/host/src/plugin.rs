@@ -87,17 +87,35 @@ pub struct PluginHost {
 }
 
 impl PluginHost {
-    /// A host whose compiled components are cached in `cache_dir` (`None` compiles every time).
+    /// A host whose compiled components are cached in `cache_dir` (`None` compiles every
+    /// time), verified with the key at [`default_cache_key_file`](crate::default_cache_key_file).
     pub fn new(cache_dir: Option<PathBuf>, limits: Limits) -> Result<Self, HostError> {
-        Self::build(cache_dir, limits, spawn_thread)
+        Self::with_cache_key(cache_dir, crate::cache::default_key_file(), limits)
     }
 
-    fn build(cache_dir: Option<PathBuf>, limits: Limits, spawn: Spawn) -> Result<Self, HostError> {
+    /// A host whose compiled components are cached in `cache_dir`, each file verified
+    /// with the secret key in `key_file` (created if missing). The key file must live
+    /// outside the cache directory; without one, nothing is read from or written to the
+    /// cache (docs/decisions/0008-sandbox-budget.md).
+    pub fn with_cache_key(
+        cache_dir: Option<PathBuf>,
+        key_file: Option<PathBuf>,
+        limits: Limits,
+    ) -> Result<Self, HostError> {
+        Self::build(cache_dir, key_file, limits, spawn_thread)
+    }
+
+    fn build(
+        cache_dir: Option<PathBuf>,
+        key_file: Option<PathBuf>,
+        limits: Limits,
+        spawn: Spawn,
+    ) -> Result<Self, HostError> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| HostError::Engine(e.to_string()))?;
-        let cache = CompileCache::new(&engine, cache_dir);
+        let cache = CompileCache::new(&engine, cache_dir, key_file.as_deref());
         // Plugins import nothing: the linker stays empty, which is the sandbox.
         let linker = Linker::new(&engine);
         Ok(PluginHost {
@@ -439,7 +457,7 @@ mod tests {
 
     #[test]
     fn a_time_limit_that_cannot_start_is_an_error() {
-        let err = PluginHost::build(None, Limits::default(), refuse)
+        let err = PluginHost::build(None, None, Limits::default(), refuse)
             .err()
             .map(|e| e.to_string());
         assert_eq!(
