@@ -119,3 +119,55 @@ fn a_closed_pipe_is_not_a_crash() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// The names of a workflow's steps, in order, and what each `uses`.
+fn steps(workflow: &str) -> Vec<(String, String)> {
+    let text =
+        std::fs::read_to_string(repo().join(".github/workflows").join(workflow)).expect("workflow");
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("YAML");
+    let jobs = doc["jobs"].as_mapping().expect("jobs");
+    jobs.values()
+        .flat_map(|job| job["steps"].as_sequence().cloned().unwrap_or_default())
+        .map(|step| {
+            let field = |k: &str| step[k].as_str().unwrap_or_default().to_owned();
+            (field("name"), field("uses"))
+        })
+        .collect()
+}
+
+#[test]
+fn workflows_take_the_organisations_idp_kdl_from_the_default_branch() {
+    let position = |steps: &[(String, String)], wanted: &dyn Fn(&(String, String)) -> bool| {
+        steps.iter().position(wanted)
+    };
+    for workflow in [
+        "provision.yml",
+        "destroy.yml",
+        "ttl-cleanup.yml",
+        "policy-check.yml",
+    ] {
+        let steps = steps(workflow);
+        let org = position(&steps, &|(_, uses)| uses == "./.github/actions/org-config")
+            .unwrap_or_else(|| panic!("{workflow} does not use the org-config action"));
+        let first_idp = position(&steps, &|(name, _)| {
+            name.starts_with("idp ") || name == "Install idp"
+        })
+        .unwrap_or_else(|| panic!("{workflow} runs no idp"));
+        assert!(
+            org < first_idp,
+            "{workflow}: the organisation's idp.kdl comes first"
+        );
+        if let Some(aws) = position(&steps, &|(_, uses)| {
+            uses.starts_with("aws-actions/configure-aws-credentials@")
+        }) {
+            let guard = position(&steps, &|(name, _)| {
+                name.starts_with("Only the default branch")
+            })
+            .unwrap_or_else(|| panic!("{workflow} gets AWS credentials on any branch"));
+            assert!(
+                guard < aws,
+                "{workflow}: the branch is checked before the credentials"
+            );
+        }
+    }
+}
