@@ -109,12 +109,17 @@ pub fn derive(input: DeriveInput<'_>) -> Result<Environment, Problems> {
     };
 
     let mut tags: Vec<Tag> = Vec::new();
-    let mut set = |key: &str, value: String| match tags.iter_mut().find(|t| t.key == key) {
-        Some(t) => t.value = value,
-        None => tags.push(Tag {
-            key: key.to_owned(),
-            value,
-        }),
+    // An index by key keeps this linear in the number of tags a spec writes.
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut set = |key: &str, value: String| match index.get(key) {
+        Some(&i) => tags[i].value = value,
+        None => {
+            index.insert(key.to_owned(), tags.len());
+            tags.push(Tag {
+                key: key.to_owned(),
+                value,
+            });
+        }
     };
     for (k, v) in input.default_tags {
         set(k, v.clone());

@@ -127,12 +127,17 @@ impl Converter<'_> {
         schema: Option<&Value>,
         base: &str,
     ) -> Map<String, Value> {
+        // Grouped in first-seen order through an index: linear in the number of names.
         let mut groups: Vec<(&str, Vec<&KdlNode>)> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
         for node in nodes {
             let name = node.name().value();
-            match groups.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, g)) => g.push(node),
-                None => groups.push((name, vec![node])),
+            match index.get(name) {
+                Some(&i) => groups[i].1.push(node),
+                None => {
+                    index.insert(name, groups.len());
+                    groups.push((name, vec![node]));
+                }
             }
         }
         let mut object = Map::new();

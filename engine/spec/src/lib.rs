@@ -8,7 +8,11 @@
 #![deny(missing_docs)]
 
 mod convert;
+#[doc(hidden)]
+pub mod differential;
+mod duplicates;
 mod fast_kdl;
+mod prescan;
 mod problem;
 mod source;
 mod spec;
@@ -16,8 +20,9 @@ mod suggest;
 mod validate;
 
 pub use convert::{SpanMap, nodes_to_json};
-pub use problem::{Problem, Problems};
+pub use prescan::{MAX_BYTES, MAX_DEPTH};
+pub use problem::{MAX_PROBLEMS, Problem, Problems};
 pub use source::SourceFile;
-pub use spec::{EnvSpec, RESERVED, Spanned, SpecFile, Waiver, parse_kdl};
+pub use spec::{EnvSpec, RESERVED, Spanned, SpecFile, Waiver, is_spec, parse_kdl};
 pub use suggest::did_you_mean;
 pub use validate::{SchemaError, Validator};

@@ -24,7 +24,14 @@ pub struct Problem {
     /// The file.
     pub source: SourceFile,
     named: NamedSource<Arc<String>>,
+    /// For the summary that stands for the problems beyond [`MAX_PROBLEMS`]: how many
+    /// it stands for, and how many of them are errors.
+    more: (usize, usize),
 }
+
+/// The most problems kept for one file; the rest are counted in one summary ("… and
+/// 49,950 more problems"), so a hostile file costs neither time nor screens.
+pub const MAX_PROBLEMS: usize = 50;
 
 impl Problem {
     /// An error at `span` of `source`.
@@ -43,7 +50,40 @@ impl Problem {
             severity: Severity::Error,
             source: source.clone(),
             named: source.named(),
+            more: (0, 0),
         }
+    }
+
+    /// The summary standing for the problems after the first [`MAX_PROBLEMS`], starting
+    /// with `first` (the first of them, whose place it takes).
+    fn summary(first: &Problem) -> Problem {
+        let mut summary = Problem::error(
+            &first.source,
+            first.span,
+            "idp::spec::too_many_problems",
+            String::new(),
+        )
+        .label("from here on")
+        .help(format!(
+            "only the first {MAX_PROBLEMS} problems are shown; fix them and run again"
+        ));
+        summary.severity = Severity::Advice;
+        summary.count(first);
+        summary
+    }
+
+    /// Counts `p` (itself maybe a summary) into this summary.
+    fn count(&mut self, p: &Problem) {
+        let (n, errors) = match p.more {
+            (0, _) => (1, usize::from(p.severity == Severity::Error)),
+            more => more,
+        };
+        self.more = (self.more.0 + n, self.more.1 + errors);
+        self.severity = self.severity.max(p.severity);
+        self.message = match self.more.0 {
+            1 => "… and 1 more problem".to_owned(),
+            n => format!("… and {} more problems", thousands(n)),
+        };
     }
 
     /// Sets the underline's text.
@@ -112,10 +152,41 @@ impl Diagnostic for Problem {
 #[derive(Debug, Clone, Default)]
 pub struct Problems(pub Vec<Problem>);
 
+/// `49950` as `49,950`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl Problems {
-    /// Adds one.
+    /// Adds one; beyond [`MAX_PROBLEMS`] it is only counted.
     pub fn push(&mut self, p: Problem) {
-        self.0.push(p);
+        let full = self.0.len() >= MAX_PROBLEMS;
+        match self.0.get_mut(MAX_PROBLEMS) {
+            Some(summary) => summary.count(&p),
+            None if full || p.more.0 > 0 => self.0.push(Problem::summary(&p)),
+            None => self.0.push(p),
+        }
+    }
+
+    /// Adds all of `other`'s, keeping the cap.
+    pub fn append(&mut self, other: Problems) {
+        for p in other.0 {
+            self.push(p);
+        }
+    }
+
+    /// Whether further problems are only counted: callers can then skip work that only
+    /// serves the message, such as finding the line of an earlier definition.
+    pub fn is_full(&self) -> bool {
+        self.0.len() >= MAX_PROBLEMS
     }
 
     /// Whether any problem is an error.
@@ -134,8 +205,11 @@ impl fmt::Display for Problems {
         let errors = self
             .0
             .iter()
-            .filter(|p| p.severity == Severity::Error)
-            .count();
+            .map(|p| match p.more {
+                (0, _) => usize::from(p.severity == Severity::Error),
+                (_, errors) => errors,
+            })
+            .sum::<usize>();
         let file = self
             .0
             .first()
@@ -162,5 +236,33 @@ impl Diagnostic for Problems {
 impl From<Problem> for Problems {
     fn from(p: Problem) -> Self {
         Problems(vec![p])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_beyond_the_cap_are_counted_in_one_line() {
+        let source = SourceFile::new("env.kdl", "x");
+        let mut problems = Problems::default();
+        for i in 0..50_000 {
+            problems.push(Problem::error(
+                &source,
+                (0, 1).into(),
+                "idp::spec::x",
+                format!("p{i}"),
+            ));
+        }
+        assert_eq!(problems.0.len(), MAX_PROBLEMS + 1);
+        let last = &problems.0[MAX_PROBLEMS];
+        assert_eq!(last.message, "… and 49,950 more problems");
+        assert_eq!(last.code, "idp::spec::too_many_problems");
+        assert_eq!(problems.to_string(), "`env.kdl` has 50000 problems");
+        let mut merged = Problems::default();
+        merged.append(problems.clone());
+        merged.append(problems);
+        assert_eq!(merged.0[MAX_PROBLEMS].message, "… and 99,950 more problems");
     }
 }

@@ -1,5 +1,5 @@
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::NamedSource;
 
@@ -10,6 +10,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// The text.
     pub text: Arc<String>,
+    /// Byte offsets where lines start, built on first use: a file with thousands of
+    /// diagnostics must not scan its text once per diagnostic.
+    lines: Arc<OnceLock<Vec<usize>>>,
 }
 
 impl SourceFile {
@@ -18,6 +21,7 @@ impl SourceFile {
         SourceFile {
             path: path.as_ref().to_path_buf(),
             text: Arc::new(text.into()),
+            lines: Arc::default(),
         }
     }
 
@@ -32,9 +36,30 @@ impl SourceFile {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let before = &self.text[..end];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |nl| nl + 1);
-        (line, before[line_start..].chars().count() + 1)
+        let lines = self.lines.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line = lines.partition_point(|&start| start <= end);
+        let line_start = lines[line - 1];
+        (line, self.text[line_start..end].chars().count() + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_columns_count_characters() {
+        let s = SourceFile::new("t", "ab\näé x\n\nz");
+        assert_eq!(s.line_col(0), (1, 1));
+        assert_eq!(s.line_col(2), (1, 3));
+        assert_eq!(s.line_col(3), (2, 1));
+        assert_eq!(s.line_col(8), (2, 4));
+        assert_eq!(s.line_col(10), (3, 1));
+        assert_eq!(s.line_col(11), (4, 1));
+        assert_eq!(s.line_col(99), (4, 2));
     }
 }

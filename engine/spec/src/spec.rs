@@ -1,6 +1,8 @@
 //! `env.kdl` into [`EnvSpec`]s: reserved fields typed, everything else kept as the
 //! template's input nodes until the template's schema is known.
 
+use std::collections::HashMap;
+
 use idp_model::{Class, Ttl};
 use kdl::{KdlDocument, KdlNode, KdlValue};
 use miette::SourceSpan;
@@ -74,46 +76,80 @@ pub struct SpecFile {
     pub environments: Vec<EnvSpec>,
 }
 
+/// Stack for the `kdl` crate's parser: its recursion per block level is ~35 KB in a debug
+/// build, and `idp check`'s workers have 2 MiB. Only touched pages are ever committed.
+const KDL_STACK: usize = 256 << 20;
+
 /// Parses KDL 2.0 (falling back to 1.0), turning syntax errors into problems with hints.
+/// The text is first held to the bounds of [`crate::prescan`] (size, characters, depth),
+/// and no node may give one property twice.
 pub fn parse_kdl(source: &SourceFile) -> Result<KdlDocument, Problems> {
-    if let Some(doc) = crate::fast_kdl::parse(&source.text) {
-        return Ok(doc);
+    crate::prescan::check(source)?;
+    let doc = match crate::fast_kdl::parse(&source.text) {
+        Some(doc) => doc,
+        None => parse_with_kdl(source)?,
+    };
+    crate::duplicates::check(source, &doc)?;
+    Ok(doc)
+}
+
+/// The `kdl` crate on a thread of its own with room for its recursion.
+pub(crate) fn parse_with_kdl(source: &SourceFile) -> Result<KdlDocument, Problems> {
+    let text = source.text.clone();
+    let parsed = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("kdl".into())
+            .stack_size(KDL_STACK)
+            .spawn_scoped(scope, || KdlDocument::parse(&text))
+            .map(|t| t.join())
+    });
+    match parsed {
+        Ok(Ok(result)) => result.map_err(|e| syntax_problems(source, &e)),
+        // No thread (out of memory) or a panic in `kdl`: still a located answer.
+        _ => Err(Problem::error(
+            source,
+            (0, 0).into(),
+            "idp::spec::syntax",
+            "invalid KDL: the parser could not read this file",
+        )
+        .into()),
     }
-    KdlDocument::parse(&source.text).map_err(|e| {
-        let mut problems = Problems::default();
-        for d in &e.diagnostics {
-            let message = d
-                .message
-                .clone()
-                .unwrap_or_else(|| "invalid KDL".to_owned());
-            let text = &source.text;
-            let start = d.span.offset().min(text.len());
-            let word: String = text[start..]
-                .chars()
-                .take_while(|c| !c.is_whitespace() && !"{};=".contains(*c))
-                .collect();
-            let hint = syntax_hint(&word).or_else(|| d.help.clone());
-            problems.push(
-                Problem::error(
-                    source,
-                    d.span,
-                    "idp::spec::syntax",
-                    format!("invalid KDL: {}", lower_first(&message)),
-                )
-                .label(d.label.clone().unwrap_or_else(|| "here".to_owned()))
-                .maybe_help(hint),
-            );
-        }
-        if problems.0.is_empty() {
-            problems.push(Problem::error(
+}
+
+fn syntax_problems(source: &SourceFile, e: &kdl::KdlError) -> Problems {
+    let mut problems = Problems::default();
+    for d in &e.diagnostics {
+        let message = d
+            .message
+            .clone()
+            .unwrap_or_else(|| "invalid KDL".to_owned());
+        let text = &source.text;
+        let start = d.span.offset().min(text.len());
+        let word: String = text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !"{};=".contains(*c))
+            .collect();
+        let hint = syntax_hint(&word).or_else(|| d.help.clone());
+        problems.push(
+            Problem::error(
                 source,
-                (0, 0).into(),
+                d.span,
                 "idp::spec::syntax",
-                "invalid KDL",
-            ));
-        }
-        problems
-    })
+                format!("invalid KDL: {}", lower_first(&message)),
+            )
+            .label(d.label.clone().unwrap_or_else(|| "here".to_owned()))
+            .maybe_help(hint),
+        );
+    }
+    if problems.0.is_empty() {
+        problems.push(Problem::error(
+            source,
+            (0, 0).into(),
+            "idp::spec::syntax",
+            "invalid KDL",
+        ));
+    }
+    problems
 }
 
 fn lower_first(s: &str) -> String {
@@ -170,9 +206,10 @@ fn string_arg(node: &KdlNode) -> Option<Spanned<String>> {
 }
 
 fn string_prop(node: &KdlNode, key: &str) -> Option<Spanned<String>> {
+    // KDL 2.0: the last of a repeated property wins (parse_kdl refuses repeats anyway).
     node.entries()
         .iter()
-        .find(|e| e.name().map(|n| n.value()) == Some(key))
+        .rfind(|e| e.name().map(|n| n.value()) == Some(key))
         .and_then(|e| {
             e.value().as_string().map(|s| Spanned {
                 value: s.to_owned(),
@@ -192,14 +229,54 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
+/// A real calendar day `YYYY-MM-DD` (year 1 to 9999, leap years counted).
 fn valid_date(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 10
+    let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
         && b.iter()
             .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    let number = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(0);
+    if !shape {
+        return false;
+    }
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    year >= 1 && (1..=days).contains(&day)
+}
+
+/// Whether a KDL text is a spec: one rule for `idp check`'s discovery and for what
+/// `idp apply` reads. A text is a spec when a top-level node is `environment`, however it
+/// is written (quoted, with a type annotation, after a byte order mark); a text that is
+/// not valid KDL is one when it mentions `environment` at all, so that its errors are
+/// reported rather than the file skipped.
+pub fn is_spec(text: &str) -> bool {
+    // Cheap, and exact for the common case: a line that starts with the node.
+    let plain = text.lines().any(|l| {
+        l.trim_start_matches(['\u{feff}', ' ', '\t'])
+            .strip_prefix("environment")
+            .is_some_and(|rest| rest.starts_with([' ', '\t', '{']))
+    });
+    // A quoted name may spell the word with escapes (`"\u{65}nvironment"`).
+    if plain || !(text.contains("environment") || text.contains('\\')) {
+        return plain;
+    }
+    match parse_kdl(&SourceFile::new("", text)) {
+        Ok(doc) => doc
+            .nodes()
+            .iter()
+            .any(|n| n.name().value() == "environment"),
+        Err(_) => text.contains("environment"),
+    }
 }
 
 impl SpecFile {
@@ -208,6 +285,7 @@ impl SpecFile {
         let doc = parse_kdl(&source)?;
         let mut problems = Problems::default();
         let mut environments: Vec<EnvSpec> = Vec::new();
+        let mut names: HashMap<String, SourceSpan> = HashMap::new();
         for node in doc.nodes() {
             let name = node.name().value();
             if name != "environment" {
@@ -227,8 +305,8 @@ impl SpecFile {
                 continue;
             }
             if let Some(env) = EnvSpec::parse(&source, node, &mut problems) {
-                if let Some(first) = environments.iter().find(|e| e.name.value == env.name.value) {
-                    let (line, _) = source.line_col(first.name.span.offset());
+                if let Some(first) = names.get(&env.name.value) {
+                    let (line, _) = source.line_col(first.offset());
                     problems.push(
                         Problem::error(
                             &source,
@@ -240,6 +318,7 @@ impl SpecFile {
                     );
                     continue;
                 }
+                names.insert(env.name.value.clone(), env.name.span);
                 environments.push(env);
             }
         }
@@ -513,7 +592,10 @@ fn parse_waiver(source: &SourceFile, node: &KdlNode) -> Result<Waiver, Problem> 
             "idp::spec::invalid_waiver",
             format!("`{}` is not a date", until.value),
         )
-        .help("write the last day the waiver applies as `until=\"YYYY-MM-DD\"`"));
+        .label("no such day")
+        .help(
+            "write the last day the waiver applies as `until=\"YYYY-MM-DD\"`, a day that exists",
+        ));
     }
     Ok(Waiver {
         rule,
@@ -606,5 +688,71 @@ mod tests {
         let text = GOOD.replace("ttl \"7d\"", "waive max-ttl reason=\"x\"");
         let err = parse(&text).expect_err("no owner");
         assert_eq!(err.0[0].message, "a waiver needs an `owner`");
+    }
+
+    #[test]
+    fn impossible_waiver_dates_are_refused_at_the_date() {
+        for date in [
+            "2025-02-30",
+            "0000-00-00",
+            "2025-13-01",
+            "2023-02-29",
+            "2025-04-31",
+        ] {
+            let text = GOOD.replace(
+                "ttl \"7d\"",
+                &format!("waive max-ttl reason=\"x\" owner=\"b@acme.io\" until=\"{date}\""),
+            );
+            let err = parse(&text).expect_err(date);
+            assert_eq!(err.0[0].message, format!("`{date}` is not a date"));
+            let at = err.0[0].span.offset();
+            assert!(text[at..].starts_with("until="), "{date}: {}", &text[at..]);
+        }
+        for date in ["2024-02-29", "2000-02-29", "2026-12-31"] {
+            let text = GOOD.replace(
+                "ttl \"7d\"",
+                &format!("waive max-ttl reason=\"x\" owner=\"b@acme.io\" until=\"{date}\""),
+            );
+            assert!(parse(&text).is_ok(), "{date}");
+        }
+    }
+
+    #[test]
+    fn a_property_given_twice_is_refused_in_any_node() {
+        for (from, to) in [
+            (
+                "template api-service",
+                "template api-service version=\"1\" version=\"2\"",
+            ),
+            ("cpu 512", "cpu 512\n        db size=1 size=2"),
+        ] {
+            let err = parse(&GOOD.replace(from, to)).expect_err("a repeated property");
+            assert_eq!(err.0[0].code, "idp::spec::duplicate_property", "{to}");
+        }
+    }
+
+    #[test]
+    fn comments_end_at_every_kdl_line_end() {
+        for newline in ["\r", "\u{85}", "\u{b}", "\u{c}", "\u{2028}", "\u{2029}"] {
+            let text = GOOD.replace("class preview", &format!("// x{newline}class production"));
+            let spec = parse(&text).expect(newline);
+            assert_eq!(
+                spec.environments[0].class.value,
+                Class::Production,
+                "{newline:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_spec_is_any_file_whose_top_level_holds_an_environment() {
+        assert!(is_spec(GOOD));
+        assert!(is_spec(
+            &GOOD.replace("environment orders", "\"environment\" orders")
+        ));
+        assert!(is_spec(
+            &GOOD.replace("environment orders", "(t)environment orders")
+        ));
+        assert!(!is_spec("/* environment a {} */\npolicy x\n"));
     }
 }

@@ -81,7 +81,7 @@ impl Validator {
         what: &str,
     ) -> Problems {
         let mut problems = Problems::default();
-        let mut reported: Vec<String> = Vec::new();
+        let mut reported: std::collections::HashSet<String> = std::collections::HashSet::new();
         for error in self.compiled.iter_errors(instance) {
             let at = error.instance_path().as_str().to_owned();
             let schema_path = error.schema_path().as_str().to_owned();
@@ -100,7 +100,7 @@ impl Validator {
                     for field in unexpected {
                         let pointer =
                             format!("{at}/{}", field.replace('~', "~0").replace('/', "~1"));
-                        reported.push(pointer.clone());
+                        reported.insert(pointer.clone());
                         let help = match did_you_mean(field, known.iter().copied()) {
                             Some(s) => format!("did you mean `{s}`?"),
                             None if known.is_empty() => format!("this takes no {what}s"),
@@ -128,10 +128,9 @@ impl Validator {
                 jsonschema::error::ValidationErrorKind::Required { property } => {
                     let field = property.as_str().unwrap_or_default();
                     let pointer = format!("{at}/{field}");
-                    if reported.contains(&pointer) {
+                    if !reported.insert(pointer) {
                         continue;
                     }
-                    reported.push(pointer);
                     let desc = self
                         .schema_at(&at)
                         .and_then(|s| s.get("properties"))
@@ -153,10 +152,9 @@ impl Validator {
                     );
                 }
                 _ => {
-                    if reported.contains(&at) {
+                    if !reported.insert(at.clone()) {
                         continue;
                     }
-                    reported.push(at.clone());
                     let field = last_segment(&at).unwrap_or_else(|| what.to_owned());
                     let help = self
                         .description(&schema_path)

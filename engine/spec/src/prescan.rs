@@ -1,0 +1,449 @@
+//! Bounds every KDL text is held to before any parser sees it: its size, the code points
+//! KDL 2.0 disallows, the nesting of blocks and comments, and the token sequences on which
+//! the `kdl` crate's error recovery recurses once per character.
+//!
+//! Both parsers (the fast path and the `kdl` crate) are recursive descent: one `{` or
+//! `/*` is one level of recursion, and the `kdl` crate also recurses once per error it
+//! recovers from, so ten thousand `)` or `;` overflow even a release build's main stack.
+//! This scan is one loop over the text with no recursion, so a hostile file is refused
+//! here, at its line, and never reaches them. Limits and why:
+//! docs/decisions/0002-kdl-parser.md.
+
+use miette::SourceSpan;
+
+use crate::{Problem, Problems, SourceFile};
+
+/// The largest KDL text idp reads: 1 MiB (the largest spec in the examples is 2 KB).
+pub const MAX_BYTES: usize = 1 << 20;
+
+/// The deepest nesting of `{` blocks and of `/*` comments in a KDL text.
+pub const MAX_DEPTH: usize = 64;
+
+/// Characters KDL 2.0 counts as line ends; `\r\n` is one.
+pub(crate) fn is_newline(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{85}' | '\u{b}' | '\u{c}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
+/// Code points KDL 2.0 disallows anywhere in a document (they may be written as
+/// `\u{…}` escapes in quoted strings): control characters other than white space and
+/// line ends, the bidi controls that make text read differently from how it parses
+/// (CVE-2021-42574), and a byte order mark other than the first character.
+pub(crate) fn is_disallowed(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}'
+        | '\u{e}'..='\u{1f}'
+        | '\u{7f}'
+        | '\u{200e}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{feff}'
+    )
+}
+
+/// The significant tokens the scan remembers, to spot sequences no KDL allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    /// Start of the text, of a block or after a line end or `;`.
+    Start,
+    /// A bare word, number, keyword or string.
+    Value,
+    /// `=`.
+    Equals,
+    /// The value after `=`.
+    PropertyValue,
+    /// `)` closing a type annotation.
+    Annotation,
+    /// `;`.
+    Semicolon,
+    /// `/-`.
+    Slashdash,
+}
+
+struct Scan<'a> {
+    source: &'a SourceFile,
+    text: &'a str,
+    i: usize,
+    depth: usize,
+    open_paren: bool,
+    last: Token,
+    problems: Problems,
+}
+
+/// Checks `source` against the bounds; every problem found (all disallowed characters,
+/// and the first structural one, after which the scan cannot tell strings from code).
+pub fn check(source: &SourceFile) -> Result<(), Problems> {
+    let text = source.text.as_str();
+    if text.len() > MAX_BYTES {
+        let mut at = MAX_BYTES;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        return Err(Problem::error(
+            source,
+            (at, 0).into(),
+            "idp::spec::too_large",
+            format!(
+                "this file has {} bytes, more than the limit of {MAX_BYTES} (1 MiB)",
+                text.len()
+            ),
+        )
+        .label("the limit is reached here")
+        .help("split it into several files")
+        .into());
+    }
+    let mut scan = Scan {
+        source,
+        text,
+        i: 0,
+        depth: 0,
+        open_paren: false,
+        last: Token::Start,
+        problems: Problems::default(),
+    };
+    scan.disallowed();
+    if scan.problems.0.is_empty() {
+        scan.structure();
+    }
+    scan.problems.into_result()
+}
+
+impl Scan<'_> {
+    fn error(&mut self, span: SourceSpan, code: &str, message: String, help: &str) {
+        self.problems
+            .push(Problem::error(self.source, span, code, message).help(help.to_owned()));
+    }
+
+    fn disallowed(&mut self) {
+        let body = self.text.strip_prefix('\u{feff}').unwrap_or(self.text);
+        let skip = self.text.len() - body.len();
+        for (at, c) in body.char_indices() {
+            if is_disallowed(c) {
+                self.error(
+                    (skip + at, c.len_utf8()).into(),
+                    "idp::spec::disallowed_character",
+                    format!("the character `U+{:04X}` is not allowed in KDL", c as u32),
+                    "remove it; inside a quoted string it may be written as an escape like `\\u{202e}`",
+                );
+            }
+        }
+    }
+
+    fn syntax(&mut self, len: usize, message: &str, help: &str) {
+        self.error(
+            (self.i, len).into(),
+            "idp::spec::syntax",
+            format!("invalid KDL: {message}"),
+            help,
+        );
+    }
+
+    fn rest(&self) -> &[u8] {
+        &self.text.as_bytes()[self.i..]
+    }
+
+    /// Walks the tokens; stops at the first problem.
+    fn structure(&mut self) {
+        self.i = self.text.len() - self.text.trim_start_matches('\u{feff}').len();
+        while self.problems.0.is_empty() {
+            let Some(c) = self.text[self.i..].chars().next() else {
+                return;
+            };
+            match c {
+                c if is_newline(c) => {
+                    self.i += c.len_utf8();
+                    if self.last != Token::Slashdash {
+                        self.last = Token::Start;
+                    }
+                }
+                '/' if self.rest().starts_with(b"//") => self.line_comment(),
+                '/' if self.rest().starts_with(b"/*") => self.block_comment(),
+                '/' if self.rest().starts_with(b"/-") => {
+                    if self.last == Token::Slashdash {
+                        return self.syntax(
+                            2,
+                            "a slashdash comments out a slashdash",
+                            "remove one `/-`",
+                        );
+                    }
+                    self.i += 2;
+                    self.last = Token::Slashdash;
+                }
+                '{' => {
+                    self.depth += 1;
+                    if self.depth > MAX_DEPTH {
+                        return self.error(
+                            (self.i, 1).into(),
+                            "idp::spec::too_deep",
+                            format!("blocks nest deeper than {MAX_DEPTH} levels here"),
+                            "flatten the structure; no template needs this depth",
+                        );
+                    }
+                    self.i += 1;
+                    self.last = Token::Start;
+                }
+                '}' => {
+                    if self.depth == 0 {
+                        return self.syntax(
+                            1,
+                            "this `}` closes no block",
+                            "remove it, or add the `{` it closes",
+                        );
+                    }
+                    self.depth -= 1;
+                    self.i += 1;
+                    self.last = Token::Value;
+                }
+                ';' => {
+                    if matches!(self.last, Token::Start | Token::Semicolon) {
+                        return self.syntax(1, "this `;` ends no node", "remove it");
+                    }
+                    self.i += 1;
+                    self.last = Token::Semicolon;
+                }
+                '(' => {
+                    if self.open_paren || self.last == Token::Annotation {
+                        return self.syntax(
+                            1,
+                            "a type annotation cannot follow another",
+                            "keep one `(type)`",
+                        );
+                    }
+                    self.open_paren = true;
+                    self.i += 1;
+                }
+                ')' => {
+                    if !self.open_paren {
+                        return self.syntax(1, "this `)` closes no type annotation", "remove it");
+                    }
+                    self.open_paren = false;
+                    self.i += 1;
+                    self.last = Token::Annotation;
+                }
+                '=' => {
+                    if self.last != Token::Value {
+                        return self.syntax(
+                            1,
+                            "`=` without a property name before it",
+                            "write `name=value`",
+                        );
+                    }
+                    self.i += 1;
+                    self.last = Token::Equals;
+                }
+                '"' => self.string(),
+                '#' | 'r' if self.raw_string_hashes().is_some() => self.raw_string(),
+                c if c.is_whitespace() || c == '\\' => self.i += c.len_utf8(),
+                _ => self.word(),
+            }
+        }
+    }
+
+    fn value_seen(&mut self) {
+        self.last = match self.last {
+            Token::Equals => Token::PropertyValue,
+            _ => Token::Value,
+        };
+    }
+
+    fn word(&mut self) {
+        let len = self.text[self.i..]
+            .find(|c: char| c.is_whitespace() || is_newline(c) || "\\/(){};[]\"=".contains(c))
+            .unwrap_or(self.text.len() - self.i);
+        // `[` and `]` are never valid outside strings; the parser reports them.
+        self.i += len.max(1);
+        self.value_seen();
+    }
+
+    fn line_comment(&mut self) {
+        let rest = &self.text[self.i..];
+        self.i += rest.find(is_newline).unwrap_or(rest.len());
+    }
+
+    fn block_comment(&mut self) {
+        let start = self.i;
+        let mut nested = 0usize;
+        let bytes = self.text.as_bytes();
+        while self.i < bytes.len() {
+            if bytes[self.i..].starts_with(b"/*") {
+                nested += 1;
+                if self.depth + nested > MAX_DEPTH {
+                    return self.error(
+                        (self.i, 2).into(),
+                        "idp::spec::too_deep",
+                        format!("comments and blocks nest deeper than {MAX_DEPTH} levels here"),
+                        "close the comments you open with `*/`",
+                    );
+                }
+                self.i += 2;
+            } else if bytes[self.i..].starts_with(b"*/") {
+                nested -= 1;
+                self.i += 2;
+                if nested == 0 {
+                    return;
+                }
+            } else {
+                self.i += 1;
+            }
+        }
+        self.i = start;
+        self.syntax(2, "this comment is never closed", "close it with `*/`");
+    }
+
+    /// A quoted string: `"…"` ends at an unescaped `"` or at a line end (where KDL 2.0
+    /// reports it), `"""` (which must end its line) at the next unescaped `"""`.
+    fn string(&mut self) {
+        let multi = self.rest().starts_with(b"\"\"\"");
+        if multi {
+            let after = self.text[self.i + 3..].chars().next();
+            if !after.is_some_and(|c| is_newline(c) || c == ' ' || c == '\t') {
+                return self.syntax(
+                    3,
+                    "`\"\"\"` starts a multi-line string and must end its line",
+                    "put the text on the next line",
+                );
+            }
+            self.i += 3;
+        } else {
+            self.i += 1;
+        }
+        let bytes = self.text.as_bytes();
+        while self.i < bytes.len() {
+            match bytes[self.i] {
+                b'\\' => {
+                    self.i += 1;
+                    if let Some(c) = self.text[self.i..].chars().next() {
+                        self.i += c.len_utf8();
+                    }
+                }
+                b'"' if !multi => {
+                    self.i += 1;
+                    break;
+                }
+                b'"' if bytes[self.i..].starts_with(b"\"\"\"") => {
+                    self.i += 3;
+                    break;
+                }
+                b'\n' | b'\r' if !multi => break,
+                _ => self.i += 1,
+            }
+        }
+        self.value_seen();
+    }
+
+    /// At a raw string (`#"…"#` in KDL 2.0, `r#"…"#` or `r"…"` in 1.0): how many `#`.
+    fn raw_string_hashes(&self) -> Option<usize> {
+        let rest = self.rest();
+        let rest = rest.strip_prefix(b"r").unwrap_or(rest);
+        let hashes = rest.iter().take_while(|&&b| b == b'#').count();
+        let v1 = self.rest().first() == Some(&b'r');
+        (rest.get(hashes) == Some(&b'"') && (hashes > 0 || v1)).then_some(hashes)
+    }
+
+    fn raw_string(&mut self) {
+        let hashes = self.raw_string_hashes().unwrap_or(0);
+        let prefix = usize::from(self.rest().first() == Some(&b'r')) + hashes;
+        let multi = self.rest()[prefix..].starts_with(b"\"\"\"");
+        let quote = if multi { "\"\"\"" } else { "\"" };
+        let close = format!("{quote}{}", "#".repeat(hashes));
+        let body = self.i + prefix + quote.len();
+        match self.text[body..].find(&close) {
+            Some(end) => self.i = body + end + close.len(),
+            None => {
+                return self.syntax(
+                    prefix + quote.len(),
+                    "this raw string is never closed",
+                    &format!("close it with `{close}`"),
+                );
+            }
+        }
+        self.value_seen();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<String> {
+        match check(&SourceFile::new("t.kdl", text)) {
+            Ok(()) => Vec::new(),
+            Err(p) => {
+                p.0.iter()
+                    .map(|p| format!("{} {}", p.code, p.span.offset()))
+                    .collect()
+            }
+        }
+    }
+
+    #[test]
+    fn ordinary_kdl_passes() {
+        for text in [
+            "environment a {\n  template x version=\"^1\"\n  tags { a b }\n}\n",
+            "a (t)1 /-b #\"raw \" } ) \"# r#\"v1 }\"# r\"x\"\n",
+            "a \"\"\"\n  ) } ;\n  \"\"\"\n/* /* } */ */ b; c\n",
+            "a \"}\\\"\"; b \\ // c\n  1\n",
+            "\u{feff}a k = v\n",
+        ] {
+            assert_eq!(codes(text), Vec::<String>::new(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_would_recurse_without_bound() {
+        let deep = "a {".repeat(MAX_DEPTH + 1);
+        assert_eq!(
+            codes(&deep),
+            [format!("idp::spec::too_deep {}", 3 * MAX_DEPTH + 2)]
+        );
+        assert_eq!(
+            codes(&"/*".repeat(100)),
+            [format!("idp::spec::too_deep {}", 2 * MAX_DEPTH)]
+        );
+        for (flood, at) in [
+            ("}", 0),
+            (")", 0),
+            (";", 0),
+            ("=", 0),
+            ("/-", 2),
+            ("(a)", 3),
+            ("a=", 3),
+            ("\"\"\"", 0),
+        ] {
+            let text = flood.repeat(10_000);
+            assert_eq!(codes(&text), [format!("idp::spec::syntax {at}")], "{flood}");
+        }
+        let big = "a 1\n".repeat(MAX_BYTES / 4 + 1);
+        assert_eq!(codes(&big), [format!("idp::spec::too_large {MAX_BYTES}")]);
+    }
+
+    #[test]
+    fn refuses_disallowed_code_points_where_they_are() {
+        assert_eq!(
+            codes("a \"x\u{202e}y\" // \u{2066}\n"),
+            [
+                "idp::spec::disallowed_character 4",
+                "idp::spec::disallowed_character 13"
+            ]
+        );
+        assert_eq!(codes("a\u{feff} 1"), ["idp::spec::disallowed_character 1"]);
+    }
+
+    /// The bounds refuse no valid document of the KDL specification's test suite, but for
+    /// the code points KDL 2.0 disallows and the `kdl` crate lets through (DEL, and any in
+    /// comments).
+    #[test]
+    fn never_refuses_what_the_kdl_test_suite_holds_valid() {
+        for (name, text) in crate::fast_kdl::tests::kdl_test_cases() {
+            if kdl::KdlDocument::parse(&text).is_ok() {
+                let refused: Vec<_> = codes(&text)
+                    .into_iter()
+                    .filter(|c| !c.starts_with("idp::spec::disallowed_character"))
+                    .collect();
+                assert!(refused.is_empty(), "{name}: {refused:?}\n{text}");
+            }
+        }
+    }
+}
