@@ -9,19 +9,10 @@ use crate::report::{FileResult, Item};
 /// Files that are KDL but never specs.
 const NOT_SPECS: &[&str] = &[idp_config::CONFIG_FILE, "catalog.kdl"];
 
-/// Whether KDL text declares an environment: some line starts with the `environment`
-/// node. A cheap look, so a repository's other KDL files are not parsed at all.
-fn declares_environment(text: &str) -> bool {
-    text.lines().any(|l| {
-        l.trim_start()
-            .strip_prefix("environment")
-            .is_some_and(|rest| rest.starts_with([' ', '\t', '{']))
-    })
-}
-
 /// Every spec under `paths`, sorted. A file named directly is always a spec; directories
-/// are walked honouring `.gitignore` (and `.ignore`), keeping `*.kdl` files that declare
-/// an `environment`.
+/// are walked honouring `.gitignore` (and `.ignore`), keeping the `*.kdl` files that
+/// `idp apply` would read as specs ([`idp_spec::is_spec`]: one rule for both), and those
+/// that cannot be read, so that the check says why.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CheckError> {
     let mut found = Vec::new();
     for path in paths {
@@ -48,7 +39,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CheckError> {
                     .is_some_and(|n| NOT_SPECS.contains(&n));
             if is_kdl
                 && std::fs::read_to_string(p)
-                    .map(|t| declares_environment(&t))
+                    .map(|t| idp_spec::is_spec(&t))
                     .unwrap_or(true)
             {
                 found.push(p.to_path_buf());
@@ -132,10 +123,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_kdl_files_with_environments_are_specs() {
-        assert!(declares_environment("// x\nenvironment a {\n}"));
-        assert!(declares_environment("  environment{"));
-        assert!(!declares_environment("policy max-ttl\nenvironments 3"));
+    fn a_spec_is_what_apply_reads_as_one() {
+        for spec in [
+            "// x\nenvironment a {\n}",
+            "  environment{",
+            "\u{feff}environment a {}",
+            "\"environment\" a {}",
+            "(t)environment a {}",
+            "\"\\u{65}nvironment\" a {}",
+            "environment a {\n  x (\n}",
+        ] {
+            assert!(idp_spec::is_spec(spec), "{spec:?}");
+        }
+        for other in [
+            "policy max-ttl\nenvironments 3",
+            "// environment a {}\nx 1",
+            "a \"\\\"",
+        ] {
+            assert!(!idp_spec::is_spec(other), "{other:?}");
+        }
     }
 
     #[test]
