@@ -409,6 +409,8 @@ fn a_cache_file_this_key_did_not_vouch_for_is_recompiled_and_rewritten() {
     assert_ne!(rewritten, good, "tagged again under the other key");
 }
 
+/// The attack of issue 12: `allowed-regions`' compiled code copied over `max-ttl`'s
+/// made a preview environment with a 60-day TTL pass.
 #[test]
 fn a_denied_spec_stays_denied_after_a_cache_swap() {
     let s = Sandbox::new();
@@ -416,14 +418,13 @@ fn a_denied_spec_stays_denied_after_a_cache_swap() {
     std::fs::create_dir_all(&dir).expect("mkdir");
     std::fs::write(
         dir.join("idp.kdl"),
-        "policy max-ttl {\n    preview \"1d\"\n}\npolicy allowed-regions\n",
+        "policy max-ttl\npolicy allowed-regions\n",
     )
     .expect("idp.kdl");
-    std::fs::copy(
-        repo().join("examples/orders-preview.kdl"),
-        dir.join("env.kdl"),
-    )
-    .expect("spec");
+    let spec = std::fs::read_to_string(repo().join("examples/orders-preview.kdl"))
+        .expect("spec")
+        .replace("ttl \"7d\"", "ttl \"60d\"");
+    std::fs::write(dir.join("env.kdl"), spec).expect("spec");
     let cache = s.path().join("cache");
     let cache_env = cache.display().to_string();
     let plan = || {

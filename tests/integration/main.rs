@@ -13,6 +13,7 @@ mod hostile;
 mod lifecycle;
 mod local_http;
 mod modules;
+mod parser;
 mod plan;
 mod pricing;
 mod remote_state;
