@@ -68,6 +68,8 @@ struct Scan<'a> {
     i: usize,
     depth: usize,
     open_paren: bool,
+    /// After `\`: the next line end continues the node rather than ending it.
+    continued: bool,
     last: Token,
     problems: Problems,
 }
@@ -100,6 +102,7 @@ pub fn check(source: &SourceFile) -> Result<(), Problems> {
         i: 0,
         depth: 0,
         open_paren: false,
+        continued: false,
         last: Token::Start,
         problems: Problems::default(),
     };
@@ -154,6 +157,9 @@ impl Scan<'_> {
             match c {
                 c if is_newline(c) => {
                     self.i += c.len_utf8();
+                    if std::mem::take(&mut self.continued) {
+                        continue;
+                    }
                     if self.last != Token::Slashdash {
                         self.last = Token::Start;
                     }
@@ -235,7 +241,11 @@ impl Scan<'_> {
                 }
                 '"' => self.string(),
                 '#' | 'r' if self.raw_string_hashes().is_some() => self.raw_string(),
-                c if c.is_whitespace() || c == '\\' => self.i += c.len_utf8(),
+                '\\' => {
+                    self.continued = true;
+                    self.i += 1;
+                }
+                c if c.is_whitespace() => self.i += c.len_utf8(),
                 _ => self.word(),
             }
         }
@@ -386,6 +396,7 @@ mod tests {
             "a \"\"\"\n  ) } ;\n  \"\"\"\n/* /* } */ */ b; c\n",
             "a \"}\\\"\"; b \\ // c\n  1\n",
             "\u{feff}a k = v\n",
+            "a 1 \\ // c\n 2 \\\n; b\n",
         ] {
             assert_eq!(codes(text), Vec::<String>::new(), "{text:?}");
         }
