@@ -354,8 +354,10 @@ impl Scan<'_> {
 
     fn raw_string(&mut self) {
         let hashes = self.raw_string_hashes().unwrap_or(0);
-        let prefix = usize::from(self.rest().first() == Some(&b'r')) + hashes;
-        let multi = self.rest()[prefix..].starts_with(b"\"\"\"");
+        let v1 = self.rest().first() == Some(&b'r');
+        let prefix = usize::from(v1) + hashes;
+        // KDL 1.0 has no multi-line form: `r#"""#` holds one `"`.
+        let multi = !v1 && self.rest()[prefix..].starts_with(b"\"\"\"");
         let quote = if multi { "\"\"\"" } else { "\"" };
         let close = format!("{quote}{}", "#".repeat(hashes));
         let body = self.i + prefix + quote.len();
@@ -397,6 +399,7 @@ mod tests {
             "a \"}\\\"\"; b \\ // c\n  1\n",
             "\u{feff}a k = v\n",
             "a 1 \\ // c\n 2 \\\n; b\n",
+            "a r#\"\"\"# b\n",
         ] {
             assert_eq!(codes(text), Vec::<String>::new(), "{text:?}");
         }
