@@ -16,6 +16,7 @@ mod modules;
 mod parser;
 mod plan;
 mod pricing;
+mod records;
 mod remote_state;
 mod trust;
 mod ui;
