@@ -58,6 +58,8 @@ enum Token {
     Annotation,
     /// `;`.
     Semicolon,
+    /// `}`: its node ends here.
+    Closed,
     /// `/-`.
     Slashdash,
 }
@@ -71,6 +73,14 @@ struct Scan<'a> {
     /// After `\`: the next line end continues the node rather than ending it.
     continued: bool,
     last: Token,
+    /// What came before the last `/-`.
+    before_slashdash: Token,
+    /// Where the last value ended, to spot the next one written against it.
+    value_end: usize,
+    /// For each open block, whether it is slashdashed (only those may precede another).
+    blocks: Vec<bool>,
+    /// Whether the block `}` last closed was slashdashed.
+    closed_slashdashed: bool,
     problems: Problems,
 }
 
@@ -104,6 +114,10 @@ pub fn check(source: &SourceFile) -> Result<(), Problems> {
         open_paren: false,
         continued: false,
         last: Token::Start,
+        before_slashdash: Token::Start,
+        value_end: usize::MAX,
+        blocks: Vec::new(),
+        closed_slashdashed: false,
         problems: Problems::default(),
     };
     scan.disallowed();
@@ -175,9 +189,20 @@ impl Scan<'_> {
                         );
                     }
                     self.i += 2;
+                    self.before_slashdash = self.last;
                     self.last = Token::Slashdash;
                 }
                 '{' => {
+                    let nameless = self.last == Token::Start
+                        || (self.last == Token::Slashdash && self.before_slashdash == Token::Start);
+                    let second = self.last == Token::Closed && !self.closed_slashdashed;
+                    if nameless || second {
+                        return self.syntax(
+                            1,
+                            "a block needs a node name before it, and a node has one block",
+                            "write `name { … }`",
+                        );
+                    }
                     self.depth += 1;
                     if self.depth > MAX_DEPTH {
                         return self.error(
@@ -187,6 +212,7 @@ impl Scan<'_> {
                             "flatten the structure; no template needs this depth",
                         );
                     }
+                    self.blocks.push(self.last == Token::Slashdash);
                     self.i += 1;
                     self.last = Token::Start;
                 }
@@ -199,8 +225,9 @@ impl Scan<'_> {
                         );
                     }
                     self.depth -= 1;
+                    self.closed_slashdashed = self.blocks.pop().unwrap_or(false);
                     self.i += 1;
-                    self.last = Token::Value;
+                    self.last = Token::Closed;
                 }
                 ';' => {
                     if matches!(self.last, Token::Start | Token::Semicolon) {
@@ -209,6 +236,7 @@ impl Scan<'_> {
                     self.i += 1;
                     self.last = Token::Semicolon;
                 }
+                '(' if !self.value_may_start() => {}
                 '(' => {
                     if self.open_paren || self.last == Token::Annotation {
                         return self.syntax(
@@ -239,6 +267,7 @@ impl Scan<'_> {
                     self.i += 1;
                     self.last = Token::Equals;
                 }
+                '"' | '#' | 'r' if !self.value_may_start() => {}
                 '"' => self.string(),
                 '#' | 'r' if self.raw_string_hashes().is_some() => self.raw_string(),
                 '\\' => {
@@ -246,12 +275,33 @@ impl Scan<'_> {
                     self.i += 1;
                 }
                 c if c.is_whitespace() => self.i += c.len_utf8(),
+                _ if !self.value_may_start() => {}
                 _ => self.word(),
             }
         }
     }
 
+    /// Whether a value (or a type annotation) may start here: not right after a block,
+    /// nor against the previous value without white space. Reports it when not.
+    fn value_may_start(&mut self) -> bool {
+        if self.last == Token::Closed {
+            self.syntax(
+                1,
+                "a block must be the last thing in its node",
+                "end the node after `}`",
+            );
+            return false;
+        }
+        let against = self.i == self.value_end;
+        if against && matches!(self.last, Token::Value | Token::PropertyValue) {
+            self.syntax(1, "values must be separated by white space", "add a space");
+            return false;
+        }
+        true
+    }
+
     fn value_seen(&mut self) {
+        self.value_end = self.i;
         self.last = match self.last {
             Token::Equals => Token::PropertyValue,
             _ => Token::Value,
@@ -324,9 +374,16 @@ impl Scan<'_> {
             match bytes[self.i] {
                 b'\\' => {
                     self.i += 1;
-                    if let Some(c) = self.text[self.i..].chars().next() {
-                        self.i += c.len_utf8();
-                    }
+                    // An escaped character, or a run of white space and line ends.
+                    let rest = &self.text[self.i..];
+                    let space = rest
+                        .find(|c: char| !c.is_whitespace())
+                        .unwrap_or(rest.len());
+                    self.i += match rest.chars().next() {
+                        Some(c) if c.is_whitespace() => space,
+                        Some(c) => c.len_utf8(),
+                        None => 0,
+                    };
                 }
                 b'"' if !multi => {
                     self.i += 1;
@@ -417,6 +474,10 @@ mod tests {
             [format!("idp::spec::too_deep {}", 2 * MAX_DEPTH)]
         );
         for (flood, at) in [
+            ("a{}", 3),
+            ("{}", 0),
+            ("/-{}", 2),
+            ("(a)x", 4),
             ("}", 0),
             (")", 0),
             (";", 0),
