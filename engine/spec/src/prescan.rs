@@ -68,7 +68,6 @@ struct Scan<'a> {
     source: &'a SourceFile,
     text: &'a str,
     i: usize,
-    depth: usize,
     open_paren: bool,
     /// After `\`: the next line end continues the node rather than ending it.
     continued: bool,
@@ -77,7 +76,8 @@ struct Scan<'a> {
     before_slashdash: Token,
     /// Where the last value ended, to spot the next one written against it.
     value_end: usize,
-    /// For each open block, whether it is slashdashed (only those may precede another).
+    /// For each open block (so its length is the depth), whether it is slashdashed: only
+    /// a slashdashed block may precede another.
     blocks: Vec<bool>,
     /// Whether the block `}` last closed was slashdashed.
     closed_slashdashed: bool,
@@ -110,7 +110,6 @@ pub fn check(source: &SourceFile) -> Result<(), Problems> {
         source,
         text,
         i: 0,
-        depth: 0,
         open_paren: false,
         continued: false,
         last: Token::Start,
@@ -203,8 +202,7 @@ impl Scan<'_> {
                             "write `name { … }`",
                         );
                     }
-                    self.depth += 1;
-                    if self.depth > MAX_DEPTH {
+                    if self.blocks.len() == MAX_DEPTH {
                         return self.error(
                             (self.i, 1).into(),
                             "idp::spec::too_deep",
@@ -217,15 +215,14 @@ impl Scan<'_> {
                     self.last = Token::Start;
                 }
                 '}' => {
-                    if self.depth == 0 {
+                    let Some(slashdashed) = self.blocks.pop() else {
                         return self.syntax(
                             1,
                             "this `}` closes no block",
                             "remove it, or add the `{` it closes",
                         );
-                    }
-                    self.depth -= 1;
-                    self.closed_slashdashed = self.blocks.pop().unwrap_or(false);
+                    };
+                    self.closed_slashdashed = slashdashed;
                     self.i += 1;
                     self.last = Token::Closed;
                 }
@@ -329,7 +326,7 @@ impl Scan<'_> {
         while self.i < bytes.len() {
             if bytes[self.i..].starts_with(b"/*") {
                 nested += 1;
-                if self.depth + nested > MAX_DEPTH {
+                if self.blocks.len() + nested > MAX_DEPTH {
                     return self.error(
                         (self.i, 2).into(),
                         "idp::spec::too_deep",
