@@ -366,3 +366,167 @@ fn destroy_through_github_marks_the_record_and_hands_off_its_name_only() {
     );
     assert_eq!(body["inputs"]["requested-by"], "bob");
 }
+
+/// Copies an object within moto's bucket (S3's CopyObject: a PUT with
+/// `x-amz-copy-source`), as an operator moving records to a new prefix would.
+fn copy_object(moto: &Moto, from: &str, to: &str) {
+    use std::io::{Read, Write};
+    let address = moto.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
+    let head = format!(
+        "PUT /acme-idp-state/{to} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\
+         x-amz-copy-source: /acme-idp-state/{from}\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST/20261123/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    assert!(answer.starts_with("HTTP/1.1 200"), "copy {from}: {answer}");
+}
+
+/// `hello-preview` applied with `--run` through the fake tofu, records in S3, on a
+/// runner whose state directory is `runner`.
+fn applied_in_s3(s: &Sandbox, moto: &Moto, bin: &std::path::Path, extra: &[(&str, &str)]) {
+    let runner = s.path().join("runner-1").display().to_string();
+    let path = crate::records::path_with(bin);
+    let mut env = vec![("IDP_STATE_DIR", runner.as_str()), ("PATH", path.as_str())];
+    env.extend_from_slice(extra);
+    let run = idp(
+        s,
+        moto,
+        &[
+            "apply",
+            "examples/hello.kdl",
+            "--executor",
+            "local",
+            "--run",
+            "--yes",
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn destroy_uses_the_recorded_state_key_when_the_prefix_changed() {
+    let Some(moto) = with_bucket() else { return };
+    let s = Sandbox::new();
+    let bin = crate::records::fake_tofu(&s);
+    applied_in_s3(&s, &moto, &bin, &[]);
+    for file in ["metadata.json", "outputs.json", "workspace.json"] {
+        copy_object(
+            &moto,
+            &format!("environments/hello-preview/{file}"),
+            &format!("moved/hello-preview/{file}"),
+        );
+    }
+    let runner = s.path().join("runner-2").display().to_string();
+    let path = crate::records::path_with(&bin);
+    let run = s.run_with(
+        &[
+            "--config",
+            "tests/fixtures/s3/moved.kdl",
+            "destroy",
+            "hello-preview",
+            "--executor",
+            "local",
+            "--run",
+            "--yes",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL_S3", moto.url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "AKIDLOCALTEST"),
+            ("AWS_SECRET_ACCESS_KEY", "local-test-secret"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("IDP_STATE_DIR", runner.as_str()),
+            ("PATH", path.as_str()),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let log = std::fs::read_to_string(bin.join("tofu.log")).expect("tofu log");
+    let destroy_init = log
+        .lines()
+        .rev()
+        .find(|l| l.contains(" init "))
+        .expect("init before destroy");
+    assert!(
+        destroy_init.contains("-backend-config=key=environments/hello-preview/terraform.tfstate"),
+        "the key recorded at apply, not the moved prefix's: {destroy_init}"
+    );
+    let (_, moved) = moto.request("GET", "/acme-idp-state/moved/hello-preview/metadata.json");
+    assert!(moved.contains("\"status\": \"DESTROYED\""), "{moved}");
+}
+
+#[test]
+fn an_extension_from_another_machine_during_an_apply_is_not_lost() {
+    let Some(moto) = with_bucket() else { return };
+    let s = Sandbox::new();
+    let bin = crate::records::fake_tofu(&s);
+    // Recorded once, so the second apply below re-applies a READY environment.
+    applied_in_s3(&s, &moto, &bin, &[]);
+    let path = crate::records::path_with(&bin);
+    let runner = s.path().join("runner-1").display().to_string();
+    let mut apply = s.command(&[
+        "--config",
+        CONFIG,
+        "apply",
+        "examples/hello.kdl",
+        "--executor",
+        "local",
+        "--run",
+        "--yes",
+    ]);
+    apply
+        .env("AWS_ENDPOINT_URL_S3", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", "AKIDLOCALTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "local-test-secret")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("IDP_STATE_DIR", &runner)
+        .env("PATH", &path)
+        .env("FAKE_TOFU_SLEEP", "4")
+        .stderr(std::process::Stdio::piped());
+    let child = apply.spawn().expect("apply starts");
+    // Wait until the apply has recorded APPLYING, then extend from a laptop (its own
+    // state directory, so no shared file lock).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let (_, body) = moto.request(
+            "GET",
+            "/acme-idp-state/environments/hello-preview/metadata.json",
+        );
+        if body.contains("\"status\": \"APPLYING\"") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply never reached APPLYING"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let laptop = s.path().join("laptop").display().to_string();
+    let extend = idp(
+        &s,
+        &moto,
+        &["extend", "hello-preview", "2d"],
+        &[("IDP_STATE_DIR", laptop.as_str())],
+    );
+    assert_eq!(extend.code, 0, "{}", extend.stderr);
+    let out = child.wait_with_output().expect("apply ends");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let show = idp(
+        &s,
+        &moto,
+        &["show", "hello-preview", "--format", "json"],
+        &[],
+    );
+    let record: Value = serde_json::from_str(&show.stdout).expect("record");
+    assert_eq!(record["status"], "READY");
+    assert_eq!(
+        record["extended_until"], "2026-11-26T10:00:00Z",
+        "the extension written meanwhile survives the apply's last write"
+    );
+}
