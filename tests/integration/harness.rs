@@ -81,6 +81,12 @@ impl Sandbox {
                 "IDP_CACHE_DIR",
                 PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("idp-compile-cache"),
             )
+            // The key that vouches for the shared cache's files lives outside it; shared
+            // too, or every test would reject the others' files and recompile.
+            .env(
+                "XDG_DATA_HOME",
+                PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("idp-data"),
+            )
             .env("IDP_NOW", NOW)
             .env("NO_COLOR", "1")
             .stdin(std::process::Stdio::null());
