@@ -179,6 +179,24 @@ fn records_round_trip_through_s3_and_sweep_lists_what_expires() {
         waiting.stdout
     );
     assert_eq!(gh.seen.lock().expect("lock").dispatches.len(), 2);
+
+    // A destroy that never finishes is not dispatched forever: after the third, the sweep
+    // reports it for a person instead.
+    let third_env = [("IDP_NOW", "2026-11-25T02:00:00Z"), env[1], env[2], env[3]];
+    let third = idp(&s, &moto, &["sweep", "--yes"], &third_env);
+    assert_eq!(third.code, 0, "{}", third.stderr);
+    assert_eq!(gh.seen.lock().expect("lock").dispatches.len(), 3);
+    let given_up_env = [("IDP_NOW", "2026-11-25T09:00:00Z"), env[1], env[2], env[3]];
+    let given_up = idp(&s, &moto, &["sweep", "--yes"], &given_up_env);
+    assert_eq!(given_up.code, 0, "{}", given_up.stderr);
+    assert!(
+        given_up.stdout.contains(
+            "expired: not destroying (3 destroys did not finish; run `idp destroy short-lived` to retry)  short-lived  DESTROYING"
+        ),
+        "{}",
+        given_up.stdout
+    );
+    assert_eq!(gh.seen.lock().expect("lock").dispatches.len(), 3);
 }
 
 #[test]

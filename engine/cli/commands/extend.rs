@@ -17,8 +17,8 @@ pub fn run(config: Option<&Path>, args: &ExtendArgs) -> Result<Outcome, CliError
     let clock = context::clock()?;
     let here = context::surroundings(config)?;
     let ctx = handoff::ctx(&here, clock);
-    let record = idp_lifecycle::extendable(&ctx, &args.name)?;
-    let project = handoff::project(config, &here, &record)?;
+    let stored = idp_lifecycle::extendable(&ctx, &args.name)?;
+    let project = handoff::project(config, &here, &stored.record)?;
     let judged = idp_lifecycle::judge(&ctx, &project, &args.name, by)?;
     let now = clock.now();
     if args.format == Format::Human {

@@ -118,7 +118,7 @@ fn reemit(
     legacy: Option<&Project>,
 ) -> Result<idp_emit::Workspace, LifecycleError> {
     let Some(project) = legacy else {
-        return Err(crate::github::refused(
+        return Err(LifecycleError::refused(
             "no idp.kdl to emit the workspace from",
             "run it where idp.kdl is",
         ));

@@ -186,6 +186,14 @@ pub enum LifecycleError {
 }
 
 impl LifecycleError {
+    /// A command refused in the environment's current state, with how to go on.
+    pub fn refused(message: impl Into<String>, help: impl Into<String>) -> LifecycleError {
+        LifecycleError::Refused {
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+
     /// Whether the caller's input (or the state it names) is at fault: exit 2 in the
     /// CLI, 4xx in a server; otherwise a plugin or the infrastructure failed.
     pub fn is_input(&self) -> bool {

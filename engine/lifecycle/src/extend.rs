@@ -43,7 +43,7 @@ impl Judged {
 pub fn parse_by(by: &str) -> Result<u64, LifecycleError> {
     match by.parse::<Ttl>() {
         Ok(Ttl::Seconds(s)) if s > 0 => Ok(s),
-        _ => Err(crate::github::refused(
+        _ => Err(LifecycleError::refused(
             format!("`{by}` is not a length of time to extend by"),
             "write it like `12h`, `3d` or `1w`",
         )),
@@ -51,10 +51,11 @@ pub fn parse_by(by: &str) -> Result<u64, LifecycleError> {
 }
 
 /// The record of `name`, checked to be extendable (for the caller to find its project).
-pub fn extendable(ctx: &Ctx, name: &str) -> Result<idp_state::Record, LifecycleError> {
-    let record = ctx.records.require(name)?.record;
+pub fn extendable(ctx: &Ctx, name: &str) -> Result<idp_state::Stored, LifecycleError> {
+    let stored = ctx.records.require(name)?;
+    let record = &stored.record;
     if matches!(record.status, Status::Destroying | Status::Destroyed) {
-        return Err(crate::github::refused(
+        return Err(LifecycleError::refused(
             format!(
                 "`{}` is {}; there is nothing to extend",
                 record.name, record.status
@@ -63,20 +64,20 @@ pub fn extendable(ctx: &Ctx, name: &str) -> Result<idp_state::Record, LifecycleE
         ));
     }
     if record.expires_at.is_none() {
-        return Err(crate::github::refused(
+        return Err(LifecycleError::refused(
             format!("`{}` never expires", record.name),
             "only environments with a TTL can be extended",
         ));
     }
-    Ok(record)
+    Ok(stored)
 }
 
 /// Takes the environment's lock, reads its record and judges a life `by` seconds longer
 /// with the project's policies.
 pub fn judge(ctx: &Ctx, project: &Project, name: &str, by: u64) -> Result<Judged, LifecycleError> {
     let lock = ctx.state.lock(name)?;
-    extendable(ctx, name)?;
-    let stored = ctx.records.require(name)?;
+    // Read again under the lock: what the caller read before may have changed.
+    let stored = extendable(ctx, name)?;
     let record = &stored.record;
     let now = ctx.clock.now();
     let expires_at = record
@@ -87,7 +88,7 @@ pub fn judge(ctx: &Ctx, project: &Project, name: &str, by: u64) -> Result<Judged
             i64::try_from(by).unwrap_or(i64::MAX),
         ))
         .map_err(|_| {
-            crate::github::refused("that extension ends after the year 9999", "extend by less")
+            LifecycleError::refused("that extension ends after the year 9999", "extend by less")
         })?;
     let lifetime = (expires_at.as_second() - record.created_at.as_second()).unsigned_abs();
     let mut spec = project::read_recorded_spec(&ctx.root, &record.name, &record.spec)?;
@@ -119,7 +120,7 @@ pub fn judge(ctx: &Ctx, project: &Project, name: &str, by: u64) -> Result<Judged
 /// Records a judged extension that no policy denies.
 pub fn record(ctx: &Ctx, mut judged: Judged) -> Result<(), LifecycleError> {
     if judged.denied() {
-        return Err(crate::github::refused(
+        return Err(LifecycleError::refused(
             format!("a policy denies extending `{}`", judged.name()),
             "see the findings",
         ));

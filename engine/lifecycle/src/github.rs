@@ -50,7 +50,7 @@ pub fn github_settings(
     let mut settings = match (choice.executor, configured) {
         (Some(ExecutorKind::Local), _) | (None, None) => {
             if choice.no_wait || choice.git_ref.is_some() {
-                return Err(refused(
+                return Err(LifecycleError::refused(
                     "`--no-wait` and `--ref` are for the github executor",
                     "add `--executor github`, or set `executor github { repository \"acme/envs\" }` in idp.kdl",
                 ));
@@ -64,7 +64,7 @@ pub fn github_settings(
                 git_ref: "main".into(),
             },
             _ => {
-                return Err(refused(
+                return Err(LifecycleError::refused(
                     "`--executor github` needs the repository holding the workflows, and idp.kdl names none",
                     "add `executor github { repository \"acme/envs\"; ref \"main\" }` to idp.kdl (or set GITHUB_REPOSITORY)",
                 ));
@@ -77,16 +77,9 @@ pub fn github_settings(
     Ok(Some(settings))
 }
 
-pub(crate) fn refused(message: impl Into<String>, help: impl Into<String>) -> LifecycleError {
-    LifecycleError::Refused {
-        message: message.into(),
-        help: help.into(),
-    }
-}
-
 /// `--run` (tofu on this machine) asked of a command that hands off to a runner.
 pub fn run_here_conflict(verb: &str) -> LifecycleError {
-    refused(
+    LifecycleError::refused(
         "`--run` runs tofu on this machine, and the github executor runs it on a runner",
         format!("drop `--run`, or pass `--executor local` to {verb} here"),
     )
