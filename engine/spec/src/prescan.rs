@@ -74,6 +74,8 @@ struct Scan<'a> {
     last: Token,
     /// What came before the last `/-`.
     before_slashdash: Token,
+    /// What came before the last `(`: a value annotated after `=` is a property's.
+    before_annotation: Token,
     /// Where the last value ended, to spot the next one written against it.
     value_end: usize,
     /// For each open block (so its length is the depth), whether it is slashdashed: only
@@ -114,6 +116,7 @@ pub fn check(source: &SourceFile) -> Result<(), Problems> {
         continued: false,
         last: Token::Start,
         before_slashdash: Token::Start,
+        before_annotation: Token::Start,
         value_end: usize::MAX,
         blocks: Vec::new(),
         closed_slashdashed: false,
@@ -243,6 +246,7 @@ impl Scan<'_> {
                         );
                     }
                     self.open_paren = true;
+                    self.before_annotation = self.last;
                     self.i += 1;
                 }
                 ')' => {
@@ -301,6 +305,7 @@ impl Scan<'_> {
         self.value_end = self.i;
         self.last = match self.last {
             Token::Equals => Token::PropertyValue,
+            Token::Annotation if self.before_annotation == Token::Equals => Token::PropertyValue,
             _ => Token::Value,
         };
     }
@@ -475,6 +480,7 @@ mod tests {
             ("{}", 0),
             ("/-{}", 2),
             ("(a)x", 4),
+            ("a=(t)", 6),
             ("}", 0),
             (")", 0),
             (";", 0),
