@@ -43,15 +43,7 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
         idp_lifecycle::hand_off_destroy(&ctx, &handoff, &stored, &handoff::requested_by())?;
         return Ok(Outcome::Clean);
     }
-    if idp_lifecycle::needs_tool(record) && !args.run {
-        return Err(CliError::usage(
-            format!(
-                "`{}` was applied ({}); destroying its resources needs `--run`",
-                args.name, record.status
-            ),
-            "run `idp destroy NAME --run` with `tofu` or `terraform` on PATH, or `--executor github`",
-        ));
-    }
+    idp_lifecycle::check_tool(record, args.run)?;
     let tool = context::tool(args.run)?;
     let question = format!(
         "destroy `{}` ({} {}, owner {})?",

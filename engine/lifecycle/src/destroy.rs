@@ -11,12 +11,23 @@ use crate::github::Handoff;
 use crate::record::{Held, backend_for, executor_backend};
 use crate::{Ctx, Event, LifecycleError, project};
 
-/// Whether destroying `record` here needs `--run`: it may hold resources.
-pub fn needs_tool(record: &Record) -> bool {
-    matches!(
+/// Refuses to destroy `record` here without a tool when it may hold resources: marking
+/// it DESTROYED would forget them.
+pub fn check_tool(record: &Record, has_tool: bool) -> Result<(), LifecycleError> {
+    let applied = matches!(
         record.status,
         Status::Ready | Status::Applying | Status::Failed | Status::Destroying
-    )
+    );
+    if applied && !has_tool {
+        return Err(LifecycleError::refused(
+            format!(
+                "`{}` was applied ({}); destroying its resources needs `--run`",
+                record.name, record.status
+            ),
+            "run `idp destroy NAME --run` with `tofu` or `terraform` on PATH, or `--executor github`",
+        ));
+    }
+    Ok(())
 }
 
 /// Destroys a recorded environment here, under its lock: with `tool`, OpenTofu destroys
@@ -38,6 +49,7 @@ pub fn destroy_here(
         });
         return Ok(());
     }
+    check_tool(&stored.record, tool.is_some())?;
     let mut held = Held { stored };
     let backend = match tool {
         Some(_) => match workspace(ctx, &held.stored.record, &lock, legacy) {

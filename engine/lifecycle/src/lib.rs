@@ -34,7 +34,7 @@ use std::path::PathBuf;
 
 pub use apply::{COST_FILE, apply_here, check_digest, hand_off};
 pub use clock::{CLOCK_SKEW, Clock, PINNABLE, QUEUE_WINDOW};
-pub use destroy::{destroy_here, destroy_inputs, hand_off_destroy, mark_destroying, needs_tool};
+pub use destroy::{check_tool, destroy_here, destroy_inputs, hand_off_destroy, mark_destroying};
 pub use error::LifecycleError;
 pub use event::{Event, Events};
 pub use extend::{Judged, extendable, judge, parse_by, record as record_extension};
