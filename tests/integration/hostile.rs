@@ -448,3 +448,22 @@ fn a_denied_spec_stays_denied_after_a_cache_swap() {
         after.stdout
     );
 }
+
+#[test]
+fn a_plugin_reporting_code_as_its_version_is_refused() {
+    let s = Sandbox::new();
+    let run = plan(&s, "hostile-version", "version-code.wat");
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let err = run.flat_stderr();
+    assert!(
+        err.contains(
+            "lists policy `hostile-version 0.1.0`, but its component says it is `hostile-version` `0.1.0\\nresource"
+        ),
+        "{err}"
+    );
+    assert!(
+        !run.stderr.contains("\nresource \"terraform_data\""),
+        "the code never reaches the terminal as a line of its own: {}",
+        run.stderr
+    );
+}

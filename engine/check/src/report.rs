@@ -136,6 +136,8 @@ pub struct EnvSummary {
     pub name: String,
     /// Template name and version.
     pub template: String,
+    /// The template's catalog identity.
+    pub template_id: std::sync::Arc<idp_model::PluginId>,
     /// Class.
     pub class: String,
     /// Region.
@@ -157,6 +159,8 @@ pub struct FileResult {
     pub project_waivers: Vec<(usize, bool)>,
     /// The file is an `idp.kdl`, not a spec.
     pub config: bool,
+    /// The configuration and policies that judged it (judged files only).
+    pub provenance: Option<std::sync::Arc<idp_plan::Provenance>>,
 }
 
 impl FileResult {
@@ -168,6 +172,7 @@ impl FileResult {
             items: vec![item],
             project_waivers: Vec::new(),
             config: false,
+            provenance: None,
         }
     }
 
@@ -189,6 +194,7 @@ impl FileResult {
                 .collect(),
             project_waivers: Vec::new(),
             config: false,
+            provenance: None,
         }
     }
 
@@ -202,12 +208,14 @@ impl FileResult {
             items: vec![item],
             project_waivers: Vec::new(),
             config: false,
+            provenance: None,
         }
     }
 
     /// A judged file: every finding of every environment, located.
     pub fn judged(plan: Plan) -> Self {
         let source = plan.source;
+        let provenance = plan.provenance;
         let mut items = Vec::new();
         let mut environments = Vec::new();
         let mut project_waivers: Vec<(usize, bool)> = Vec::new();
@@ -219,12 +227,11 @@ impl FileResult {
                 }
             }
             for f in env.findings {
-                let plugin = f.plugin.rsplit(' ').next().unwrap_or(&f.plugin);
                 items.push(
                     Item {
                         kind: ItemKind::Finding,
                         environment: Some(env.env.name.clone()),
-                        rule: format!("{plugin}/{}", f.rule),
+                        rule: f.code(),
                         severity: f.severity,
                         waived: f.waived,
                         advisory: f.advisory,
@@ -245,6 +252,7 @@ impl FileResult {
                 monthly_cost,
                 name: env.env.name,
                 template: format!("{} {}", env.env.template, env.env.template_version),
+                template_id: env.template.clone(),
                 class: env.env.class.to_string(),
                 region: env.env.region,
             });
@@ -256,6 +264,7 @@ impl FileResult {
             items,
             project_waivers,
             config: false,
+            provenance: Some(provenance),
         }
     }
 }

@@ -137,6 +137,7 @@ fn report_unused_project_waivers(
                 items,
                 project_waivers: Vec::new(),
                 config: true,
+                provenance: None,
             }),
         }
     }

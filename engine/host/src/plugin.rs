@@ -195,7 +195,14 @@ impl PluginHost {
             .call("info", K::info)?
             .map_err(|reason| runner.invalid("info", reason))?;
         let (name, version) = K::name_and_version(&info);
-        runner.label = format!("{} `{name}` {version}", K::KIND);
+        // What a plugin says about itself is data: escaped before it names the plugin in
+        // any message (`idp_model::printable` adds the backticks).
+        runner.label = format!(
+            "{} {} {}",
+            K::KIND,
+            idp_model::printable(name),
+            idp_model::printable(version).trim_matches('`')
+        );
         Ok(Plugin { runner, info })
     }
 
@@ -400,13 +407,7 @@ impl TemplatePlugin {
             Ok(r) => v0_1::rendering(r)
                 .map(Ok)
                 .map_err(|reason| self.0.runner.invalid("render", reason)),
-            Err(findings) => {
-                let name = format!("template {}", self.info().name);
-                Ok(Err(findings
-                    .into_iter()
-                    .map(|f| v0_1::finding(&name, f))
-                    .collect()))
-            }
+            Err(findings) => Ok(Err(findings.into_iter().map(v0_1::finding).collect())),
         }
     }
 }
@@ -439,8 +440,7 @@ impl PolicyPlugin {
             p.idp_plugin_policy()
                 .call_evaluate(store, &input, &settings)
         })?;
-        let name = format!("policy {}", self.info().name);
-        Ok(raw.into_iter().map(|f| v0_1::finding(&name, f)).collect())
+        Ok(raw.into_iter().map(v0_1::finding).collect())
     }
 }
 

@@ -133,9 +133,10 @@ fn severity(s: wit::Severity) -> model::Severity {
     }
 }
 
-pub(crate) fn finding(plugin: &str, f: wit::Finding) -> model::Finding {
+/// A finding as the guest reported it; the plan stage sets `plugin` from the catalog.
+pub(crate) fn finding(f: wit::Finding) -> model::Finding {
     model::Finding {
-        plugin: plugin.to_owned(),
+        plugin: None,
         rule: f.rule,
         severity: severity(f.severity),
         message: f.message,

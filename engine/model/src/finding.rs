@@ -1,6 +1,9 @@
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
+
+use crate::PluginId;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -27,8 +30,9 @@ impl fmt::Display for Severity {
 /// A problem or remark a plugin reported, pointing into the spec.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Which plugin reported it (`policy max-ttl`).
-    pub plugin: String,
+    /// Which plugin reported it; `None` for idp itself (an expired waiver, say). The plan
+    /// stage sets it from the catalog, so it names the plugin by its catalog identity.
+    pub plugin: Option<Arc<PluginId>>,
     /// Stable rule id.
     pub rule: String,
     /// Severity after the organisation's overrides.
@@ -65,7 +69,7 @@ impl Finding {
     /// A finding reported by idp itself (not a plugin), such as an expired waiver.
     pub fn engine(severity: Severity, rule: &str, message: String, pointer: String) -> Self {
         Finding {
-            plugin: "idp".into(),
+            plugin: None,
             rule: rule.into(),
             severity,
             message,
@@ -73,6 +77,15 @@ impl Finding {
             help: None,
             waived: None,
             advisory: false,
+        }
+    }
+
+    /// The rule's code, one form everywhere (human, JSON, SARIF, JUnit, waivers):
+    /// `POLICY/RULE`, `TEMPLATE/RULE`, or `idp/RULE` for idp's own findings.
+    pub fn code(&self) -> String {
+        match &self.plugin {
+            Some(id) => id.code(&self.rule),
+            None => format!("idp/{}", self.rule),
         }
     }
 

@@ -18,5 +18,5 @@ pub use finding::{Finding, Severity, Waived};
 pub use names::{
     InvalidName, MAX_NAME_LEN, NameKind, check_name, check_version, is_invisible_format, printable,
 };
-pub use plugin::{PluginKind, PluginRef, PolicyInfo, RuleInfo, TemplateInfo};
+pub use plugin::{PluginId, PluginKind, PolicyInfo, RuleInfo, TemplateInfo};
 pub use rendering::{BillItem, BillingBasis, CostEstimate, ModuleCall, Output, Rendering, Wire};

@@ -30,18 +30,31 @@ impl fmt::Display for PluginKind {
     }
 }
 
-/// A plugin's identity, as errors name it: ``policy `max-ttl` 0.1.0``.
+/// A plugin's identity, carried from the catalog to every report: what it is, which
+/// bytes, and where they came from. Errors name it as ``policy `max-ttl` 0.1.0``; a
+/// finding's rule code is [`PluginId::code`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct PluginRef {
+pub struct PluginId {
     /// Template or policy.
     pub kind: PluginKind,
     /// Catalog name.
     pub name: String,
     /// Version.
     pub version: String,
+    /// sha256 of the component, lowercase hex.
+    pub sha256: String,
+    /// The catalog source it came from (`built-in catalog`, ``catalog `./platform` ``).
+    pub source: String,
 }
 
-impl fmt::Display for PluginRef {
+impl PluginId {
+    /// The one form of a rule's code, in every output and in waivers: `NAME/RULE`.
+    pub fn code(&self, rule: &str) -> String {
+        format!("{}/{rule}", self.name)
+    }
+}
+
+impl fmt::Display for PluginId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} `{}` {}", self.kind, self.name, self.version)
     }

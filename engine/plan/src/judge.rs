@@ -3,7 +3,10 @@
 
 use idp_config::Enforcement;
 use idp_host::PolicyPlugin;
-use idp_model::{CostEstimate, Environment, Finding, Rendering, Severity, Waived};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use idp_model::{CostEstimate, Environment, Finding, PluginId, Rendering, Severity, Waived};
 use idp_spec::{SpanMap, Waiver};
 use jiff::civil::Date;
 use serde_json::Value;
@@ -14,6 +17,10 @@ use crate::PlanError;
 pub struct LoadedPolicy {
     /// The plugin.
     pub plugin: PolicyPlugin,
+    /// Its catalog identity: every finding it reports carries it.
+    pub id: Arc<PluginId>,
+    /// The configuration file that enabled it.
+    pub configured_in: PathBuf,
     /// Settings from `idp.kdl`.
     pub settings: Value,
     /// How its findings count.
@@ -63,6 +70,7 @@ pub fn judge(
             .evaluate(env, &rendering.calls, cost, &p.settings)?
         {
             p.enforcement.apply(&mut f);
+            f.plugin = Some(p.id.clone());
             findings.push((name.as_str(), f));
         }
     }

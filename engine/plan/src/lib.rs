@@ -11,4 +11,4 @@ mod pipeline;
 
 pub use error::PlanError;
 pub use judge::{Judgement, LoadedPolicy, WaiverOrigin};
-pub use pipeline::{Pipeline, Plan, PlannedEnv, Project, Stage, StageTimes};
+pub use pipeline::{Pipeline, Plan, PlannedEnv, Project, Provenance, Stage, StageTimes};

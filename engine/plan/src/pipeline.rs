@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use idp_catalog::{Catalog, CatalogError};
@@ -7,7 +8,7 @@ use idp_config::ProjectConfig;
 use idp_derive::DeriveInput;
 use idp_emit::Workspace;
 use idp_host::{PluginHost, TemplatePlugin};
-use idp_model::{Environment, Finding, PluginKind, Rendering};
+use idp_model::{Environment, Finding, PluginId, PluginKind, Rendering};
 use idp_spec::{EnvSpec, Problem, Problems, SourceFile, SpanMap, SpecFile, Validator};
 use idp_state::{StateStore, Status};
 use jiff::Timestamp;
@@ -47,8 +48,8 @@ pub struct Project {
 pub struct PlannedEnv {
     /// The derived environment.
     pub env: Environment,
-    /// ``template `api-service` 0.1.0``.
-    pub template_label: String,
+    /// The template's catalog identity.
+    pub template: Arc<PluginId>,
     /// The rendering (absent when stopped at validate).
     pub rendering: Option<Rendering>,
     /// The cost estimate, or why there is none (absent when stopped at validate).
@@ -72,10 +73,21 @@ impl PlannedEnv {
     }
 }
 
+/// Which configuration files and plugins judged a plan, and where each came from.
+#[derive(Debug, Clone, Default)]
+pub struct Provenance {
+    /// Every configuration file that applied, the organisation's first.
+    pub config_files: Vec<std::path::PathBuf>,
+    /// Every policy that judged, with the file that enabled it.
+    pub policies: Vec<(Arc<PluginId>, std::path::PathBuf)>,
+}
+
 /// A planned spec file.
 pub struct Plan {
     /// The spec's source.
     pub source: SourceFile,
+    /// The configuration and policies behind it (templates are on each environment).
+    pub provenance: Arc<Provenance>,
     /// Its environments, in file order.
     pub environments: Vec<PlannedEnv>,
 }
@@ -127,8 +139,8 @@ fn lap(slot: &mut Duration, mark: &mut Instant) {
     *mark = now;
 }
 
-/// A template loaded once per run, with its compiled input schema.
-type LoadedTemplate = Rc<(TemplatePlugin, Validator)>;
+/// A template loaded once per run, with its compiled input schema and catalog identity.
+type LoadedTemplate = Rc<(TemplatePlugin, Validator, Arc<PluginId>)>;
 
 /// The loaded plugins of one run.
 pub struct Pipeline<'p> {
@@ -137,6 +149,7 @@ pub struct Pipeline<'p> {
     /// Keyed by template name and version requirement.
     templates: HashMap<(String, Option<String>), LoadedTemplate>,
     times: StageTimes,
+    provenance: Arc<Provenance>,
 }
 
 impl<'p> Pipeline<'p> {
@@ -170,6 +183,7 @@ impl<'p> Pipeline<'p> {
             let loaded = project.host.load_policy(&pc.name.value, &plugin.bytes)?;
             let info = loaded.info();
             check_identity(&plugin, &info.name, &info.version, None)?;
+            let id = Arc::new(identity(&plugin));
             let validator = Validator::new(loaded.info().settings_schema.clone()).map_err(|e| {
                 PlanError::PluginSchema {
                     plugin: loaded.label().to_owned(),
@@ -188,6 +202,8 @@ impl<'p> Pipeline<'p> {
             if found.0.is_empty() {
                 policies.push(LoadedPolicy {
                     plugin: loaded,
+                    id,
+                    configured_in: pc.source.path.clone(),
                     settings,
                     enforcement: pc.enforcement,
                 });
@@ -196,8 +212,16 @@ impl<'p> Pipeline<'p> {
             }
         }
         problems.into_result()?;
+        let provenance = Arc::new(Provenance {
+            config_files: config.files.clone(),
+            policies: policies
+                .iter()
+                .map(|p| (p.id.clone(), p.configured_in.clone()))
+                .collect(),
+        });
         Ok(Pipeline {
             project,
+            provenance,
             policies,
             templates: HashMap::new(),
             times: StageTimes::default(),
@@ -261,7 +285,7 @@ impl<'p> Pipeline<'p> {
                 reason: e.0,
             }
         })?;
-        let loaded = Rc::new((plugin, validator));
+        let loaded = Rc::new((plugin, validator, Arc::new(identity(&resolved))));
         self.templates.insert(key, loaded.clone());
         Ok(Ok(loaded))
     }
@@ -350,7 +374,7 @@ impl<'p> Pipeline<'p> {
                 }
             };
             let mut out = PlannedEnv {
-                template_label: plugin.label().to_owned(),
+                template: template.2.clone(),
                 rendering: None,
                 cost: None,
                 findings: Vec::new(),
@@ -372,7 +396,7 @@ impl<'p> Pipeline<'p> {
                                     source,
                                     out.spans.value_span(&f.pointer),
                                     "idp::render::refused",
-                                    format!("{}: {}", f.plugin, f.message),
+                                    format!("{}: {}", template.2, f.message),
                                 )
                                 .label(f.rule.clone())
                                 .maybe_help(f.help),
@@ -429,6 +453,7 @@ impl<'p> Pipeline<'p> {
         problems.into_result()?;
         Ok(Plan {
             source: source.clone(),
+            provenance: self.provenance.clone(),
             environments: planned,
         })
     }
@@ -490,5 +515,16 @@ fn declared_modules_only(plugin: &TemplatePlugin, rendering: &Rendering) -> Resu
             call: idp_model::printable(&call.name),
             module: idp_model::printable(&call.module),
         }),
+    }
+}
+
+/// The catalog identity of a resolved plugin.
+fn identity(resolved: &idp_catalog::Plugin) -> PluginId {
+    PluginId {
+        kind: resolved.entry.kind,
+        name: resolved.entry.name.clone(),
+        version: resolved.entry.version.clone(),
+        sha256: resolved.entry.sha256.clone(),
+        source: resolved.source.describe(),
     }
 }

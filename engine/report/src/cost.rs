@@ -190,7 +190,7 @@ pub fn cost_markdown(rows: &[CostRow<'_>]) -> String {
         writeln!(
             out,
             "### `{}`: {:.2} {} a month{}\n",
-            row.name,
+            crate::md_code(row.name),
             e.monthly,
             e.currency,
             e.lifetime
@@ -207,10 +207,10 @@ pub fn cost_markdown(rows: &[CostRow<'_>]) -> String {
             writeln!(
                 out,
                 "| {} | {} | {}/{} | {} | {:.2} | {} |",
-                l.call,
-                l.description,
+                crate::md_text(&l.call),
+                crate::md_text(&l.description),
                 trim(l.unit_price),
-                l.unit,
+                crate::md_text(&l.unit),
                 quantity(l),
                 l.monthly,
                 money(l.lifetime)

@@ -9,7 +9,7 @@ mod cost;
 use std::fmt::Write;
 
 use idp_model::{Finding, Severity};
-use idp_plan::{Plan, PlannedEnv};
+use idp_plan::{Plan, PlannedEnv, Provenance};
 use idp_spec::{Problem, Problems, SourceFile};
 use idp_state::Record;
 use serde_json::{Value, json};
@@ -24,6 +24,11 @@ pub use cost::{CostRow, cost_human, cost_json, cost_markdown, cost_summary};
 /// Version of the JSON documents; bumped only for a breaking change.
 pub const JSON_VERSION: u32 = 1;
 
+/// Version of the plan document (`plan`, `validate`, `apply`): 2 since a finding's
+/// `plugin` became the plugin's catalog identity (an object) and `template` gained its
+/// digest and source.
+pub const PLAN_JSON_VERSION: u32 = 2;
+
 /// A finding as a diagnostic at its place in the spec.
 pub fn finding_problem(env: &PlannedEnv, source: &SourceFile, f: &Finding) -> Problem {
     let severity = match f.severity {
@@ -36,7 +41,7 @@ pub fn finding_problem(env: &PlannedEnv, source: &SourceFile, f: &Finding) -> Pr
     Problem::error(
         source,
         env.spans.value_span(&f.pointer),
-        &format!("{}/{}", f.plugin.replace(' ', "::"), f.rule),
+        &f.code(),
         format!("{} ({}): {}", finding_status(f), env.env.name, f.message),
     )
     .label(f.rule.clone())
@@ -74,6 +79,7 @@ fn finding_json(env: &PlannedEnv, source: &SourceFile, f: &Finding) -> Value {
     let (line, column) = source.line_col(env.spans.value_span(&f.pointer).offset());
     json!({
         "plugin": f.plugin,
+        "code": f.code(),
         "rule": f.rule,
         "severity": f.severity,
         "message": f.message,
@@ -95,7 +101,7 @@ fn env_json(env: &PlannedEnv, source: &SourceFile) -> Value {
         .collect();
     json!({
         "name": e.name,
-        "template": {"name": e.template, "version": e.template_version},
+        "template": env.template,
         "class": e.class,
         "region": e.region,
         "owner": e.owner,
@@ -118,11 +124,24 @@ fn env_json(env: &PlannedEnv, source: &SourceFile) -> Value {
 /// The JSON document of `idp plan` / `idp validate` / `idp apply`.
 pub fn plan_json(plan: &Plan) -> Value {
     json!({
-        "version": JSON_VERSION,
+        "version": PLAN_JSON_VERSION,
         "spec": plan.source.path,
+        "configuration": provenance_json(&plan.provenance),
         "environments": plan.environments.iter().map(|e| env_json(e, &plan.source)).collect::<Vec<_>>(),
         "denied": plan.denied(),
         "problems": [],
+    })
+}
+
+/// Which configuration files applied and each policy's identity and origin.
+pub fn provenance_json(p: &Provenance) -> Value {
+    json!({
+        "files": p.config_files,
+        "policies": p.policies.iter().map(|(id, file)| {
+            let mut v = json!(id.as_ref());
+            v["configured_in"] = json!(file);
+            v
+        }).collect::<Vec<_>>(),
     })
 }
 
@@ -144,7 +163,95 @@ pub fn problems_json(spec: &std::path::Path, problems: &Problems) -> Value {
             })
         })
         .collect();
-    json!({ "version": JSON_VERSION, "spec": spec, "environments": [], "denied": false, "problems": list })
+    json!({ "version": PLAN_JSON_VERSION, "spec": spec, "environments": [], "denied": false, "problems": list })
+}
+
+/// Text that renders as itself in markdown (a table cell, a heading): markdown's
+/// punctuation backslash-escaped, so a value from a spec or a plugin cannot become a
+/// link, an image, HTML or a column; line breaks and control characters become spaces.
+pub(crate) fn md_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '!' | '~' | '&' | '(' | ')'
+            | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() || idp_model::is_invisible_format(c) => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A message for markdown: its balanced `code` spans stay code spans (made safe with
+/// [`md_code`]), everything else is [`md_text`]. Unbalanced backticks are escaped.
+pub(crate) fn md_message(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return md_text(text);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i.is_multiple_of(2) {
+                md_text(part)
+            } else {
+                format!("`{}`", md_code(part))
+            }
+        })
+        .collect()
+}
+
+/// Text for inside a markdown code span: a backtick cannot end the span, a pipe cannot
+/// end a table cell, a line break cannot end the row.
+pub(crate) fn md_code(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '`' => "'".to_owned(),
+            '|' => "\\|".to_owned(),
+            c if c.is_control() || idp_model::is_invisible_format(c) => " ".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// The first 12 hex digits of a digest: enough to tell components apart when reading.
+fn short(sha256: &str) -> &str {
+    sha256.get(..12).unwrap_or(sha256)
+}
+
+/// Which configuration files applied, and each policy with its source and the file that
+/// enabled it.
+pub(crate) fn provenance_human(p: &Provenance, out: &mut String) {
+    if p.config_files.is_empty() {
+        return;
+    }
+    let files: Vec<String> = p
+        .config_files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    writeln!(out, "configuration  {}", files.join(", ")).ok();
+    for (n, (id, file)) in p.policies.iter().enumerate() {
+        writeln!(
+            out,
+            "{}{} {} ({}, sha256 {}; enabled in {})",
+            if n == 0 {
+                "policies       "
+            } else {
+                "               "
+            },
+            id.name,
+            id.version,
+            id.source,
+            short(&id.sha256),
+            file.display()
+        )
+        .ok();
+    }
 }
 
 /// The human summary of a plan (findings are shown separately, as diagnostics).
@@ -153,7 +260,16 @@ pub fn plan_human(plan: &Plan) -> String {
     for env in &plan.environments {
         let e = &env.env;
         writeln!(out, "environment {}", e.name).ok();
-        writeln!(out, "  template   {} {}", e.template, e.template_version).ok();
+        let t = &env.template;
+        writeln!(
+            out,
+            "  template   {} {} ({}, sha256 {})",
+            t.name,
+            t.version,
+            t.source,
+            short(&t.sha256)
+        )
+        .ok();
         writeln!(out, "  class      {} in {}", e.class, e.region).ok();
         writeln!(
             out,
@@ -225,12 +341,9 @@ pub fn plan_human(plan: &Plan) -> String {
                         .line_col(env.spans.value_span(&f.pointer).offset());
                     writeln!(
                         out,
-                        "    {:<5} {}/{} at {}:{line}:{col}: {}",
+                        "    {:<5} {} at {}:{line}:{col}: {}",
                         finding_status(f),
-                        f.plugin
-                            .trim_start_matches("policy ")
-                            .trim_start_matches("template "),
-                        f.rule,
+                        f.code(),
                         plan.source.path.display(),
                         f.message
                     )
@@ -243,6 +356,7 @@ pub fn plan_human(plan: &Plan) -> String {
         }
         out.push('\n');
     }
+    provenance_human(&plan.provenance, &mut out);
     out
 }
 
@@ -373,4 +487,23 @@ pub fn record_human(r: &Record) -> String {
         .ok();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_from_data_renders_as_text() {
+        assert_eq!(
+            md_text("![x](http://e/a.png) <b>|</b>\nnext"),
+            "\\!\\[x\\]\\(http://e/a.png\\) \\<b\\>\\|\\</b\\> next"
+        );
+        assert_eq!(md_code("a`b|c\nd"), "a'b\\|c d");
+        assert_eq!(
+            md_message("tag `main|x` of [a](b)"),
+            "tag `main\\|x` of \\[a\\]\\(b\\)"
+        );
+        assert_eq!(md_message("one ` alone"), "one \\` alone");
+    }
 }

@@ -8,6 +8,7 @@ use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
 use super::{Counts, Verdict, uri};
+use crate::{md_code, md_message, md_text};
 
 /// GitHub refuses step summaries above 1 MiB; a few hundred rows say what matters.
 const MAX_ROWS: usize = 300;
@@ -40,11 +41,6 @@ struct WaiverRow {
     reason: String,
 }
 
-/// Makes text safe inside a markdown table cell.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
-
 /// The markdown summary of a check.
 pub fn check_markdown(report: &CheckReport, passed: bool) -> String {
     let mut rows = Vec::new();
@@ -60,11 +56,11 @@ pub fn check_markdown(report: &CheckReport, passed: bool) -> String {
         };
         if let Some(w) = &item.waived {
             let row = WaiverRow {
-                rule: item.rule.clone(),
-                file: uri(&file.source.path),
-                until: w.until.clone(),
-                owner: cell(&w.owner),
-                reason: cell(&w.reason),
+                rule: md_code(&item.rule),
+                file: md_code(&uri(&file.source.path)),
+                until: md_text(&w.until),
+                owner: md_text(&w.owner),
+                reason: md_text(&w.reason),
             };
             if !waivers.contains(&row) {
                 waivers.push(row);
@@ -72,11 +68,11 @@ pub fn check_markdown(report: &CheckReport, passed: bool) -> String {
         }
         rows.push(Row {
             icon,
-            file: uri(&file.source.path),
+            file: md_code(&uri(&file.source.path)),
             line: item.start.0,
-            environment: item.environment.clone().unwrap_or_default(),
-            rule: item.rule.clone(),
-            message: cell(&item.message),
+            environment: md_text(item.environment.as_deref().unwrap_or_default()),
+            rule: md_code(&item.rule),
+            message: md_message(&item.message),
         });
     }
     let hidden = rows.len().saturating_sub(MAX_ROWS);

@@ -192,6 +192,13 @@ pub fn check_human(report: &CheckReport) -> String {
             .ok();
         }
     }
+    let mut shown: Vec<&idp_plan::Provenance> = Vec::new();
+    for p in report.files.iter().filter_map(|f| f.provenance.as_deref()) {
+        if !shown.iter().any(|s| s.config_files == p.config_files) {
+            shown.push(p);
+            crate::provenance_human(p, &mut out);
+        }
+    }
     writeln!(out, "checked {}", Counts::of(report).line()).ok();
     out
 }
@@ -223,9 +230,10 @@ pub fn check_json(report: &CheckReport, failed: bool) -> Value {
         .map(|f| {
             json!({
                 "path": f.source.path,
+                "configuration": f.provenance.as_deref().map(crate::provenance_json),
                 "environments": f.environments.iter().map(|e| json!({
                     "name": e.name, "template": e.template, "class": e.class, "region": e.region,
-                    "monthly_cost": e.monthly_cost,
+                    "monthly_cost": e.monthly_cost, "template_plugin": e.template_id,
                 })).collect::<Vec<_>>(),
                 "findings": f.items.iter().map(item_json).collect::<Vec<_>>(),
             })
