@@ -27,7 +27,8 @@ pub fn compare(text: &str) -> Result<Decided, String> {
         // too. (A file KDL 1.0 reads another way, e.g. with U+000B, which is no line end
         // in 1.0, may be refused: docs/decisions/0002-kdl-parser.md.)
         let syntax = problems.0.iter().any(|p| p.code == "idp::spec::syntax");
-        if syntax && KdlDocument::parse_v2(text).is_ok() {
+        let v2 = || crate::spec::with_kdl_stack(|| KdlDocument::parse_v2(text).is_ok());
+        if syntax && v2().unwrap_or(false) {
             return Err(format!(
                 "the prescan refused what kdl reads: {}",
                 problems.0[0].message

@@ -170,6 +170,13 @@ impl Scan<'_> {
             let Some(c) = self.text[self.i..].chars().next() else {
                 return;
             };
+            if self.dangles_before(c) {
+                return self.syntax(
+                    c.len_utf8(),
+                    "`=`, `/-` and `(type)` need what they apply to right after them",
+                    "write the value (or node) they apply to, or remove them",
+                );
+            }
             match c {
                 c if is_newline(c) => {
                     self.i += c.len_utf8();
@@ -183,13 +190,6 @@ impl Scan<'_> {
                 '/' if self.rest().starts_with(b"//") => self.line_comment(),
                 '/' if self.rest().starts_with(b"/*") => self.block_comment(),
                 '/' if self.rest().starts_with(b"/-") => {
-                    if self.last == Token::Slashdash {
-                        return self.syntax(
-                            2,
-                            "a slashdash comments out a slashdash",
-                            "remove one `/-`",
-                        );
-                    }
                     self.i += 2;
                     self.before_slashdash = self.last;
                     self.last = Token::Slashdash;
@@ -279,6 +279,22 @@ impl Scan<'_> {
                 _ if !self.value_may_start() => {}
                 _ => self.word(),
             }
+        }
+    }
+
+    /// Whether `c` would leave a `=`, `/-` or `(type)` without what it applies to: it
+    /// may not be followed by `;`, `}`, `/-`, nor (but for `/-`) a line end or a block.
+    fn dangles_before(&self, c: char) -> bool {
+        let slashdash = self.last == Token::Slashdash;
+        if !slashdash && !matches!(self.last, Token::Equals | Token::Annotation) {
+            return false;
+        }
+        match c {
+            ';' | '}' => true,
+            '/' => self.rest().starts_with(b"/-"),
+            '{' => !slashdash,
+            c if is_newline(c) => !slashdash && !self.continued,
+            _ => false,
         }
     }
 
@@ -481,6 +497,11 @@ mod tests {
             ("/-{}", 2),
             ("(a)x", 4),
             ("a=(t)", 6),
+            ("/-a=", 4),
+            ("a=/-", 2),
+            ("(t)/-", 3),
+            ("/-;", 2),
+            ("a=;", 2),
             ("}", 0),
             (")", 0),
             (";", 0),

@@ -95,18 +95,10 @@ pub fn parse_kdl(source: &SourceFile) -> Result<KdlDocument, Problems> {
 
 /// The `kdl` crate on a thread of its own with room for its recursion.
 pub(crate) fn parse_with_kdl(source: &SourceFile) -> Result<KdlDocument, Problems> {
-    let text = source.text.clone();
-    let parsed = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("kdl".into())
-            .stack_size(KDL_STACK)
-            .spawn_scoped(scope, || KdlDocument::parse(&text))
-            .map(|t| t.join())
-    });
-    match parsed {
-        Ok(Ok(result)) => result.map_err(|e| syntax_problems(source, &e)),
+    match with_kdl_stack(|| KdlDocument::parse(&source.text)) {
+        Some(result) => result.map_err(|e| syntax_problems(source, &e)),
         // No thread (out of memory) or a panic in `kdl`: still a located answer.
-        _ => Err(Problem::error(
+        None => Err(Problem::error(
             source,
             (0, 0).into(),
             "idp::spec::syntax",
@@ -114,6 +106,20 @@ pub(crate) fn parse_with_kdl(source: &SourceFile) -> Result<KdlDocument, Problem
         )
         .into()),
     }
+}
+
+/// Runs `f` (a call into the `kdl` crate) on a thread with [`KDL_STACK`]; `None` when
+/// the thread cannot start or `f` panics.
+pub(crate) fn with_kdl_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("kdl".into())
+            .stack_size(KDL_STACK)
+            .spawn_scoped(scope, f)
+            .ok()?
+            .join()
+            .ok()
+    })
 }
 
 fn syntax_problems(source: &SourceFile, e: &kdl::KdlError) -> Problems {
