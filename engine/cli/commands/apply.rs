@@ -71,12 +71,15 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         return Ok(Outcome::Clean);
     }
     let ctx = handoff::project_ctx(&project, clock);
-    let Some(handoff) = handoff else {
-        idp_lifecycle::apply_here(&ctx, &project, &plan, &spec, tool.as_ref(), now)?;
-        return Ok(Outcome::Clean);
+    let executor = match handoff {
+        Some(h) => idp_lifecycle::Executor::GitHub(Box::new(h)),
+        None => idp_lifecycle::Executor::Local(tool),
     };
     let (handed, failed) =
-        idp_lifecycle::hand_off(&ctx, &plan, &handoff, &spec, &handoff::requested_by(), now);
+        executor.apply(&ctx, &project, &plan, &spec, &handoff::requested_by(), now);
+    if matches!(executor, idp_lifecycle::Executor::Local(_)) {
+        return failed.map_or(Ok(Outcome::Clean), |e| Err(e.into()));
+    }
     if args.spec.format == Format::Json {
         let mut doc = idp_report::plan_json(&plan);
         if let Some(o) = doc.as_object_mut() {

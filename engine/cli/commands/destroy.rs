@@ -40,7 +40,12 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
             eprintln!("not destroyed");
             return Ok(Outcome::Clean);
         }
-        idp_lifecycle::hand_off_destroy(&ctx, &handoff, &stored, &handoff::requested_by())?;
+        idp_lifecycle::Executor::GitHub(Box::new(handoff)).destroy(
+            &ctx,
+            &stored,
+            &handoff::requested_by(),
+            None,
+        )?;
         return Ok(Outcome::Clean);
     }
     idp_lifecycle::check_tool(record, args.run)?;
@@ -59,6 +64,11 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
         (None, Some(_)) => Some(handoff::project(config, &here, record)?),
         _ => None,
     };
-    idp_lifecycle::destroy_here(&ctx, &args.name, tool.as_ref(), legacy.as_ref())?;
+    idp_lifecycle::Executor::Local(tool).destroy(
+        &ctx,
+        &stored,
+        &handoff::requested_by(),
+        legacy.as_ref(),
+    )?;
     Ok(Outcome::Clean)
 }

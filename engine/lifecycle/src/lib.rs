@@ -24,6 +24,7 @@ mod clock;
 mod destroy;
 mod error;
 mod event;
+mod executor;
 mod extend;
 mod github;
 mod project;
@@ -37,6 +38,7 @@ pub use clock::{CLOCK_SKEW, Clock, PINNABLE, QUEUE_WINDOW};
 pub use destroy::{check_tool, destroy_here, destroy_inputs, hand_off_destroy, mark_destroying};
 pub use error::LifecycleError;
 pub use event::{Event, Events};
+pub use executor::Executor;
 pub use extend::{Judged, extendable, judge, parse_by, record as record_extension};
 pub use github::{
     ExecutorChoice, ExecutorKind, Handed, Handoff, github_settings, run_here_conflict,
