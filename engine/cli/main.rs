@@ -4,31 +4,35 @@
 //! code; each subcommand lives in `commands/`, over the engine's library crates.
 
 // `println!` and friends panic when the other end of a pipe is gone (`idp plan | head -1`),
-// which would exit 101 with a panic message. These shadow them for the whole CLI: a
-// write to a closed stdout or stderr is dropped, and the run ends with the exit code it
-// would have had anyway.
+// which would exit 101 with a panic message, and would pass a spec's or a plugin's escape
+// sequences to the terminal. These shadow them for the whole CLI: the text is made
+// terminal-safe (`idp_model::terminal_safe`), a write to a closed stdout or stderr is
+// dropped, and the run ends with the exit code it would have had anyway. JSON and
+// rendered diagnostics are written by `ui`, not through these.
 macro_rules! println {
+    () => {{
+        crate::ui::write_out("\n");
+    }};
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
+        crate::ui::write_out(&format!("{}\n", format_args!($($arg)*)));
     }};
 }
 macro_rules! print {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($arg)*);
+        crate::ui::write_out(&format!($($arg)*));
     }};
 }
 macro_rules! eprintln {
+    () => {{
+        crate::ui::write_err("\n");
+    }};
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        crate::ui::write_err(&format!("{}\n", format_args!($($arg)*)));
     }};
 }
 macro_rules! eprint {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stderr(), $($arg)*);
+        crate::ui::write_err(&format!($($arg)*));
     }};
 }
 

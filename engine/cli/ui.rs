@@ -1,7 +1,7 @@
 //! What the user sees when something fails: miette diagnostics on stderr (no colour
 //! under NO_COLOR or without a terminal), and the exit code of the failure's class.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::outcome::Failure;
@@ -107,19 +107,43 @@ pub fn eprint_diagnostic(d: &dyn miette::Diagnostic) {
         .render_report(&mut out, d)
         .is_ok()
     {
-        eprint!("{out}");
+        write_diagnostic(&out);
     }
 }
 
 pub fn report_error(err: CliError) -> ExitCode {
-    eprintln!("{:?}", err.report);
+    write_diagnostic(&format!("{:?}\n", err.report));
     ExitCode::from(err.failure.code())
 }
 
-/// Prints a JSON document to stdout.
+/// Prints a JSON document to stdout. serde escapes every control character in strings,
+/// so the document is written as it is.
 pub fn print_json(value: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
-    );
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    std::io::stdout().write_all(format!("{text}\n").as_bytes()).ok();
+}
+
+/// Human text to stdout, terminal-safe; a closed pipe is not an error.
+pub fn write_out(text: &str) {
+    std::io::stdout()
+        .write_all(idp_model::terminal_safe(text).as_bytes())
+        .ok();
+}
+
+/// Human text to stderr, terminal-safe; a closed pipe is not an error.
+pub fn write_err(text: &str) {
+    std::io::stderr()
+        .write_all(idp_model::terminal_safe(text).as_bytes())
+        .ok();
+}
+
+/// A rendered diagnostic to stderr. Without colour it holds no escape sequence of ours,
+/// so all of it is made terminal-safe; with colour, miette's own styling must pass, and
+/// what the diagnostic quotes was made safe where it was built.
+fn write_diagnostic(rendered: &str) {
+    if color() {
+        std::io::stderr().write_all(rendered.as_bytes()).ok();
+    } else {
+        write_err(rendered);
+    }
 }

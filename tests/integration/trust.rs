@@ -171,3 +171,28 @@ fn workflows_take_the_organisations_idp_kdl_from_the_default_branch() {
         }
     }
 }
+
+#[test]
+fn escape_sequences_from_a_spec_never_reach_the_terminal() {
+    let s = Sandbox::new();
+    let dir = s.path().join("project");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("idp.kdl"), "policy max-ttl\n").expect("idp.kdl");
+    let spec = std::fs::read_to_string(repo().join("examples/orders-preview.kdl"))
+        .expect("example")
+        .replace("region us-east-1", "region \"us-east-1\\u{1b}[2J\"");
+    std::fs::write(dir.join("env.kdl"), spec).expect("spec");
+    let run = s.idp(&["plan", &dir.join("env.kdl").display().to_string()]);
+    assert!(
+        !run.stdout.contains('\u{1b}') && !run.stderr.contains('\u{1b}'),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("us-east-1\\u{1b}[2J") || run.stderr.contains("us-east-1\\u{1b}[2J"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+}

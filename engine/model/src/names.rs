@@ -132,6 +132,26 @@ pub fn printable(value: &str) -> String {
     out
 }
 
+/// Text for a terminal: every control character but the line feed and the tab, and
+/// every character that rearranges or hides text, shown as an escape (`\u{1b}`), so
+/// data from a spec, a plugin or a record can neither move the cursor nor hide a line.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| (c.is_control() && c != '\n' && c != '\t') || is_invisible_format(c);
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Characters that are not control characters but still rearrange or hide text on a
 /// terminal: line and paragraph separators and the bidirectional overrides.
 pub fn is_invisible_format(c: char) -> bool {
@@ -186,6 +206,15 @@ mod tests {
         ] {
             assert!(check_version(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn terminal_text_keeps_lines_and_escapes_the_rest() {
+        assert_eq!(terminal_safe("a\tb\nc"), "a\tb\nc");
+        assert_eq!(
+            terminal_safe("x\u{1b}[2Jy\rz\u{202e}"),
+            "x\\u{1b}[2Jy\\rz\\u{202e}"
+        );
     }
 
     #[test]
