@@ -133,6 +133,53 @@ pub fn replace(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use idp_state::{Record, StateStore, Status};
+
+    fn record() -> Record {
+        let json = serde_json::json!({
+            "name": "e", "template": "hello", "template_version": "0.1.0", "owner": "a@b.io",
+            "team": "t", "class": "preview", "region": "us-east-1",
+            "created_at": "2026-11-23T10:00:00Z", "ttl": "1d", "expires_at": null,
+            "status": "APPLYING", "plan_digest": "sha256:1", "spec": "env.kdl",
+            "updated_at": "2026-11-23T10:00:00Z"
+        });
+        serde_json::from_value(json).expect("record")
+    }
+
+    #[test]
+    fn a_concurrent_change_is_merged_into_the_same_apply_and_refused_for_another() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = StateStore::new(dir.path());
+        let mut held = replace(&store, record(), None).expect("create");
+        // Another run extends the same apply meanwhile: READY keeps the extension.
+        let mut extended = record();
+        extended.extended_until = Some("2026-11-26T10:00:00Z".parse().expect("time"));
+        store
+            .write(&extended, Some(&held.stored.version))
+            .expect("concurrent write");
+        held.update(&store, |r| r.status = Status::Ready)
+            .expect("merged");
+        let now = store.get("e").expect("read").expect("exists");
+        assert_eq!(now.status, Status::Ready);
+        assert_eq!(now.extended_until, extended.extended_until);
+        // Another apply replaced it: this run's status would be a lie, so it is refused.
+        let mut other = record();
+        other.plan_digest = "sha256:2".into();
+        store
+            .write(&other, Some(&held.stored.version))
+            .expect("another apply");
+        let err = held
+            .update(&store, |r| r.status = Status::Failed)
+            .expect_err("conflict");
+        assert!(
+            matches!(err, LifecycleError::State(StateError::Conflict { .. })),
+            "{err}"
+        );
+        assert_eq!(
+            store.get("e").expect("read").expect("exists").plan_digest,
+            "sha256:2"
+        );
+    }
 
     #[test]
     fn each_module_gets_the_digest_of_its_own_files() {
