@@ -97,17 +97,11 @@ fn the_built_in_index_pins_the_committed_components() {
             pin.name
         );
     }
-    for line in index.lines().filter(|l| l.contains("file=")) {
-        let field = |name: &str| {
-            line.split(&format!("{name}=\""))
-                .nth(1)
-                .and_then(|r| r.split('"').next())
-                .unwrap_or_default()
-                .to_owned()
-        };
+    assert!(!parsed.entries.is_empty());
+    for entry in &parsed.entries {
         let bytes =
-            std::fs::read(repo().join("catalog").join(field("file"))).expect("component file");
-        assert_eq!(sha256(&bytes), field("sha256"), "{line}");
+            std::fs::read(repo().join("catalog").join(&entry.file)).expect("component file");
+        assert_eq!(sha256(&bytes), entry.sha256, "{}", entry.name);
     }
 }
 

@@ -396,6 +396,17 @@ mod tests {
     }
 
     #[test]
+    fn the_builtin_index_is_as_the_writer_writes_it() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalog/catalog.kdl");
+        let text = std::fs::read_to_string(path).expect("catalog.kdl");
+        let index = Index::parse("catalog.kdl", &text).expect("parses");
+        if std::env::var_os("IDP_BLESS").is_some() {
+            std::fs::write(path, index.to_kdl()).expect("write");
+        }
+        assert_eq!(index.to_kdl(), text, "IDP_BLESS=1 rewrites it");
+    }
+
+    #[test]
     fn the_writer_escapes_what_it_is_given() {
         let index = Index {
             entries: vec![Entry {
