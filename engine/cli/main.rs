@@ -39,7 +39,9 @@ macro_rules! eprint {
 mod args;
 mod commands;
 mod context;
+mod handoff;
 mod outcome;
+mod planning;
 mod ui;
 
 use clap::Parser;

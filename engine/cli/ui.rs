@@ -120,7 +120,9 @@ pub fn report_error(err: CliError) -> ExitCode {
 /// so the document is written as it is.
 pub fn print_json(value: &serde_json::Value) {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
-    std::io::stdout().write_all(format!("{text}\n").as_bytes()).ok();
+    std::io::stdout()
+        .write_all(format!("{text}\n").as_bytes())
+        .ok();
 }
 
 /// Human text to stdout, terminal-safe; a closed pipe is not an error.

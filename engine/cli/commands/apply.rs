@@ -8,14 +8,11 @@ use std::path::Path;
 use idp_plan::Stage;
 
 use crate::args::{ApplyArgs, Format};
-use crate::commands::handoff::{self, confirm};
-use crate::commands::plan::{make_plan_at, print_plan};
 use crate::context;
+use crate::handoff::{self, confirm};
 use crate::outcome::Outcome;
+use crate::planning::{make_plan_at, print_plan};
 use crate::ui::{self, CliError};
-
-/// The estimate recorded beside `metadata.json` at apply.
-pub use idp_lifecycle::COST_FILE;
 
 pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError> {
     let clock = context::clock()?;

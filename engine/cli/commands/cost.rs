@@ -7,11 +7,11 @@ use idp_price::Estimate;
 use idp_report::CostRow;
 
 use crate::args::{CostArgs, CostFormat, Format, SpecArgs};
-use crate::commands::apply::COST_FILE;
-use crate::commands::plan::make_plan;
 use crate::context;
 use crate::outcome::Outcome;
+use crate::planning::make_plan;
 use crate::ui::{self, CliError};
+use idp_lifecycle::COST_FILE;
 
 /// Every environment's estimate, or the first reason one could not be priced (exit 2).
 fn estimates(plan: &Plan) -> Result<Vec<(&str, String, &Estimate)>, CliError> {

@@ -7,8 +7,8 @@ use std::path::Path;
 use idp_state::Status;
 
 use crate::args::DestroyArgs;
-use crate::commands::handoff::{self, confirm};
 use crate::context;
+use crate::handoff::{self, confirm};
 use crate::outcome::Outcome;
 use crate::ui::CliError;
 

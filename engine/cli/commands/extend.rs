@@ -7,8 +7,8 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::args::{ExtendArgs, Format};
-use crate::commands::handoff;
 use crate::context;
+use crate::handoff;
 use crate::outcome::Outcome;
 use crate::ui::{self, CliError};
 

@@ -6,7 +6,6 @@ mod check;
 mod cost;
 mod destroy;
 mod extend;
-mod handoff;
 mod list;
 mod plan;
 mod plugin;

@@ -2,76 +2,12 @@
 
 use std::path::Path;
 
-use idp_plan::{Pipeline, Plan, Stage};
-use idp_spec::{SourceFile, SpecFile};
+use idp_plan::Stage;
 
 use crate::args::{Format, SpecArgs};
-use crate::context;
 use crate::outcome::Outcome;
-use crate::ui::{self, CliError};
-
-/// Reads and parses the spec file.
-pub fn read_spec(path: &Path) -> Result<SpecFile, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::usage(
-            format!("cannot read `{}`: {e}", path.display()),
-            "pass the path of an environment spec, such as `examples/orders-preview.kdl`",
-        )
-    })?;
-    Ok(SpecFile::parse(SourceFile::new(path, text))?)
-}
-
-/// Runs the pipeline; with `--format json`, input problems are printed as JSON too.
-pub fn make_plan(
-    config: Option<&Path>,
-    args: &SpecArgs,
-    stage: Stage,
-) -> Result<(idp_plan::Project, Plan), CliError> {
-    make_plan_at(config, args, stage, context::now()?)
-}
-
-/// [`make_plan`] at a given instant (a dispatched request plans when it was confirmed).
-pub fn make_plan_at(
-    config: Option<&Path>,
-    args: &SpecArgs,
-    stage: Stage,
-    now: jiff::Timestamp,
-) -> Result<(idp_plan::Project, Plan), CliError> {
-    let json = args.format == Format::Json;
-    let result = (|| {
-        let spec = read_spec(&args.spec)?;
-        let project = context::project(config, &args.spec)?;
-        let plan = Pipeline::new(&project)?.plan(&spec, args.env.as_deref(), stage, now)?;
-        Ok::<_, CliError>((project, plan))
-    })();
-    let problems = match &result {
-        Err(e) if json => e.report.downcast_ref::<idp_spec::Problems>().or_else(|| {
-            match e.report.downcast_ref::<idp_plan::PlanError>() {
-                Some(idp_plan::PlanError::Input(p)) => Some(p),
-                _ => None,
-            }
-        }),
-        _ => None,
-    };
-    if let Some(problems) = problems {
-        ui::print_json(&idp_report::problems_json(&args.spec, problems));
-    }
-    result
-}
-
-/// Prints a plan in the chosen format; findings go to stderr as diagnostics.
-pub fn print_plan(plan: &Plan, format: Format) {
-    match format {
-        Format::Json => ui::print_json(&idp_report::plan_json(plan)),
-        Format::Human => {
-            print!("{}", idp_report::plan_human(plan));
-            let findings = idp_report::findings(plan);
-            for f in &findings.0 {
-                ui::eprint_diagnostic(f);
-            }
-        }
-    }
-}
+use crate::planning::{make_plan, print_plan};
+use crate::ui::CliError;
 
 pub fn run(config: Option<&Path>, args: &SpecArgs, stage: Stage) -> Result<Outcome, CliError> {
     let (_, plan) = make_plan(config, args, stage)?;

@@ -9,8 +9,8 @@ use idp_state::{SweepAction, SweepItem};
 use serde_json::json;
 
 use crate::args::{Format, SweepArgs};
-use crate::commands::handoff::{self, confirm};
 use crate::context;
+use crate::handoff::{self, confirm};
 use crate::outcome::Outcome;
 use crate::ui::{self, CliError};
 
