@@ -16,8 +16,8 @@ pub use duration::{Ttl, TtlError};
 pub use environment::{Class, Environment, Tag, UnknownClass};
 pub use finding::{Finding, Severity, Waived};
 pub use names::{
-    InvalidName, MAX_NAME_LEN, NameKind, check_name, check_version, is_invisible_format, printable,
-    terminal_safe,
+    InvalidName, MAX_NAME_LEN, NameKind, check_name, check_version, is_environment_name,
+    is_invisible_format, printable, terminal_safe,
 };
 pub use plugin::{PluginId, PluginKind, PolicyInfo, RuleInfo, TemplateInfo};
 pub use rendering::{BillItem, BillingBasis, CostEstimate, ModuleCall, Output, Rendering, Wire};

@@ -71,6 +71,19 @@ pub fn check_name(kind: NameKind, value: &str) -> Result<(), InvalidName> {
     Ok(())
 }
 
+/// An environment name: DNS-safe (lowercase letters, digits and hyphens), starting with a
+/// letter, not ending with a hyphen, at most 40 characters. It becomes a directory, an S3
+/// key and part of AWS resource names, so the spec and the state store both hold to it.
+pub fn is_environment_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 40
+        && b[0].is_ascii_lowercase()
+        && !name.ends_with('-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
 /// A semantic version (`1.2.3`, `1.2.3-rc.1+build.5`): the grammar of semver.org, which
 /// admits only ASCII letters, digits, `.`, `-` and `+`.
 pub fn check_version(value: &str) -> Result<(), InvalidName> {

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use idp_model::is_environment_name as valid_name;
 use idp_model::{Class, Ttl};
 use kdl::{KdlDocument, KdlNode, KdlValue};
 use miette::SourceSpan;
@@ -222,17 +223,6 @@ fn string_prop(node: &KdlNode, key: &str) -> Option<Spanned<String>> {
                 span: e.span(),
             })
         })
-}
-
-/// DNS-safe: lowercase letters, digits and hyphens, starting with a letter, at most 40.
-fn valid_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    !b.is_empty()
-        && b.len() <= 40
-        && b[0].is_ascii_lowercase()
-        && !name.ends_with('-')
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
 /// A real calendar day `YYYY-MM-DD` (year 1 to 9999, leap years counted).

@@ -137,17 +137,8 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// DNS-safe: lowercase letters, digits and hyphens, starting with a letter, at most 40
-/// (the rule `idp-spec` applies to `environment` names).
-pub fn valid_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    !b.is_empty()
-        && b.len() <= 40
-        && b[0].is_ascii_lowercase()
-        && !name.ends_with('-')
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-}
+/// The rule `idp-spec` applies to `environment` names, from one place.
+pub use idp_model::is_environment_name as valid_name;
 
 /// Whether `path` stays inside whatever directory it is joined to: relative, and made of
 /// plain names only (no `..`, no root, no drive, no `.`).
