@@ -48,7 +48,9 @@ pub(crate) fn is_disallowed(c: char) -> bool {
 enum Token {
     /// Start of the text, of a block or after a line end or `;`.
     Start,
-    /// A bare word, number, keyword or string.
+    /// A node's name.
+    Name,
+    /// A bare word, number, keyword or string after a node's name.
     Value,
     /// `=`.
     Equals,
@@ -310,7 +312,8 @@ impl Scan<'_> {
             return false;
         }
         let against = self.i == self.value_end;
-        if against && matches!(self.last, Token::Value | Token::PropertyValue) {
+        let value = matches!(self.last, Token::Name | Token::Value | Token::PropertyValue);
+        if against && value {
             self.syntax(1, "values must be separated by white space", "add a space");
             return false;
         }
@@ -319,9 +322,15 @@ impl Scan<'_> {
 
     fn value_seen(&mut self) {
         self.value_end = self.i;
-        self.last = match self.last {
+        let before = match self.last {
+            Token::Annotation => self.before_annotation,
+            last => last,
+        };
+        let node_start = |t| matches!(t, Token::Start | Token::Semicolon);
+        self.last = match before {
             Token::Equals => Token::PropertyValue,
-            Token::Annotation if self.before_annotation == Token::Equals => Token::PropertyValue,
+            t if node_start(t) => Token::Name,
+            Token::Slashdash if node_start(self.before_slashdash) => Token::Name,
             _ => Token::Value,
         };
     }
@@ -496,19 +505,21 @@ mod tests {
             ("{}", 0),
             ("/-{}", 2),
             ("(a)x", 4),
-            ("a=(t)", 6),
-            ("/-a=", 4),
-            ("a=/-", 2),
+            ("a=(t)", 1),
+            ("/-a=", 3),
+            ("a=/-", 1),
             ("(t)/-", 3),
             ("/-;", 2),
-            ("a=;", 2),
+            ("a=;", 1),
+            ("a=b;", 1),
+            ("a=b\n", 1),
             ("}", 0),
             (")", 0),
             (";", 0),
             ("=", 0),
             ("/-", 2),
             ("(a)", 3),
-            ("a=", 3),
+            ("a=", 1),
             ("\"\"\"", 0),
         ] {
             let text = flood.repeat(10_000);
