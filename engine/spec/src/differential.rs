@@ -26,7 +26,8 @@ pub fn compare(text: &str) -> Result<Decided, String> {
         // Its syntax rules name sequences KDL 2.0 does not allow: `kdl` must refuse them
         // too. (A file KDL 1.0 reads another way, e.g. with U+000B, which is no line end
         // in 1.0, may be refused: docs/decisions/0002-kdl-parser.md.)
-        let syntax = problems.0.iter().any(|p| p.code == "idp::spec::syntax");
+        // Not on floods: what the prescan refuses there is what `kdl` cannot survive.
+        let syntax = text.len() <= 4096 && problems.0.iter().any(|p| p.code == "idp::spec::syntax");
         let v2 = || crate::spec::with_kdl_stack(|| KdlDocument::parse_v2(text).is_ok());
         if syntax && v2().unwrap_or(false) {
             return Err(format!(
