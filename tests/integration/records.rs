@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{Sandbox, record};
+use crate::harness::{Sandbox, record, repo};
 
 const SPEC: &str = "examples/hello.kdl";
 const NAME: &str = "hello-preview";
@@ -84,6 +84,20 @@ fn apply_records_schema_2_with_what_destroy_needs() {
         "{modules:?}"
     );
     assert!(!modules.is_empty());
+    let catalog = std::fs::read_to_string(repo().join("catalog/catalog.kdl")).expect("index");
+    let pins = idp_catalog::Index::parse("catalog.kdl", &catalog).expect("index");
+    for (module, digest) in modules {
+        let pin = pins
+            .pinned_modules
+            .iter()
+            .find(|p| &p.name == module)
+            .expect("a built-in module");
+        assert_eq!(
+            digest.as_str(),
+            Some(format!("sha256:{}", pin.sha256).as_str()),
+            "the record names module `{module}` as the catalog pins it"
+        );
+    }
     let ws: Value = serde_json::from_str(
         &std::fs::read_to_string(env_dir(&s).join("workspace.json")).expect("workspace.json"),
     )

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use idp_config::ProjectConfig;
 use idp_state::{RecordStore, RecordedBackend, StateError, Stored, Version};
-use sha2::{Digest, Sha256};
 
 use crate::LifecycleError;
 
@@ -42,32 +41,27 @@ pub fn executor_backend(recorded: &RecordedBackend, path_style: bool) -> idp_exe
     }
 }
 
-/// The sha256 of each module's files in a workspace (`modules/<name>/…`), framed as the
-/// plan digest frames files, so a record says exactly which module code it applied.
+/// The sha256 of each module's files in a workspace (`modules/<name>/…`), computed as
+/// `catalog.kdl` pins modules (`idp_catalog::module_digest`), so a record says exactly which
+/// module code it applied, in the same terms as the catalog that provided it.
 pub fn module_digests(files: &[(String, Vec<u8>)]) -> BTreeMap<String, String> {
-    let mut by_module: BTreeMap<&str, Vec<&(String, Vec<u8>)>> = BTreeMap::new();
-    for file in files {
-        if let Some(rest) = file.0.strip_prefix("modules/")
-            && let Some((module, _)) = rest.split_once('/')
+    let mut by_module: BTreeMap<&str, idp_catalog::ModuleFiles> = BTreeMap::new();
+    for (path, bytes) in files {
+        if let Some((module, rel)) = path
+            .strip_prefix("modules/")
+            .and_then(|rest| rest.split_once('/'))
         {
-            by_module.entry(module).or_default().push(file);
+            by_module
+                .entry(module)
+                .or_default()
+                .push((rel.to_owned(), bytes.clone()));
         }
     }
     by_module
         .into_iter()
-        .map(|(module, mut files)| {
-            files.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut hasher = Sha256::new();
-            for (path, bytes) in files {
-                hasher.update(path.as_bytes());
-                hasher.update([0]);
-                hasher.update((bytes.len() as u64).to_le_bytes());
-                hasher.update(bytes);
-            }
-            (
-                module.to_owned(),
-                format!("sha256:{}", hex::encode(hasher.finalize())),
-            )
+        .map(|(module, files)| {
+            let digest = idp_catalog::module_digest(&files);
+            (module.to_owned(), format!("sha256:{digest}"))
         })
         .collect()
 }
