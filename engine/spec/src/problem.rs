@@ -43,7 +43,8 @@ impl Problem {
     ) -> Self {
         Problem {
             code: code.to_owned(),
-            message: message.into(),
+            // Messages quote values from specs and plugins: shown escaped, whatever prints them.
+            message: idp_model::terminal_safe(&message.into()).into_owned(),
             label: "here".to_owned(),
             span,
             help: None,
@@ -88,22 +89,22 @@ impl Problem {
 
     /// Sets the underline's text.
     pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = label.into();
+        self.label = idp_model::terminal_safe(&label.into()).into_owned();
         self
     }
 
     /// Adds help.
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(idp_model::terminal_safe(&help.into()).into_owned());
         self
     }
 
     /// Adds help if there is some.
-    pub fn maybe_help(mut self, help: Option<String>) -> Self {
-        if help.is_some() {
-            self.help = help;
+    pub fn maybe_help(self, help: Option<String>) -> Self {
+        match help {
+            Some(help) => self.help(help),
+            None => self,
         }
-        self
     }
 
     /// Sets the severity.

@@ -26,8 +26,29 @@ impl SourceFile {
     }
 
     /// The source for miette, named by its path.
+    ///
+    /// Diagnostics quote the text, so any character that could drive a terminal (a
+    /// control or bidirectional character the parser is about to refuse, say) is shown as
+    /// `?`, one per byte, which keeps every span where it was.
     pub fn named(&self) -> NamedSource<Arc<String>> {
-        NamedSource::new(self.path.display().to_string(), self.text.clone()).with_language("kdl")
+        let unsafe_char = |c: char| {
+            (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+                || idp_model::is_invisible_format(c)
+        };
+        let text = if self.text.chars().any(unsafe_char) {
+            let shown: String = self
+                .text
+                .chars()
+                .flat_map(|c| {
+                    let n = if unsafe_char(c) { c.len_utf8() } else { 0 };
+                    std::iter::repeat_n('?', n).chain((n == 0).then_some(c))
+                })
+                .collect();
+            Arc::new(shown)
+        } else {
+            self.text.clone()
+        };
+        NamedSource::new(self.path.display().to_string(), text).with_language("kdl")
     }
 
     /// The 1-based line and column (in characters, as editors count) of a byte offset.
@@ -49,7 +70,10 @@ impl SourceFile {
 
 #[cfg(test)]
 mod tests {
+    use miette::SourceCode;
+
     use super::*;
+    use crate::Problem;
 
     #[test]
     fn lines_and_columns_count_characters() {
@@ -61,5 +85,24 @@ mod tests {
         assert_eq!(s.line_col(10), (3, 1));
         assert_eq!(s.line_col(11), (4, 1));
         assert_eq!(s.line_col(99), (4, 2));
+    }
+
+    #[test]
+    fn quoted_text_cannot_drive_a_terminal_and_spans_stay_put() {
+        let text = "a \"x\u{1b}[2J\u{202e}y\"\nb";
+        let file = SourceFile::new("env.kdl", text);
+        let named = file.named();
+        let shown = named
+            .inner()
+            .read_span(&(0, text.len()).into(), 0, 0)
+            .expect("span");
+        let shown = std::str::from_utf8(shown.data()).expect("utf-8");
+        assert_eq!(shown, "a \"x?[2J???y\"\nb");
+        assert_eq!(shown.len(), text.len());
+        let problem = Problem::error(&file, (0, 1).into(), "idp::test", "value `x\u{1b}[2J`")
+            .label("\u{7}")
+            .help("\u{202e}");
+        assert_eq!(problem.message, "value `x\\u{1b}[2J`");
+        assert_eq!(problem.help.as_deref(), Some("\\u{202e}"));
     }
 }
