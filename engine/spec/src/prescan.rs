@@ -440,8 +440,11 @@ impl Scan<'_> {
         let hashes = self.raw_string_hashes().unwrap_or(0);
         let v1 = self.rest().first() == Some(&b'r');
         let prefix = usize::from(v1) + hashes;
-        // KDL 1.0 has no multi-line form: `r#"""#` holds one `"`.
-        let multi = !v1 && self.rest()[prefix..].starts_with(b"\"\"\"");
+        // KDL 1.0 has no multi-line form (`r#"""#` holds one `"`), and in 2.0 `"""` opens
+        // one only at the end of its line (`#""""#` holds `""`).
+        let after = &self.text[self.i + prefix..];
+        let multi =
+            !v1 && after.starts_with("\"\"\"") && after[3..].chars().next().is_some_and(is_newline);
         let quote = if multi { "\"\"\"" } else { "\"" };
         let close = format!("{quote}{}", "#".repeat(hashes));
         let body = self.i + prefix + quote.len();
@@ -484,6 +487,7 @@ mod tests {
             "\u{feff}a k = v\n",
             "a 1 \\ // c\n 2 \\\n; b\n",
             "a r#\"\"\"# b\n",
+            "a #\"\"\"\"# b\n",
         ] {
             assert_eq!(codes(text), Vec::<String>::new(), "{text:?}");
         }
