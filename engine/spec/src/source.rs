@@ -13,6 +13,9 @@ pub struct SourceFile {
     /// Byte offsets where lines start, built on first use: a file with thousands of
     /// diagnostics must not scan its text once per diagnostic.
     lines: Arc<OnceLock<Vec<usize>>>,
+    /// The text as diagnostics show it (see [`SourceFile::named`]), made on first use for
+    /// the same reason.
+    shown: Arc<OnceLock<Arc<String>>>,
 }
 
 impl SourceFile {
@@ -22,6 +25,7 @@ impl SourceFile {
             path: path.as_ref().to_path_buf(),
             text: Arc::new(text.into()),
             lines: Arc::default(),
+            shown: Arc::default(),
         }
     }
 
@@ -31,11 +35,14 @@ impl SourceFile {
     /// control or bidirectional character the parser is about to refuse, say) is shown as
     /// `?`, one per byte, which keeps every span where it was.
     pub fn named(&self) -> NamedSource<Arc<String>> {
-        let unsafe_char = |c: char| {
-            (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-                || idp_model::is_invisible_format(c)
-        };
-        let text = if self.text.chars().any(unsafe_char) {
+        let text = self.shown.get_or_init(|| {
+            let unsafe_char = |c: char| {
+                (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+                    || idp_model::is_invisible_format(c)
+            };
+            if !self.text.chars().any(unsafe_char) {
+                return self.text.clone();
+            }
             let shown: String = self
                 .text
                 .chars()
@@ -45,10 +52,8 @@ impl SourceFile {
                 })
                 .collect();
             Arc::new(shown)
-        } else {
-            self.text.clone()
-        };
-        NamedSource::new(self.path.display().to_string(), text).with_language("kdl")
+        });
+        NamedSource::new(self.path.display().to_string(), text.clone()).with_language("kdl")
     }
 
     /// The 1-based line and column (in characters, as editors count) of a byte offset.
