@@ -234,3 +234,32 @@ fn a_team_module_cannot_replace_a_builtin_module() {
     let run = s.idp(&["plan", &dir.join("env.kdl").display().to_string()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+#[test]
+fn a_template_entry_must_pin_the_modules_its_component_declares() {
+    let s = Sandbox::new();
+    // The organisation lets `team` replace `api-service`; the entry leaves out a module.
+    let dir = project_with(&s, "catalog path=\"team\" overrides=\"api-service\"\n");
+    std::fs::create_dir_all(dir.join("team/templates")).expect("mkdir");
+    let digest = component(
+        &s,
+        "templates/api-service.wasm",
+        "templates/api-service.wasm",
+    );
+    std::fs::write(
+        dir.join("team/catalog.kdl"),
+        format!(
+            "template api-service version=\"0.1.0\" file=\"templates/api-service.wasm\" sha256=\"{digest}\" {{\n    modules common networking\n}}\n"
+        ),
+    )
+    .expect("index");
+    let run = s.idp(&["plan", &dir.join("env.kdl").display().to_string()]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.flat_stderr().contains(
+            "lists template `api-service 0.1.0`, but its component says it is using modules `common`, `networking`, `ecs-service`"
+        ),
+        "{}",
+        run.stderr
+    );
+}
