@@ -12,13 +12,13 @@ use crate::ui::{self, CliError};
 
 /// Reads and parses the spec file.
 pub fn read_spec(path: &Path) -> Result<SpecFile, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let source = SourceFile::read(path).map_err(|e| {
         CliError::usage(
             format!("cannot read `{}`: {e}", path.display()),
             "pass the path of an environment spec, such as `examples/orders-preview.kdl`",
         )
     })?;
-    Ok(SpecFile::parse(SourceFile::new(path, text))?)
+    Ok(SpecFile::parse(source)?)
 }
 
 /// Runs the pipeline; with `--format json`, input problems are printed as JSON too.

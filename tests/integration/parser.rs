@@ -91,7 +91,7 @@ fn a_file_over_one_mebibyte_is_refused() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.flat_stderr()
-            .contains("more than the limit of 1048576 (1 MiB)"),
+            .contains("more than the limit of 1048576 bytes (1 MiB)"),
         "{}",
         run.stderr
     );

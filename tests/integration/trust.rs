@@ -196,3 +196,39 @@ fn escape_sequences_from_a_spec_never_reach_the_terminal() {
         run.stderr
     );
 }
+
+#[test]
+fn an_endless_spec_is_read_only_up_to_the_limit() {
+    let s = Sandbox::new();
+    // `/dev/zero` never ends: read whole, it would fill the memory.
+    let run = s.idp(&["validate", "/dev/zero"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.flat_stderr()
+            .contains("more than the limit of 1048576 bytes (1 MiB)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_problem_far_along_a_long_line_is_reported_not_a_crash() {
+    let s = Sandbox::new();
+    let dir = s.path().join("project");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("idp.kdl"), "policy max-ttl\n").expect("idp.kdl");
+    // One line, the problem at column ~70,000: past what miette can pad to.
+    let spec = format!(
+        "environment long {{ template api-service; owner \"{}@acme.io\"; team t; class preview; region us-east-1; ttl \"7d\"; tags {{ cost-center c; }}; service {{ image \"x:1\"; cpu 256; memory 512; }}; bogus-input 1; }}\n",
+        "a".repeat(70_000)
+    );
+    std::fs::write(dir.join("env.kdl"), spec).expect("spec");
+    let run = s.idp(&["validate", &dir.join("env.kdl").display().to_string()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(
+        run.flat_stderr().contains("the line is too long to show"),
+        "{}",
+        run.stderr
+    );
+}

@@ -84,14 +84,15 @@ fn string_prop(node: &KdlNode, key: &str) -> Option<String> {
 impl Index {
     /// Parses an index; `name` is how errors refer to the file.
     pub fn parse(name: &str, text: &str) -> Result<Index, CatalogError> {
-        let doc: KdlDocument = text.parse().map_err(|e: kdl::KdlError| {
-            let span = e
-                .diagnostics
-                .first()
-                .map(|d| d.span)
-                .unwrap_or_else(|| (0, 0).into());
-            invalid(name, text, span, "not valid KDL".into(), None)
-        })?;
+        // Through the spec parser's own entry: a team's catalog.kdl is input like any
+        // spec, held to the same size, depth and character rules before the kdl crate.
+        let doc =
+            idp_spec::parse_kdl(&idp_spec::SourceFile::new(name, text)).map_err(|problems| {
+                match problems.0.into_iter().next() {
+                    Some(p) => invalid(name, text, p.span, p.message, p.help),
+                    None => invalid(name, text, (0, 0).into(), "not valid KDL".into(), None),
+                }
+            })?;
         let mut entries = Vec::new();
         let mut pinned_modules = Vec::new();
         for node in doc.nodes() {
@@ -176,11 +177,11 @@ impl Index {
     /// Reads and parses `dir/catalog.kdl`.
     pub fn read(dir: &Path) -> Result<Index, CatalogError> {
         let path = dir.join(INDEX_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| CatalogError::Io {
+        let source = idp_spec::SourceFile::read(&path).map_err(|e| CatalogError::Io {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        Index::parse(&path.display().to_string(), &text)
+        Index::parse(&path.display().to_string(), &source.text)
     }
 
     /// The index as KDL text, entries sorted by kind and name so rewrites diff cleanly.

@@ -1,6 +1,6 @@
 //! Running the pipeline to judge over many specs on all cores.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -49,13 +49,13 @@ fn failure(source: SourceFile, e: &PlanError) -> FileResult {
 /// Plans one file up to judge and reduces it to its result.
 fn check_file(
     pipeline: &mut Pipeline<'_>,
-    path: &PathBuf,
+    path: &Path,
     now: Timestamp,
     parse: &mut Duration,
 ) -> FileResult {
     let start = Instant::now();
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    let source = match SourceFile::read(path) {
+        Ok(s) => s,
         Err(e) => {
             return FileResult::unreadable(
                 path,
@@ -67,7 +67,6 @@ fn check_file(
             );
         }
     };
-    let source = SourceFile::new(path, text);
     let spec = SpecFile::parse(source.clone());
     *parse += start.elapsed();
     let spec = match spec {

@@ -455,7 +455,7 @@ impl ProjectConfig {
         };
         // Convert once now so malformed settings are reported with the rest.
         if let Err(p) = policy_config.settings(None, source) {
-            problems.0.extend(p.0);
+            problems.append(p);
         }
         let existing = self.policies.iter().position(|p| p.name.value == policy);
         match (existing, layer) {
@@ -567,14 +567,15 @@ impl ProjectConfig {
 }
 
 fn read(path: &Path) -> Result<String, Problems> {
-    std::fs::read_to_string(path).map_err(|e| {
+    let source = SourceFile::read(path).map_err(|e| {
         Problems::from(Problem::error(
             &SourceFile::new(path, ""),
             (0, 0).into(),
             "idp::config::unreadable",
             format!("cannot read `{}`: {e}", path.display()),
         ))
-    })
+    })?;
+    Ok(source.text.as_str().to_owned())
 }
 
 /// Every `idp.kdl` from the repository root (the nearest directory above holding `.git`,

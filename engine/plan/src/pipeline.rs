@@ -194,7 +194,7 @@ impl<'p> Pipeline<'p> {
             let (settings, map) = match pc.settings(Some(validator.schema()), &pc.source) {
                 Ok(s) => s,
                 Err(p) => {
-                    problems.0.extend(p.0);
+                    problems.append(p);
                     continue;
                 }
             };
@@ -208,7 +208,7 @@ impl<'p> Pipeline<'p> {
                     enforcement: pc.enforcement,
                 });
             } else {
-                problems.0.extend(found.0);
+                problems.append(found);
             }
         }
         problems.into_result()?;
@@ -340,14 +340,14 @@ impl<'p> Pipeline<'p> {
             let (inputs, spans) = match spec.inputs(Some(validator.schema()), source) {
                 Ok(x) => x,
                 Err(p) => {
-                    problems.0.extend(p.0);
+                    problems.append(p);
                     continue;
                 }
             };
             let found = validator.validate(&inputs, &spans, source, "input");
             lap(&mut self.times.validate, &mut mark);
             if !found.0.is_empty() {
-                problems.0.extend(found.0);
+                problems.append(found);
                 continue;
             }
             let recorded = self
@@ -369,7 +369,7 @@ impl<'p> Pipeline<'p> {
             let env = match derived {
                 Ok(env) => env,
                 Err(p) => {
-                    problems.0.extend(p.0);
+                    problems.append(p);
                     continue;
                 }
             };

@@ -101,10 +101,7 @@ pub fn check(source: &SourceFile) -> Result<(), Problems> {
             source,
             (at, 0).into(),
             "idp::spec::too_large",
-            format!(
-                "this file has {} bytes, more than the limit of {MAX_BYTES} (1 MiB)",
-                text.len()
-            ),
+            format!("this file has more than the limit of {MAX_BYTES} bytes (1 MiB)"),
         )
         .label("the limit is reached here")
         .help("split it into several files")

@@ -117,11 +117,34 @@ impl Problem {
     pub fn line_col(&self) -> (usize, usize) {
         self.source.line_col(self.span.offset())
     }
+
+    /// Whether the diagnostic quotes its line. miette pads to a label's column with a
+    /// format width, which panics past 65,535 columns, and a line of thousands of
+    /// characters says nothing on a screen: such a problem names its place in words.
+    fn quotes_its_line(&self) -> bool {
+        let text = self.source.text.as_str();
+        let start = self.span.offset().min(text.len());
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        line_end - line_start <= MAX_QUOTED_LINE
+    }
 }
+
+/// The longest line a diagnostic quotes, in bytes.
+const MAX_QUOTED_LINE: usize = 1_000;
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if !self.quotes_its_line() {
+            let (line, column) = self.line_col();
+            write!(
+                f,
+                " (at {}:{line}:{column}; the line is too long to show)",
+                self.source.path.display()
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -140,9 +163,13 @@ impl Diagnostic for Problem {
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.named)
+        self.quotes_its_line()
+            .then_some(&self.named as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.quotes_its_line() {
+            return None;
+        }
         Some(Box::new(std::iter::once(
             LabeledSpan::new_primary_with_span(Some(self.label.clone()), self.span),
         )))

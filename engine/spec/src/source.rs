@@ -29,6 +29,26 @@ impl SourceFile {
         }
     }
 
+    /// Reads a file as a source, at most one byte past [`crate::MAX_BYTES`]: enough for
+    /// the prescan to refuse it as too large at its line, never a whole huge file (or an
+    /// endless one, like `/dev/zero`) in memory.
+    pub fn read(path: &Path) -> std::io::Result<SourceFile> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)?
+            .take(crate::MAX_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)?;
+        // Past the limit the file is refused anyway; the cut may split a character.
+        let text = if bytes.len() > crate::MAX_BYTES {
+            String::from_utf8_lossy(&bytes).into_owned()
+        } else {
+            String::from_utf8(bytes).map_err(|e| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8: {e}"))
+            })?
+        };
+        Ok(SourceFile::new(path, text))
+    }
+
     /// The source for miette, named by its path.
     ///
     /// Diagnostics quote the text, so any character that could drive a terminal (a
