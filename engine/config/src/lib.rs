@@ -575,26 +575,29 @@ fn read(path: &Path) -> Result<String, Problems> {
             format!("cannot read `{}`: {e}", path.display()),
         ))
     })?;
-    Ok(source.text.as_str().to_owned())
+    // The only holder of the text: taken, not copied.
+    Ok(std::sync::Arc::try_unwrap(source.text).unwrap_or_else(|shared| (*shared).clone()))
 }
 
-/// Every `idp.kdl` from the repository root (the nearest directory above holding `.git`,
-/// else the filesystem root) down to `nearest`, topmost first.
+/// Every `idp.kdl` from the repository root (the nearest directory above holding `.git`)
+/// down to `nearest`, topmost first. Outside a repository only `nearest` counts: walking
+/// on to `/` would let a file in a shared directory (`/tmp/idp.kdl`) become the
+/// organisation's configuration.
 fn chain(nearest: &Path) -> Vec<PathBuf> {
-    let mut out = vec![nearest.to_path_buf()];
+    let mut found = vec![nearest.to_path_buf()];
     let mut dir = nearest.parent();
     while let Some(d) = dir {
         // Nothing above the repository root governs the specs in it.
         if d.join(".git").exists() {
-            break;
+            found.reverse();
+            return found;
         }
         dir = d.parent();
         if let Some(candidate) = dir.map(|p| p.join(CONFIG_FILE)).filter(|c| c.is_file()) {
-            out.push(candidate);
+            found.push(candidate);
         }
     }
-    out.reverse();
-    out
+    vec![nearest.to_path_buf()]
 }
 
 fn unknown_node(source: &SourceFile, node: &KdlNode, name: &str) -> Problem {
@@ -868,5 +871,26 @@ mod tests {
             ["max-ttl", "naming"],
             "nothing above the repository root counts"
         );
+    }
+
+    #[test]
+    fn outside_a_repository_only_the_nearest_configuration_counts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("work")).expect("mkdir");
+        // A file in a shared directory above must not become the organisation's.
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "state \"local\" { path \"/x\" }\n",
+        )
+        .expect("planted");
+        std::fs::write(
+            dir.path().join("work").join(CONFIG_FILE),
+            "policy max-ttl\n",
+        )
+        .expect("own");
+        let nearest = dir.path().join("work").join(CONFIG_FILE);
+        let c = ProjectConfig::load_layered(&nearest).expect("nearest alone");
+        assert_eq!(c.files, [nearest]);
+        assert_eq!(c.state_dir, dir.path().join("work/.idp"));
     }
 }
