@@ -408,20 +408,81 @@ pub enum CatalogCommand {
     },
 }
 
+/// Output of `idp plugin test`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// One line per case, and a readable diff for each mismatch.
+    Human,
+    /// One JSON document on stdout (docs/json-output.md).
+    Json,
+    /// JUnit XML on stdout, for CI test reports.
+    Junit,
+}
+
+/// `template` or `policy`, for `idp plugin new`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NewKind {
+    /// Renders an environment into OpenTofu module calls and a bill of materials.
+    Template,
+    /// Judges a resolved environment and reports findings.
+    Policy,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// Build guest crates under `plugins/` into components in `catalog/` and update its index.
-    #[command(
-        after_help = "Needs the guest toolchain: apt-get install -y rustc-web cargo-web rust-web-src\n\nExamples:\n  idp plugin build\n  idp plugin build max-ttl\n  idp plugin build --check   # CI: rebuild and fail if a digest differs"
-    )]
+    /// Create a plugin crate that builds and passes its tests as generated.
+    New {
+        /// What to create.
+        #[arg(value_enum)]
+        kind: NewKind,
+        /// The plugin's catalog name (kebab-case, such as `docs-site`).
+        name: String,
+        /// Where to create it (default: `./NAME`); must not exist or be empty.
+        #[arg(long, value_name = "DIR")]
+        path: Option<PathBuf>,
+    },
+    /// Build guest crates into components in a catalog directory and update its index.
     Build {
-        /// Plugins to build (crate or catalog names); all when none.
-        names: Vec<String>,
+        /// A guest crate, a directory of them, or a Cargo workspace (default: `.`).
+        path: Option<PathBuf>,
+        /// Build only these packages (crate names).
+        #[arg(short = 'p', long = "package", value_name = "CRATE")]
+        packages: Vec<String>,
         /// Rebuild without writing and fail if any component differs from the catalog.
         #[arg(long)]
         check: bool,
-        /// The idp workspace (default: found by walking up from the current directory).
+        /// The catalog directory to write (default: `catalog/` beside the workspace).
         #[arg(long, value_name = "DIR")]
-        workspace: Option<PathBuf>,
+        catalog: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Run a plugin's declarative test cases (its `tests/` folder) against the built component.
+    Test {
+        /// A guest crate, a directory of them, or a Cargo workspace (default: `.`).
+        path: Option<PathBuf>,
+        /// Write the golden files from what the cases produce now.
+        #[arg(long)]
+        bless: bool,
+        /// The catalog directory holding the built components (default: as `build`).
+        #[arg(long, value_name = "DIR")]
+        catalog: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+        format: TestFormat,
+    },
+    /// Show what a built component declares: contract version, kind, name, rules, schema.
+    Inspect {
+        /// The component (`.wasm`).
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Replace a plugin workspace's vendored SDK with the one this idp carries.
+    Vendor {
+        /// The plugin workspace (default: `.`).
+        path: Option<PathBuf>,
     },
 }

@@ -4,6 +4,10 @@
 //! One test binary for the whole crate, so it links once (two cores).
 
 mod apply;
+mod authoring_build;
+mod authoring_new;
+mod authoring_panic;
+mod authoring_test;
 mod catalog;
 mod check;
 mod cost;

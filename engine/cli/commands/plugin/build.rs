@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::args::PluginCommand;
+use crate::args::Format;
 use crate::outcome::Outcome;
 use crate::ui::CliError;
 
@@ -13,15 +13,17 @@ fn find_workspace(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-pub fn run(command: PluginCommand) -> Result<Outcome, CliError> {
-    match command {
-        PluginCommand::Build {
-            names,
-            check,
-            workspace,
-        } => {
+pub fn run(
+    path: Option<PathBuf>,
+    names: &[String],
+    check: bool,
+    _catalog: Option<PathBuf>,
+    _format: Format,
+) -> Result<Outcome, CliError> {
+    {
+        {
             let cwd = std::env::current_dir().unwrap_or_default();
-            let start = workspace.unwrap_or(cwd);
+            let start = path.unwrap_or(cwd);
             let start = std::path::absolute(&start).unwrap_or(start);
             let ws = find_workspace(&start).ok_or_else(|| {
                 CliError::input(idp_plugin_build::BuildError::NoWorkspace {
@@ -29,7 +31,7 @@ pub fn run(command: PluginCommand) -> Result<Outcome, CliError> {
                 })
             })?;
             let built =
-                idp_plugin_build::build_catalog(&ws, &names, check, |line| eprintln!("{line}"))
+                idp_plugin_build::build_catalog(&ws, names, check, |line| eprintln!("{line}"))
                     .map_err(|e| match e {
                         idp_plugin_build::BuildError::UnknownPlugin { .. }
                         | idp_plugin_build::BuildError::NoWorkspace { .. } => CliError::input(e),

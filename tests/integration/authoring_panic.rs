@@ -1,0 +1,1 @@
+//! `idp plugin` for plugin authors: see issue 13.
