@@ -10,6 +10,8 @@
 
 mod cache;
 mod error;
+#[cfg(test)]
+mod fixtures;
 mod limits;
 mod plugin;
 mod v0_1;
@@ -17,7 +19,7 @@ mod v0_1;
 pub use cache::default_key_file as default_cache_key_file;
 pub use error::HostError;
 pub use limits::{Isolation, Limits};
-pub use plugin::{PluginHost, PolicyPlugin, TemplatePlugin, digest};
+pub use plugin::{AnyPlugin, PluginHost, PolicyPlugin, TemplatePlugin, digest};
 
 /// WIT package versions of `idp:plugin` this host loads.
 pub const SUPPORTED_WIT_VERSIONS: &[&str] = &["0.1.0"];

@@ -143,32 +143,25 @@ impl PluginHost {
             })
     }
 
-    fn check_contract<K: Kind>(&self, label: &str, component: &Component) -> Result<(), HostError> {
-        let ty = component.component_type();
-        let exports: Vec<String> = ty
+    /// The names a component exports.
+    fn exports(&self, component: &Component) -> Vec<String> {
+        component
+            .component_type()
             .exports(&self.shared.engine)
             .map(|(name, _)| name.to_owned())
-            .collect();
+            .collect()
+    }
+
+    fn check_contract<K: Kind>(&self, label: &str, component: &Component) -> Result<(), HostError> {
+        let exports = self.exports(component);
         if exports.iter().any(|e| e == K::EXPORT) {
             return Ok(());
         }
         Err(HostError::UnsupportedContract {
             plugin: label.to_owned(),
             interface: K::INTERFACE,
-            found: if exports.is_empty() {
-                "nothing".to_owned()
-            } else {
-                exports
-                    .iter()
-                    .map(|e| format!("`{e}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
-            supported: SUPPORTED_WIT_VERSIONS
-                .iter()
-                .map(|v| format!("`idp:plugin/{}@{v}`", K::INTERFACE))
-                .collect::<Vec<_>>()
-                .join(", "),
+            found: found(&exports),
+            supported: supported(&[K::INTERFACE]),
         })
     }
 
@@ -176,10 +169,20 @@ impl PluginHost {
     fn load<K: Kind>(&self, name: &str, bytes: &[u8]) -> Result<Plugin<K>, HostError> {
         let label = format!("{} `{name}`", K::KIND);
         let component = self.compile(&label, bytes)?;
-        self.check_contract::<K>(&label, &component)?;
+        self.instantiate(label, &component)
+    }
+
+    /// Checks a compiled component against kind `K`'s contract, links it and asks it
+    /// for its info.
+    fn instantiate<K: Kind>(
+        &self,
+        label: String,
+        component: &Component,
+    ) -> Result<Plugin<K>, HostError> {
+        self.check_contract::<K>(&label, component)?;
         let pre = self
             .linker
-            .instantiate_pre(&component)
+            .instantiate_pre(component)
             .and_then(K::pre)
             .map_err(|e| HostError::Instantiate {
                 plugin: label.clone(),
@@ -215,6 +218,70 @@ impl PluginHost {
     pub fn load_policy(&self, name: &str, bytes: &[u8]) -> Result<PolicyPlugin, HostError> {
         self.load(name, bytes).map(PolicyPlugin)
     }
+
+    /// Loads a component of either kind, taking the kind from the interface it exports
+    /// (`idp:plugin/template@…` or `idp:plugin/policy@…`), for tools that are handed a
+    /// component without being told what it is (`idp plugin build`, `idp plugin inspect`).
+    pub fn load_any(&self, name: &str, bytes: &[u8]) -> Result<AnyPlugin, HostError> {
+        let label = format!("plugin `{name}`");
+        let component = self.compile(&label, bytes)?;
+        let exports = self.exports(&component);
+        let exports_kind = |interface: &str| {
+            let prefix = format!("idp:plugin/{interface}@");
+            exports.iter().any(|e| e.starts_with(&prefix))
+        };
+        if exports_kind(v0_1::Template::INTERFACE) {
+            let label = format!("{} `{name}`", PluginKind::Template);
+            return self
+                .instantiate(label, &component)
+                .map(|p| AnyPlugin::Template(TemplatePlugin(p)));
+        }
+        if exports_kind(v0_1::Policy::INTERFACE) {
+            let label = format!("{} `{name}`", PluginKind::Policy);
+            return self
+                .instantiate(label, &component)
+                .map(|p| AnyPlugin::Policy(PolicyPlugin(p)));
+        }
+        Err(HostError::UnsupportedContract {
+            plugin: label,
+            interface: "template or policy",
+            found: found(&exports),
+            supported: supported(&[v0_1::Template::INTERFACE, v0_1::Policy::INTERFACE]),
+        })
+    }
+}
+
+/// A plugin whose kind was read from its component: what [`PluginHost::load_any`] returns.
+pub enum AnyPlugin {
+    /// The component exports `idp:plugin/template`.
+    Template(TemplatePlugin),
+    /// The component exports `idp:plugin/policy`.
+    Policy(PolicyPlugin),
+}
+
+/// What a component exports, for a message: ``` `a`, `b` ``` or `nothing`.
+fn found(exports: &[String]) -> String {
+    if exports.is_empty() {
+        return "nothing".to_owned();
+    }
+    exports
+        .iter()
+        .map(|e| format!("`{e}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every supported version of the given interfaces, for a message.
+fn supported(interfaces: &[&str]) -> String {
+    interfaces
+        .iter()
+        .flat_map(|i| {
+            SUPPORTED_WIT_VERSIONS
+                .iter()
+                .map(move |v| format!("`idp:plugin/{i}@{v}`"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The last cause in a wasmtime error chain: the part a user can act on.
@@ -233,6 +300,8 @@ pub(crate) trait Kind {
     const KIND: PluginKind;
     /// `template` or `policy`: the interface's name in the WIT package.
     const INTERFACE: &'static str;
+    /// The version of the `idp:plugin` package (`0.1.0`).
+    const WIT_VERSION: &'static str;
     /// The interface this version of the contract exports.
     const EXPORT: &'static str;
     /// The component, linked and type-checked against the contract.
@@ -382,6 +451,12 @@ struct Plugin<K: Kind> {
     info: K::Info,
 }
 
+impl<K: Kind> Plugin<K> {
+    fn wit_version(&self) -> &'static str {
+        K::WIT_VERSION
+    }
+}
+
 /// A loaded template plugin.
 pub struct TemplatePlugin(Plugin<v0_1::Template>);
 
@@ -394,6 +469,11 @@ impl TemplatePlugin {
     /// What the template said about itself when it was loaded.
     pub fn info(&self) -> &TemplateInfo {
         &self.0.info
+    }
+
+    /// The version of the `idp:plugin` contract the component was built for (`0.1.0`).
+    pub fn wit_version(&self) -> &str {
+        self.0.wit_version()
     }
 
     /// Renders an environment. `Ok(Err(findings))` is the template refusing the inputs;
@@ -426,6 +506,11 @@ impl PolicyPlugin {
         &self.0.info
     }
 
+    /// The version of the `idp:plugin` contract the component was built for (`0.1.0`).
+    pub fn wit_version(&self) -> &str {
+        self.0.wit_version()
+    }
+
     /// Judges one environment with the given settings (a JSON object).
     pub fn evaluate(
         &self,
@@ -447,6 +532,72 @@ impl PolicyPlugin {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures;
+
+    fn host() -> PluginHost {
+        PluginHost::new(None, Limits::default()).expect("host")
+    }
+
+    fn template(name: &str, version: &str) -> Vec<u8> {
+        let wat = fixtures::template(name, "", "unreachable");
+        fixtures::component(&wat, "template-plugin", version)
+    }
+
+    fn policy(name: &str, version: &str) -> Vec<u8> {
+        let wat = fixtures::policy(name, "", fixtures::NO_FINDINGS);
+        fixtures::component(&wat, "policy-plugin", version)
+    }
+
+    #[test]
+    fn load_any_takes_the_kind_from_the_exports() {
+        let host = host();
+        match host.load_any("t", &template("a-template", "0.1.0")) {
+            Ok(AnyPlugin::Template(t)) => {
+                assert_eq!(t.info().name, "a-template");
+                assert_eq!(t.wit_version(), "0.1.0");
+                assert_eq!(t.label(), "template `a-template` 0.1.0");
+            }
+            Ok(AnyPlugin::Policy(_)) => panic!("a template loaded as a policy"),
+            Err(e) => panic!("{e}"),
+        }
+        match host.load_any("p", &policy("a-policy", "0.1.0")) {
+            Ok(AnyPlugin::Policy(p)) => {
+                assert_eq!(p.info().name, "a-policy");
+                assert_eq!(p.wit_version(), "0.1.0");
+            }
+            Ok(AnyPlugin::Template(_)) => panic!("a policy loaded as a template"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn load_any_names_the_kind_of_an_unsupported_version() {
+        let err = host()
+            .load_any("future", &template("future", "0.3.0"))
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "template `future`: built for `idp:plugin/template@0.3.0`; this idp supports `idp:plugin/template@0.1.0`"
+            )
+        );
+    }
+
+    #[test]
+    fn load_any_refuses_what_is_not_a_plugin() {
+        let bytes = wat::parse_str("(component)").expect("component");
+        let err = host()
+            .load_any("empty", &bytes)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "plugin `empty`: built for nothing; this idp supports `idp:plugin/template@0.1.0`, `idp:plugin/policy@0.1.0`"
+            )
+        );
+    }
 
     fn refuse(
         _: std::thread::Builder,

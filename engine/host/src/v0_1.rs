@@ -40,6 +40,7 @@ macro_rules! kind {
         impl Kind for $kind {
             const KIND: model::PluginKind = model::PluginKind::$kind;
             const INTERFACE: &'static str = $interface;
+            const WIT_VERSION: &'static str = "0.1.0";
             const EXPORT: &'static str = concat!("idp:plugin/", $interface, "@0.1.0");
             type Pre = $pre<StoreState>;
             type Bindings = $bindings;
