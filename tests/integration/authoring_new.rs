@@ -1,1 +1,224 @@
-//! `idp plugin` for plugin authors: see issue 13.
+//! `idp plugin new` and `idp plugin vendor`: the plugin workspace a team starts from, and
+//! the vendored SDK it keeps up to date (issue 13, items 1 and 2).
+
+use std::path::Path;
+
+use crate::harness::{Sandbox, tree};
+
+/// The files of a new workspace besides the vendored SDK, for each kind.
+const TEMPLATE_FILES: &[&str] = &[
+    ".github/workflows/plugin.yml",
+    ".gitignore",
+    "Cargo.toml",
+    "README.md",
+    "catalog/modules/docs-site/main.tf",
+    "catalog/modules/docs-site/outputs.tf",
+    "catalog/modules/docs-site/variables.tf",
+    "catalog/modules/docs-site/versions.tf",
+    "idp.kdl",
+    "schema.json",
+    "src/lib.rs",
+    "tests/basic/env.kdl",
+];
+
+const POLICY_FILES: &[&str] = &[
+    ".github/workflows/plugin.yml",
+    ".gitignore",
+    "Cargo.toml",
+    "README.md",
+    "idp.kdl",
+    "settings.schema.json",
+    "src/lib.rs",
+    "tests/basic/env.kdl",
+    "tests/basic/idp.kdl",
+    "tests/denied/env.kdl",
+    "tests/denied/idp.kdl",
+];
+
+/// `own` plus every file of this idp's SDK under `vendor/idp-plugin-sdk/`, sorted.
+fn expected_tree(own: &[&str]) -> Vec<String> {
+    let mut files: Vec<String> = own.iter().map(|f| (*f).to_owned()).collect();
+    files.extend(
+        idp_scaffold::SDK_FILES
+            .iter()
+            .map(|(path, _)| format!("vendor/idp-plugin-sdk/{path}")),
+    );
+    files.sort();
+    files
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn new(s: &Sandbox, kind: &str, name: &str, dir: &Path) -> crate::harness::Run {
+    s.idp(&[
+        "plugin",
+        "new",
+        kind,
+        name,
+        "--path",
+        &dir.display().to_string(),
+    ])
+}
+
+#[test]
+fn new_template_writes_a_whole_workspace() {
+    let s = Sandbox::new();
+    let dir = s.path().join("docs-site");
+    let run = new(&s, "template", "docs-site", &dir);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("created template `docs-site` in `[SANDBOX]/docs-site`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree(&dir), expected_tree(TEMPLATE_FILES));
+    let manifest = read(&dir.join("Cargo.toml"));
+    assert!(
+        manifest.contains("name = \"template-docs-site\""),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains(
+            "idp-plugin-sdk = { path = \"vendor/idp-plugin-sdk\", features = [\"template\"] }"
+        ),
+        "{manifest}"
+    );
+    assert!(manifest.contains("\n[workspace]\n"), "{manifest}");
+    assert!(read(&dir.join("idp.kdl")).contains("catalog path=\"catalog\""));
+    // The template calls its own module, which tags the bucket.
+    let lib = read(&dir.join("src/lib.rs"));
+    assert!(lib.contains("const MODULE: &str = \"docs-site\";"), "{lib}");
+    assert!(
+        read(&dir.join("catalog/modules/docs-site/main.tf")).contains("tags          = var.tags")
+    );
+    // Each vendored file is this idp's SDK, byte for byte.
+    for (path, text) in idp_scaffold::SDK_FILES {
+        assert_eq!(
+            &read(&dir.join("vendor/idp-plugin-sdk").join(path)),
+            text,
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn new_policy_writes_a_passing_and_a_denied_case() {
+    let s = Sandbox::new();
+    let dir = s.path().join("team-rule");
+    let run = new(&s, "policy", "team-rule", &dir);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tree(&dir), expected_tree(POLICY_FILES));
+    assert!(read(&dir.join("Cargo.toml")).contains("name = \"policy-team-rule\""));
+    assert!(read(&dir.join("idp.kdl")).contains("policy team-rule {"));
+    assert!(read(&dir.join("tests/denied/env.kdl")).contains("team marketing"));
+}
+
+#[test]
+fn new_never_overwrites() {
+    let s = Sandbox::new();
+    let dir = s.path().join("docs-site");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("notes.txt"), "mine").expect("file");
+    let before = tree(s.path());
+    let run = new(&s, "template", "docs-site", &dir);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.flat_stderr()
+            .contains("`[SANDBOX]/docs-site` already exists and is not an empty directory"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        tree(s.path()),
+        before,
+        "nothing written, nothing left beside it"
+    );
+    assert_eq!(read(&dir.join("notes.txt")), "mine");
+}
+
+#[test]
+fn new_refuses_a_bad_name_and_a_builtin_one() {
+    let s = Sandbox::new();
+    let before = tree(s.path());
+    let run = new(&s, "policy", "Team_Rule", &s.path().join("x"));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.flat_stderr().contains(
+            "plugin name `Team_Rule` is not valid: it must start with a lowercase letter or a digit"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = new(&s, "policy", "max-ttl", &s.path().join("x"));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.flat_stderr()
+            .contains("the built-in catalog already provides policy `max-ttl`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree(s.path()), before);
+}
+
+#[test]
+fn vendor_replaces_an_outdated_copy() {
+    let s = Sandbox::new();
+    let dir = s.path().join("team-rule");
+    assert_eq!(new(&s, "policy", "team-rule", &dir).code, 0);
+    // What an older idp left: another version, a file the SDK no longer has.
+    let sdk = dir.join("vendor/idp-plugin-sdk");
+    let manifest = read(&sdk.join("Cargo.toml"));
+    let version = idp_scaffold::sdk_version();
+    std::fs::write(
+        sdk.join("Cargo.toml"),
+        manifest.replacen(
+            &format!("version = \"{version}\""),
+            "version = \"0.0.9\"",
+            1,
+        ),
+    )
+    .expect("old manifest");
+    std::fs::write(sdk.join("src/gone.rs"), "// removed since").expect("stale file");
+
+    let run = s.idp(&["plugin", "vendor", &dir.display().to_string()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "vendored idp-plugin-sdk {version} into `[SANDBOX]/team-rule/vendor/idp-plugin-sdk` (was 0.0.9; 2 files changed)"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        tree(&dir),
+        expected_tree(POLICY_FILES),
+        "the stale file is gone"
+    );
+    assert_eq!(read(&sdk.join("Cargo.toml")), manifest);
+
+    let again = s.idp(&["plugin", "vendor", &dir.display().to_string()]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("nothing changed"), "{}", again.stderr);
+}
+
+#[test]
+fn vendor_refuses_what_is_not_a_plugin_workspace() {
+    let s = Sandbox::new();
+    let dir = s.path().join("app");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"app\"\n").expect("manifest");
+    let before = tree(s.path());
+    let run = s.idp(&["plugin", "vendor", &dir.display().to_string()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.flat_stderr().contains(
+            "`[SANDBOX]/app` is not a plugin workspace: its Cargo.toml has no `[workspace]`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree(s.path()), before);
+}
