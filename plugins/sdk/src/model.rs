@@ -3,8 +3,10 @@ use serde_json::{Map, Value};
 
 use crate::Finding;
 
-/// The lifetime class of an environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The lifetime class of an environment; in settings it is written `preview`, `staging`
+/// or `production`, so a `Vec<Class>` setting reads `allow-never "production"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Class {
     /// Short-lived.
     Preview,
@@ -25,8 +27,14 @@ impl Class {
     }
 }
 
+impl std::fmt::Display for Class {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One resource tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Tag {
     /// Key.
     pub key: String,
@@ -72,6 +80,11 @@ impl Environment {
                 format!("inputs do not match the template: {e}"),
             )
         })
+    }
+
+    /// The TTL, `never` included, to compare with a [`Ttl`](crate::Ttl) setting.
+    pub fn ttl(&self) -> crate::Ttl {
+        crate::Ttl::from_seconds(self.ttl_seconds)
     }
 
     /// The value of a tag, if present.

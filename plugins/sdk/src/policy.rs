@@ -75,6 +75,17 @@ impl PolicyInput {
         }
     }
 
+    /// The same input with these module calls, as if the template had rendered them.
+    pub fn with_calls(self, calls: Vec<ModuleCall>) -> Self {
+        PolicyInput::new(self.env, calls, self.cost)
+    }
+
+    /// The same input with this cost estimate.
+    pub fn with_cost(mut self, cost: CostEstimate) -> Self {
+        self.cost = Some(cost);
+        self
+    }
+
     /// The template's module calls; their variables are parsed on first use, so a policy
     /// that never asks pays nothing for them.
     pub fn calls(&self) -> &[ModuleCall] {
@@ -85,6 +96,49 @@ impl PolicyInput {
                 .map(crate::model::RawCall::parse)
                 .collect()
         })
+    }
+}
+
+impl From<Environment> for PolicyInput {
+    /// The environment alone: no module calls and no cost estimate.
+    fn from(env: Environment) -> Self {
+        PolicyInput::new(env, Vec::new(), None)
+    }
+}
+
+impl CostEstimate {
+    /// An estimate in US dollars, as the embedded price book gives it.
+    pub fn usd(monthly: f64, lifetime: Option<f64>) -> Self {
+        CostEstimate {
+            monthly,
+            lifetime,
+            currency: "USD".to_owned(),
+        }
+    }
+}
+
+/// Reads a policy's settings as the host hands them over (a JSON object, `{}` when
+/// `idp.kdl` gives none); what does not fit becomes the `invalid-settings` finding the
+/// plugin reports instead of judging.
+pub fn parse_settings<S: DeserializeOwned + Default>(text: &str) -> Result<S, Finding> {
+    if text.trim().is_empty() {
+        return Ok(S::default());
+    }
+    serde_json::from_str(text).map_err(|e| {
+        Finding::deny(
+            "invalid-settings",
+            format!("settings do not match the policy: {e}"),
+        )
+    })
+}
+
+/// What the exported `evaluate` does with the host's arguments: read the settings, then
+/// judge. The glue and `testing::evaluate` both call it.
+#[cfg(any(feature = "policy", not(target_arch = "wasm32")))]
+pub(crate) fn run<P: Policy>(input: &PolicyInput, settings: &str) -> Vec<Finding> {
+    match parse_settings::<P::Settings>(settings) {
+        Ok(settings) => P::evaluate(input, &settings),
+        Err(finding) => vec![finding],
     }
 }
 
@@ -153,23 +207,6 @@ pub mod glue {
         input: wit::PolicyInput,
         settings: String,
     ) -> Vec<wit_types::Finding> {
-        let parsed: Result<P::Settings, _> = if settings.trim().is_empty() {
-            Ok(P::Settings::default())
-        } else {
-            serde_json::from_str(&settings)
-        };
-        let settings = match parsed {
-            Ok(s) => s,
-            Err(e) => {
-                return vec![
-                    Finding::deny(
-                        "invalid-settings",
-                        format!("settings do not match the policy: {e}"),
-                    )
-                    .into(),
-                ];
-            }
-        };
         let input = PolicyInput {
             env: input.env.into(),
             cost: input.cost.map(|c| CostEstimate {
@@ -180,7 +217,7 @@ pub mod glue {
             raw_calls: std::cell::RefCell::new(input.calls.into_iter().map(Into::into).collect()),
             calls: std::cell::OnceCell::new(),
         };
-        P::evaluate(&input, &settings)
+        run::<P>(&input, &settings)
             .into_iter()
             .map(Into::into)
             .collect()

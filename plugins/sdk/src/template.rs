@@ -78,6 +78,13 @@ pub struct Rendering {
     pub outputs: Vec<Output>,
 }
 
+impl Rendering {
+    /// The module call named `name`, if the rendering has one.
+    pub fn call(&self, name: &str) -> Option<&ModuleCall> {
+        self.calls.iter().find(|c| c.name == name)
+    }
+}
+
 /// Implement this and call [`export_template!`](crate::export_template) to make a template plugin.
 pub trait Template {
     /// Describes the template.
