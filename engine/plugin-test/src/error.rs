@@ -1,0 +1,71 @@
+use std::path::PathBuf;
+
+use miette::Diagnostic;
+
+/// Why a test run could not start: every one is a usage problem (exit 2). A case that
+/// cannot run is not one of these: it is reported as that case's error.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum TestError {
+    /// The path given is not there.
+    #[error("`{}` does not exist", path.display())]
+    #[diagnostic(
+        code(idp::plugin_test::no_path),
+        help("pass a guest crate, a directory of them or a Cargo workspace")
+    )]
+    NoPath {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// `cargo metadata` could not run or failed.
+    #[error("`cargo metadata` failed in `{}`: {reason}", dir.display())]
+    #[diagnostic(
+        code(idp::plugin_test::metadata),
+        help("run `idp plugin test` in a Cargo workspace, or pass the path of one")
+    )]
+    Metadata {
+        /// Where it ran.
+        dir: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// No guest crate under the path.
+    #[error("no guest crate in `{}`", path.display())]
+    #[diagnostic(
+        code(idp::plugin_test::no_crate),
+        help(
+            "a guest crate has a `cdylib` target and depends on `idp-plugin-sdk`; create one with `idp plugin new`"
+        )
+    )]
+    NoCrate {
+        /// The path searched.
+        path: PathBuf,
+    },
+    /// Guest crates, but no case in any of them.
+    #[error("no test cases in {crates}")]
+    #[diagnostic(
+        code(idp::plugin_test::no_cases),
+        help(
+            "a case is a directory `<crate>/tests/<case>/` holding `env.kdl`; run `idp plugin test --bless` to write its golden files"
+        )
+    )]
+    NoCases {
+        /// The crates searched, for the message.
+        crates: String,
+    },
+    /// The catalog directory is not there.
+    #[error("no catalog at `{}`", path.display())]
+    #[diagnostic(
+        code(idp::plugin_test::no_catalog),
+        help(
+            "build the plugins into it with `idp plugin build`, or name another with `--catalog DIR`"
+        )
+    )]
+    NoCatalog {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// The catalog directory's index cannot be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Catalog(#[from] idp_catalog::CatalogError),
+}
