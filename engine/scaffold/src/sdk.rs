@@ -32,6 +32,8 @@ pub const SDK_FILES: &[(&str, &str)] = &[
     sdk_file!("src/model.rs"),
     sdk_file!("src/policy.rs"),
     sdk_file!("src/template.rs"),
+    sdk_file!("src/testing.rs"),
+    sdk_file!("src/ttl.rs"),
 ];
 
 /// Where the copy lives in a plugin workspace.
