@@ -144,8 +144,15 @@ fn same(golden: Golden, expected: &str, actual: &str) -> bool {
 }
 
 /// A unified diff from the golden to what the case produced, at most
-/// [`MAX_DIFF_LINES`] lines.
+/// [`MAX_DIFF_LINES`] lines. A JSON golden is shown in the form `--bless` writes, so
+/// the diff shows what differs, not how the author formatted it.
 fn diff(golden: Golden, expected: &str, actual: &str) -> String {
+    let canonical = golden
+        .is_json()
+        .then(|| serde_json::from_str::<serde_json::Value>(expected).ok())
+        .flatten()
+        .map(|v| crate::case::json_text(&v));
+    let expected = canonical.as_deref().unwrap_or(expected);
     let text = similar::TextDiff::configure()
         .timeout(Duration::from_secs(2))
         .diff_lines(expected, actual)
@@ -221,6 +228,11 @@ mod tests {
         let shown = diff(Golden::MainTf, "a\nb\n", "a\nc\n");
         assert!(shown.contains("--- main.tf (golden)\n+++ main.tf (this run)\n"));
         assert!(shown.contains("-b\n+c\n"));
+        let json = diff(Golden::Findings, "{\"x\": [1]}", "{\n  \"x\": []\n}\n");
+        assert!(
+            json.contains("-  \"x\": [\n-    1\n-  ]\n+  \"x\": []\n"),
+            "{json}"
+        );
         let long: String = (0..1000).map(|n| format!("{n}\n")).collect();
         let cut = diff(Golden::MainTf, "", &long);
         assert_eq!(cut.lines().count(), MAX_DIFF_LINES + 1);
