@@ -279,10 +279,10 @@ fn measure_aliased_output_with_wasmtime_default_limit() {
 #[test]
 fn a_plugin_built_for_another_contract_version_is_named() {
     let s = Sandbox::new();
-    let spec = project(&s, "hostile-future", &component("trap.wat", "0.2.0"));
+    let spec = project(&s, "hostile-future", &component("trap.wat", "0.3.0"));
     let run = s.idp(&["plan", &spec.display().to_string()]);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(run.flat_stderr().contains("policy `hostile-future`: built for `idp:plugin/policy@0.2.0`; this idp supports `idp:plugin/policy@0.1.0`"), "{}", run.stderr);
+    assert!(run.flat_stderr().contains("policy `hostile-future`: built for `idp:plugin/policy@0.3.0`; this idp supports `idp:plugin/policy@0.1.0`, `idp:plugin/policy@0.2.0`"), "{}", run.stderr);
 }
 
 #[test]

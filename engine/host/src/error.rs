@@ -53,7 +53,7 @@ pub enum HostError {
         reason: String,
     },
 
-    /// The guest trapped (a panic, `unreachable`, out-of-bounds access).
+    /// The guest trapped (a panic it did not report, `unreachable`, out-of-bounds access).
     #[error("{plugin}: `{function}` trapped: {reason}")]
     #[diagnostic(
         code(idp::host::trap),
@@ -66,6 +66,22 @@ pub enum HostError {
         function: &'static str,
         /// The trap.
         reason: String,
+    },
+
+    /// The guest panicked: its SDK reported the panic's message and location
+    /// (`idp:plugin/log`, 0.2.0) before it trapped. The message is escaped.
+    #[error("{plugin} panicked in `{function}`: {message}")]
+    #[diagnostic(
+        code(idp::host::plugin_panicked),
+        help("this is a bug in the plugin; report it to its authors with this message")
+    )]
+    Panic {
+        /// The plugin.
+        plugin: String,
+        /// The exported function called.
+        function: &'static str,
+        /// The panic's message and where it happened: ``index out of bounds … at src/lib.rs:12:5``.
+        message: String,
     },
 
     /// The guest ran past its time budget.

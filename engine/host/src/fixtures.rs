@@ -126,3 +126,50 @@ pub(crate) fn component(wat: &str, world: &str, version: &str) -> Vec<u8> {
         .and_then(|e| e.validate(true).encode())
         .expect("component")
 }
+
+/// The imports of `idp:plugin/log@0.2.0` as a core module sees them.
+const LOG_IMPORTS: &str = r#"(import "idp:plugin/log@0.2.0" "log" (func $log (param i32 i32 i32)))
+  (import "idp:plugin/log@0.2.0" "panicked" (func $panicked (param i32 i32 i32 i32)))"#;
+
+/// `text` as a WAT string literal, every byte that is not printable ASCII escaped.
+fn wat_string(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b' '..=b'~' if b != b'"' && b != b'\\' => char::from(b).to_string(),
+            _ => format!("\\{b:02x}"),
+        })
+        .collect()
+}
+
+/// The imports and data, and the body of a function that reports a panic with
+/// `message` at `location` and then traps, as the SDK's panic hook does.
+pub(crate) fn panics(message: &str, location: &str) -> (String, String) {
+    let imports = format!(
+        "{LOG_IMPORTS}\n  (data (i32.const 600) \"{}\")\n  (data (i32.const 2600) \"{}\")",
+        wat_string(message),
+        wat_string(location)
+    );
+    let body = format!(
+        "(call $panicked (i32.const 600) (i32.const {}) (i32.const 2600) (i32.const {})) unreachable",
+        message.len(),
+        location.len()
+    );
+    (imports, body)
+}
+
+/// The imports and data, and the body of a `evaluate` that logs `message` at `warn`
+/// `times` times and finds nothing.
+pub(crate) fn logs(message: &str, times: usize) -> (String, String) {
+    let imports = format!(
+        "{LOG_IMPORTS}\n  (data (i32.const 8192) \"{}\")",
+        wat_string(message)
+    );
+    let call = format!(
+        "(call $log (i32.const 2) (i32.const 8192) (i32.const {}))",
+        message.len()
+    );
+    (
+        imports,
+        format!("{} {NO_FINDINGS}", vec![call; times].join(" ")),
+    )
+}

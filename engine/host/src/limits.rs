@@ -110,6 +110,8 @@ pub(crate) struct StoreState {
     memory: Budget,
     tables: Budget,
     pub(crate) exceeded: Option<Exceeded>,
+    /// What the plugin logged and whether it reported a panic, during the current call.
+    pub(crate) report: crate::logging::Report,
 }
 
 impl StoreState {
@@ -118,6 +120,7 @@ impl StoreState {
             memory: Budget::new(limits.memory_bytes),
             tables: Budget::new(TABLE_ELEMENTS),
             exceeded: None,
+            report: crate::logging::Report::default(),
         }
     }
 

@@ -12,7 +12,8 @@ use wasmtime::{Config, Engine, Store, Trap};
 
 use crate::cache::CompileCache;
 use crate::limits::{Exceeded, Isolation, Limits, StoreState, TABLE_ELEMENTS};
-use crate::{HostError, SUPPORTED_WIT_VERSIONS, v0_1};
+use crate::logging::{LogLine, LogSink, Report};
+use crate::{HostError, SUPPORTED_WIT_VERSIONS, v0_1, v0_2};
 
 /// How often the epoch advances; a call's deadline is counted in these ticks.
 const TICK: Duration = Duration::from_millis(5);
@@ -76,6 +77,7 @@ fn spawn_thread(
 struct Shared {
     engine: Engine,
     limits: Limits,
+    log: Option<LogSink>,
     _ticker: Arc<Ticker>,
 }
 
@@ -116,13 +118,16 @@ impl PluginHost {
         config.epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| HostError::Engine(e.to_string()))?;
         let cache = CompileCache::new(&engine, cache_dir, key_file.as_deref());
-        // Plugins import nothing: the linker stays empty, which is the sandbox.
-        let linker = Linker::new(&engine);
+        // The linker is the sandbox: it holds only `idp:plugin/log` (0.2.0), which
+        // cannot change what a plugin answers. 0.1.0 plugins import nothing.
+        let mut linker = Linker::new(&engine);
+        v0_2::add_to_linker(&mut linker).map_err(|e| HostError::Engine(root_cause(&e)))?;
         Ok(PluginHost {
             shared: Shared {
                 _ticker: Arc::new(Ticker::start(engine.clone(), spawn)?),
                 engine,
                 limits,
+                log: None,
             },
             cache,
             linker,
@@ -132,6 +137,14 @@ impl PluginHost {
     /// The limits every call runs under.
     pub fn limits(&self) -> Limits {
         self.shared.limits
+    }
+
+    /// Sends what plugins loaded from now on log (`idp:plugin/log`, 0.2.0) to `sink`,
+    /// one escaped line at a time, after each call. Without a sink, log lines are
+    /// dropped; a panic's message is never dropped: it is in the call's error.
+    pub fn with_log_sink(mut self, sink: LogSink) -> Self {
+        self.shared.log = Some(sink);
+        self
     }
 
     fn compile(&self, label: &str, bytes: &[u8]) -> Result<Component, HostError> {
@@ -153,23 +166,43 @@ impl PluginHost {
     }
 
     fn check_contract<K: Kind>(&self, label: &str, component: &Component) -> Result<(), HostError> {
-        let exports = self.exports(component);
-        if exports.iter().any(|e| e == K::EXPORT) {
+        if self.exports_interface(component, K::EXPORT) {
             return Ok(());
         }
         Err(HostError::UnsupportedContract {
             plugin: label.to_owned(),
             interface: K::INTERFACE,
-            found: found(&exports),
+            found: found(&self.exports(component)),
             supported: supported(&[K::INTERFACE]),
         })
     }
 
-    /// Loads a component of kind `K` and asks it for its info: the one loader.
-    fn load<K: Kind>(&self, name: &str, bytes: &[u8]) -> Result<Plugin<K>, HostError> {
-        let label = format!("{} `{name}`", K::KIND);
-        let component = self.compile(&label, bytes)?;
-        self.instantiate(label, &component)
+    /// Whether a component exports `interface` (`idp:plugin/template@0.2.0`).
+    fn exports_interface(&self, component: &Component, interface: &str) -> bool {
+        self.exports(component).iter().any(|e| e == interface)
+    }
+
+    /// Loads a template from a compiled component, of whichever supported version it
+    /// exports; 0.1.0's check names every supported version when it is neither.
+    fn template(&self, label: String, component: &Component) -> Result<TemplatePlugin, HostError> {
+        Ok(TemplatePlugin(
+            if self.exports_interface(component, v0_2::Template::EXPORT) {
+                Box::new(self.instantiate::<v0_2::Template>(label, component)?)
+            } else {
+                Box::new(self.instantiate::<v0_1::Template>(label, component)?)
+            },
+        ))
+    }
+
+    /// Loads a policy from a compiled component, like [`PluginHost::template`].
+    fn policy(&self, label: String, component: &Component) -> Result<PolicyPlugin, HostError> {
+        Ok(PolicyPlugin(
+            if self.exports_interface(component, v0_2::Policy::EXPORT) {
+                Box::new(self.instantiate::<v0_2::Policy>(label, component)?)
+            } else {
+                Box::new(self.instantiate::<v0_1::Policy>(label, component)?)
+            },
+        ))
     }
 
     /// Checks a compiled component against kind `K`'s contract, links it and asks it
@@ -211,12 +244,16 @@ impl PluginHost {
 
     /// Loads a template component and asks it for its [`TemplateInfo`].
     pub fn load_template(&self, name: &str, bytes: &[u8]) -> Result<TemplatePlugin, HostError> {
-        self.load(name, bytes).map(TemplatePlugin)
+        let label = format!("{} `{name}`", PluginKind::Template);
+        let component = self.compile(&label, bytes)?;
+        self.template(label, &component)
     }
 
     /// Loads a policy component and asks it for its [`PolicyInfo`].
     pub fn load_policy(&self, name: &str, bytes: &[u8]) -> Result<PolicyPlugin, HostError> {
-        self.load(name, bytes).map(PolicyPlugin)
+        let label = format!("{} `{name}`", PluginKind::Policy);
+        let component = self.compile(&label, bytes)?;
+        self.policy(label, &component)
     }
 
     /// Loads a component of either kind, taking the kind from the interface it exports
@@ -232,15 +269,11 @@ impl PluginHost {
         };
         if exports_kind(v0_1::Template::INTERFACE) {
             let label = format!("{} `{name}`", PluginKind::Template);
-            return self
-                .instantiate(label, &component)
-                .map(|p| AnyPlugin::Template(TemplatePlugin(p)));
+            return self.template(label, &component).map(AnyPlugin::Template);
         }
         if exports_kind(v0_1::Policy::INTERFACE) {
             let label = format!("{} `{name}`", PluginKind::Policy);
-            return self
-                .instantiate(label, &component)
-                .map(|p| AnyPlugin::Policy(PolicyPlugin(p)));
+            return self.policy(label, &component).map(AnyPlugin::Policy);
         }
         Err(HostError::UnsupportedContract {
             plugin: label,
@@ -309,7 +342,7 @@ pub(crate) trait Kind {
     /// An instance's generated bindings.
     type Bindings: Send;
     /// What the plugin says about itself.
-    type Info;
+    type Info: Send + Sync;
 
     fn pre(pre: InstancePre<StoreState>) -> wasmtime::Result<Self::Pre>;
     fn instantiate(
@@ -320,8 +353,36 @@ pub(crate) trait Kind {
     fn info(
         store: &mut Store<StoreState>,
         bindings: &Self::Bindings,
-    ) -> wasmtime::Result<Result<Self::Info, v0_1::Invalid>>;
+    ) -> wasmtime::Result<Result<Self::Info, Invalid>>;
     fn name_and_version(info: &Self::Info) -> (&str, &str);
+}
+
+/// Why a guest's answer breaks the contract.
+pub(crate) type Invalid = String;
+
+/// A template plugin of one version of the contract.
+pub(crate) trait TemplateKind: Kind<Info = TemplateInfo> {
+    /// Calls `render`; the inner `Err` is an answer that breaks the contract.
+    #[allow(clippy::type_complexity)]
+    fn render(
+        store: &mut Store<StoreState>,
+        bindings: &Self::Bindings,
+        env: &Environment,
+    ) -> wasmtime::Result<Result<Result<Rendering, Vec<Finding>>, Invalid>>;
+}
+
+/// A policy plugin of one version of the contract.
+pub(crate) trait PolicyKind: Kind<Info = PolicyInfo> {
+    /// What `evaluate` is given besides the settings, converted before the call starts.
+    type Input;
+
+    fn input(env: &Environment, calls: &[ModuleCall], cost: Option<CostEstimate>) -> Self::Input;
+    fn evaluate(
+        store: &mut Store<StoreState>,
+        bindings: &Self::Bindings,
+        input: &Self::Input,
+        settings: &str,
+    ) -> wasmtime::Result<Vec<Finding>>;
 }
 
 /// A plugin's instance kept between calls under [`Isolation::Reuse`].
@@ -338,13 +399,12 @@ struct Runner<K: Kind> {
 impl<K: Kind> Runner<K> {
     /// A store with the whole budget: time, memory and tables (the limiter), and output
     /// (wasmtime's hostcall fuel, spent while lifting the answer, before each string or
-    /// list is copied).
+    /// list is copied, and by what the plugin logs; see [`Runner::start`]).
     fn store(&self) -> Store<StoreState> {
         let limits = self.shared.limits;
         let mut store = Store::new(&self.shared.engine, StoreState::new(&limits));
         store.limiter(|s| s);
         store.epoch_deadline_trap();
-        store.set_hostcall_fuel(limits.output_bytes);
         store
     }
 
@@ -356,8 +416,7 @@ impl<K: Kind> Runner<K> {
         function: &'static str,
         call: impl FnOnce(&mut Store<StoreState>, &K::Bindings) -> wasmtime::Result<T>,
     ) -> Result<T, HostError> {
-        let limits = self.shared.limits;
-        let reuse = limits.isolation == Isolation::Reuse;
+        let reuse = self.shared.limits.isolation == Isolation::Reuse;
         // A poisoned lock only means another call panicked; its instance was taken out first.
         let mut slot = self
             .warm
@@ -367,16 +426,18 @@ impl<K: Kind> Runner<K> {
             Some(kept) => kept,
             None => {
                 let mut store = self.store();
-                self.set_deadline(&mut store);
+                self.start(&mut store);
                 match K::instantiate(&self.pre, &mut store) {
                     Ok(bindings) => (store, bindings),
                     Err(e) => return Err(self.failure(&store, function, &e, true)),
                 }
             }
         };
-        // The deadline counts from now, for a warm instance as for a fresh one.
-        self.set_deadline(&mut store);
-        match call(&mut store, &bindings) {
+        // The budget counts from now, for a warm instance as for a fresh one.
+        self.start(&mut store);
+        let answer = call(&mut store, &bindings);
+        self.flush_log(&mut store);
+        match answer {
             Ok(value) => {
                 if reuse {
                     *slot = Some((store, bindings));
@@ -387,9 +448,29 @@ impl<K: Kind> Runner<K> {
         }
     }
 
-    fn set_deadline(&self, store: &mut Store<StoreState>) {
-        let ticks = self.shared.limits.timeout.as_millis() / TICK.as_millis();
+    /// Gives the store a call's whole budget: the deadline counted from now, the output
+    /// budget full, nothing reported yet.
+    fn start(&self, store: &mut Store<StoreState>) {
+        let limits = self.shared.limits;
+        let ticks = limits.timeout.as_millis() / TICK.as_millis();
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
+        store.set_hostcall_fuel(limits.output_bytes);
+        store.data_mut().report = Report::default();
+    }
+
+    /// Hands what the plugin logged during the call to the host's sink, named.
+    fn flush_log(&self, store: &mut Store<StoreState>) {
+        let lines = std::mem::take(&mut store.data_mut().report.lines);
+        let Some(sink) = &self.shared.log else {
+            return;
+        };
+        for (level, message) in &lines {
+            sink(&LogLine {
+                plugin: &self.label,
+                level: *level,
+                message,
+            });
+        }
     }
 
     /// Names what went wrong: the budget that ran out, else the trap or the failed
@@ -428,15 +509,23 @@ impl<K: Kind> Runner<K> {
                 limit: limits.output_bytes,
             },
             None if instantiating => HostError::Instantiate { plugin, reason },
-            None => HostError::Trap {
-                plugin,
-                function,
-                reason,
+            // A plugin that reported a panic (0.2.0) traps right after: show why.
+            None => match store.data().report.panic.clone() {
+                Some(message) => HostError::Panic {
+                    plugin,
+                    function,
+                    message,
+                },
+                None => HostError::Trap {
+                    plugin,
+                    function,
+                    reason,
+                },
             },
         }
     }
 
-    fn invalid(&self, function: &'static str, reason: v0_1::Invalid) -> HostError {
+    fn invalid(&self, function: &'static str, reason: Invalid) -> HostError {
         HostError::InvalidOutput {
             plugin: self.label.clone(),
             function,
@@ -451,27 +540,82 @@ struct Plugin<K: Kind> {
     info: K::Info,
 }
 
-impl<K: Kind> Plugin<K> {
+/// What a loaded plugin of any version answers: the handles hold one behind a box,
+/// so the rest of the engine never sees the contract's version.
+trait Loaded<I>: Send + Sync {
+    fn label(&self) -> &str;
+    fn info(&self) -> &I;
+    fn wit_version(&self) -> &'static str;
+}
+
+impl<K: Kind> Loaded<K::Info> for Plugin<K> {
+    fn label(&self) -> &str {
+        &self.runner.label
+    }
+
+    fn info(&self) -> &K::Info {
+        &self.info
+    }
+
     fn wit_version(&self) -> &'static str {
         K::WIT_VERSION
     }
 }
 
+/// A template of any version.
+trait Renders: Loaded<TemplateInfo> {
+    fn render(&self, env: &Environment) -> Result<Result<Rendering, Vec<Finding>>, HostError>;
+}
+
+impl<K: TemplateKind> Renders for Plugin<K> {
+    fn render(&self, env: &Environment) -> Result<Result<Rendering, Vec<Finding>>, HostError> {
+        self.runner
+            .call("render", |store, p| K::render(store, p, env))?
+            .map_err(|reason| self.runner.invalid("render", reason))
+    }
+}
+
+/// A policy of any version.
+trait Evaluates: Loaded<PolicyInfo> {
+    fn evaluate(
+        &self,
+        env: &Environment,
+        calls: &[ModuleCall],
+        cost: Option<CostEstimate>,
+        settings: &str,
+    ) -> Result<Vec<Finding>, HostError>;
+}
+
+impl<K: PolicyKind> Evaluates for Plugin<K> {
+    fn evaluate(
+        &self,
+        env: &Environment,
+        calls: &[ModuleCall],
+        cost: Option<CostEstimate>,
+        settings: &str,
+    ) -> Result<Vec<Finding>, HostError> {
+        let input = K::input(env, calls, cost);
+        self.runner.call("evaluate", |store, p| {
+            K::evaluate(store, p, &input, settings)
+        })
+    }
+}
+
 /// A loaded template plugin.
-pub struct TemplatePlugin(Plugin<v0_1::Template>);
+pub struct TemplatePlugin(Box<dyn Renders>);
 
 impl TemplatePlugin {
     /// How errors name this plugin: ``template `api-service` 0.1.0``.
     pub fn label(&self) -> &str {
-        &self.0.runner.label
+        self.0.label()
     }
 
     /// What the template said about itself when it was loaded.
     pub fn info(&self) -> &TemplateInfo {
-        &self.0.info
+        self.0.info()
     }
 
-    /// The version of the `idp:plugin` contract the component was built for (`0.1.0`).
+    /// The version of the `idp:plugin` contract the component was built for (`0.2.0`).
     pub fn wit_version(&self) -> &str {
         self.0.wit_version()
     }
@@ -479,34 +623,25 @@ impl TemplatePlugin {
     /// Renders an environment. `Ok(Err(findings))` is the template refusing the inputs;
     /// `Err` is the plugin failing.
     pub fn render(&self, env: &Environment) -> Result<Result<Rendering, Vec<Finding>>, HostError> {
-        let input = v0_1::environment(env);
-        let raw = self.0.runner.call("render", |store, p| {
-            p.idp_plugin_template().call_render(store, &input)
-        })?;
-        match raw {
-            Ok(r) => v0_1::rendering(r)
-                .map(Ok)
-                .map_err(|reason| self.0.runner.invalid("render", reason)),
-            Err(findings) => Ok(Err(findings.into_iter().map(v0_1::finding).collect())),
-        }
+        self.0.render(env)
     }
 }
 
 /// A loaded policy plugin.
-pub struct PolicyPlugin(Plugin<v0_1::Policy>);
+pub struct PolicyPlugin(Box<dyn Evaluates>);
 
 impl PolicyPlugin {
     /// How errors name this plugin: ``policy `max-ttl` 0.1.0``.
     pub fn label(&self) -> &str {
-        &self.0.runner.label
+        self.0.label()
     }
 
     /// What the policy said about itself when it was loaded.
     pub fn info(&self) -> &PolicyInfo {
-        &self.0.info
+        self.0.info()
     }
 
-    /// The version of the `idp:plugin` contract the component was built for (`0.1.0`).
+    /// The version of the `idp:plugin` contract the component was built for (`0.2.0`).
     pub fn wit_version(&self) -> &str {
         self.0.wit_version()
     }
@@ -519,13 +654,7 @@ impl PolicyPlugin {
         cost: Option<CostEstimate>,
         settings: &serde_json::Value,
     ) -> Result<Vec<Finding>, HostError> {
-        let input = v0_1::policy_input(env, calls, cost);
-        let settings = settings.to_string();
-        let raw = self.0.runner.call("evaluate", |store, p| {
-            p.idp_plugin_policy()
-                .call_evaluate(store, &input, &settings)
-        })?;
-        Ok(raw.into_iter().map(v0_1::finding).collect())
+        self.0.evaluate(env, calls, cost, &settings.to_string())
     }
 }
 
@@ -579,7 +708,7 @@ mod tests {
         assert_eq!(
             err.as_deref(),
             Some(
-                "template `future`: built for `idp:plugin/template@0.3.0`; this idp supports `idp:plugin/template@0.1.0`"
+                "template `future`: built for `idp:plugin/template@0.3.0`; this idp supports `idp:plugin/template@0.1.0`, `idp:plugin/template@0.2.0`"
             )
         );
     }
@@ -594,7 +723,7 @@ mod tests {
         assert_eq!(
             err.as_deref(),
             Some(
-                "plugin `empty`: built for nothing; this idp supports `idp:plugin/template@0.1.0`, `idp:plugin/policy@0.1.0`"
+                "plugin `empty`: built for nothing; this idp supports `idp:plugin/template@0.1.0`, `idp:plugin/template@0.2.0`, `idp:plugin/policy@0.1.0`, `idp:plugin/policy@0.2.0`"
             )
         );
     }
@@ -617,5 +746,159 @@ mod tests {
                 "cannot start the WebAssembly engine: the thread that enforces time limits did not start: no threads left"
             )
         );
+    }
+
+    fn env() -> Environment {
+        Environment {
+            name: "e".into(),
+            template: "t".into(),
+            template_version: "0.1.0".into(),
+            owner: "a@b.io".into(),
+            team: "t".into(),
+            class: idp_model::Class::Staging,
+            region: "us-east-1".into(),
+            ttl: idp_model::Ttl::Never,
+            created_at: Default::default(),
+            expires_at: None,
+            tags: vec![],
+            inputs: serde_json::json!({}),
+        }
+    }
+
+    fn evaluate(policy: &PolicyPlugin) -> Result<Vec<Finding>, HostError> {
+        policy.evaluate(&env(), &[], None, &serde_json::json!({}))
+    }
+
+    /// A 0.2.0 policy whose `evaluate` is `(imports, body)`.
+    fn policy_0_2(
+        host: &PluginHost,
+        name: &str,
+        (imports, body): (String, String),
+    ) -> PolicyPlugin {
+        let wat = fixtures::policy(name, &imports, &body);
+        let bytes = fixtures::component(&wat, "policy-plugin", "0.2.0");
+        match host.load_policy(name, &bytes) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn a_reported_panic_is_the_error_of_the_trap_that_follows() {
+        let host = host();
+        let message = "index out of bounds: the len is 3 but the index is \u{1b}[31m7";
+        let policy = policy_0_2(
+            &host,
+            "naming",
+            fixtures::panics(message, "src/lib.rs:12:5"),
+        );
+        assert_eq!(policy.wit_version(), "0.2.0");
+        let err = evaluate(&policy).expect_err("traps");
+        assert!(matches!(err, HostError::Panic { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "policy `naming` 0.1.0 panicked in `evaluate`: index out of bounds: the len is 3 but the index is \\u{1b}[31m7 at src/lib.rs:12:5"
+        );
+    }
+
+    #[test]
+    fn a_template_panic_names_the_template_and_render() {
+        let host = host();
+        let (imports, body) = fixtures::panics("called `Option::unwrap()` on a `None` value", "");
+        let wat = fixtures::template("docs-site", &imports, &body);
+        let bytes = fixtures::component(&wat, "template-plugin", "0.2.0");
+        let template = host.load_template("docs-site", &bytes).expect("loads");
+        let err = template.render(&env()).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "template `docs-site` 0.1.0 panicked in `render`: called `Option::unwrap()` on a `None` value"
+            )
+        );
+    }
+
+    #[test]
+    fn a_trap_without_a_report_stays_a_trap() {
+        let host = host();
+        let (imports, _) = fixtures::logs("", 0);
+        let policy = policy_0_2(&host, "plain", (imports, "unreachable".into()));
+        let err = evaluate(&policy).expect_err("traps");
+        assert!(matches!(err, HostError::Trap { .. }), "{err:?}");
+    }
+
+    /// A host with `output_bytes` whose sink collects log lines.
+    fn logging_host(
+        output_bytes: usize,
+        isolation: Isolation,
+    ) -> (PluginHost, Arc<Mutex<Vec<String>>>) {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let seen = lines.clone();
+        let limits = Limits {
+            output_bytes,
+            isolation,
+            ..Limits::default()
+        };
+        let host = PluginHost::new(None, limits)
+            .expect("host")
+            .with_log_sink(Arc::new(move |line: &LogLine<'_>| {
+                if let Ok(mut lines) = seen.lock() {
+                    lines.push(line.to_string());
+                }
+            }));
+        (host, lines)
+    }
+
+    #[test]
+    fn log_lines_reach_the_sink_escaped_and_named() {
+        let (host, lines) = logging_host(4 << 20, Isolation::Strict);
+        let policy = policy_0_2(&host, "chatty", fixtures::logs("one\nforged\u{1b}[2J", 2));
+        assert_eq!(evaluate(&policy).expect("answers"), []);
+        assert_eq!(
+            *lines.lock().expect("lines"),
+            [
+                "policy `chatty` 0.1.0: warn: one\\nforged\\u{1b}[2J",
+                "policy `chatty` 0.1.0: warn: one\\nforged\\u{1b}[2J"
+            ]
+        );
+    }
+
+    #[test]
+    fn log_lines_count_against_the_output_budget() {
+        let line = "x".repeat(3000);
+        let (host, _) = logging_host(10_000, Isolation::Strict);
+        let within = policy_0_2(&host, "within", fixtures::logs(&line, 3));
+        evaluate(&within).expect("9,000 bytes of 10,000");
+        let over = policy_0_2(&host, "over", fixtures::logs(&line, 4));
+        let err = evaluate(&over).expect_err("12,000 bytes of 10,000");
+        assert!(
+            matches!(
+                err,
+                HostError::OutputTooLarge {
+                    limit: 10_000,
+                    function: "evaluate",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_warm_instance_gets_a_whole_output_budget_per_call() {
+        let line = "x".repeat(3000);
+        let (host, _) = logging_host(10_000, Isolation::Reuse);
+        let policy = policy_0_2(&host, "warm", fixtures::logs(&line, 3));
+        for _ in 0..3 {
+            evaluate(&policy).expect("9,000 bytes of 10,000, each call");
+        }
+    }
+
+    #[test]
+    fn a_0_1_0_policy_still_loads_and_runs() {
+        let policy = host()
+            .load_policy("old", &policy("old", "0.1.0"))
+            .expect("loads");
+        assert_eq!(policy.wit_version(), "0.1.0");
+        assert_eq!(evaluate(&policy).expect("answers"), []);
     }
 }

@@ -1,8 +1,7 @@
 //! Bindings of `idp:plugin@0.1.0` and conversions to and from `idp-model`.
-//! Nothing generated leaves this module.
+//! Nothing generated leaves this module and `v0_2`, which shares the `types`
+//! interface's generated types and their conversions with it.
 #![allow(missing_docs)]
-
-use idp_model as model;
 
 pub(crate) mod template {
     wasmtime::component::bindgen!({
@@ -21,82 +20,9 @@ pub(crate) mod policy {
     });
 }
 
-use policy::PolicyPluginPre;
-use template::TemplatePluginPre;
-use wasmtime::Store;
-use wasmtime::component::InstancePre;
+crate::contract::contract!("0.1.0");
 
-use crate::limits::StoreState;
-use crate::plugin::Kind;
-
-use policy::exports::idp::plugin::policy as wit_policy;
-use template::exports::idp::plugin::template as wit_template;
 use template::idp::plugin::types as wit;
-
-/// Implements [`Kind`] for one kind of plugin of this version: its interface, generated
-/// bindings, info type and the conversion of its info.
-macro_rules! kind {
-    ($kind:ident, $interface:literal, $pre:ident, $bindings:ty, $info:ident, $accessor:ident, $convert:ident) => {
-        impl Kind for $kind {
-            const KIND: model::PluginKind = model::PluginKind::$kind;
-            const INTERFACE: &'static str = $interface;
-            const WIT_VERSION: &'static str = "0.1.0";
-            const EXPORT: &'static str = concat!("idp:plugin/", $interface, "@0.1.0");
-            type Pre = $pre<StoreState>;
-            type Bindings = $bindings;
-            type Info = model::$info;
-
-            fn pre(pre: InstancePre<StoreState>) -> wasmtime::Result<Self::Pre> {
-                $pre::new(pre)
-            }
-
-            fn instantiate(
-                pre: &Self::Pre,
-                store: &mut Store<StoreState>,
-            ) -> wasmtime::Result<Self::Bindings> {
-                pre.instantiate(store)
-            }
-
-            fn info(
-                store: &mut Store<StoreState>,
-                bindings: &Self::Bindings,
-            ) -> wasmtime::Result<Result<Self::Info, Invalid>> {
-                Ok($convert(bindings.$accessor().call_info(store)?))
-            }
-
-            fn name_and_version(info: &Self::Info) -> (&str, &str) {
-                (&info.name, &info.version)
-            }
-        }
-    };
-}
-
-/// A template plugin of this version.
-pub(crate) struct Template;
-kind!(
-    Template,
-    "template",
-    TemplatePluginPre,
-    template::TemplatePlugin,
-    TemplateInfo,
-    idp_plugin_template,
-    template_info
-);
-
-/// A policy plugin of this version.
-pub(crate) struct Policy;
-kind!(
-    Policy,
-    "policy",
-    PolicyPluginPre,
-    policy::PolicyPlugin,
-    PolicyInfo,
-    idp_plugin_policy,
-    policy_info
-);
-
-/// Why a guest's answer breaks the contract.
-pub(crate) type Invalid = String;
 
 pub(crate) fn environment(env: &model::Environment) -> wit::Environment {
     wit::Environment {
@@ -126,7 +52,7 @@ pub(crate) fn environment(env: &model::Environment) -> wit::Environment {
     }
 }
 
-fn severity(s: wit::Severity) -> model::Severity {
+pub(crate) fn severity(s: wit::Severity) -> model::Severity {
     match s {
         wit::Severity::Deny => model::Severity::Deny,
         wit::Severity::Warn => model::Severity::Warn,
@@ -159,7 +85,7 @@ fn json_object(
     }
 }
 
-fn module_call(c: wit::ModuleCall) -> Result<model::ModuleCall, Invalid> {
+pub(crate) fn module_call(c: wit::ModuleCall) -> Result<model::ModuleCall, Invalid> {
     Ok(model::ModuleCall {
         variables: json_object(&c.variables, &format!("variables of call `{}`", c.name))?,
         name: c.name,
@@ -190,90 +116,5 @@ pub(crate) fn module_call_to_wit(c: &model::ModuleCall) -> wit::ModuleCall {
                 output: w.output.clone(),
             })
             .collect(),
-    }
-}
-
-fn template_info(i: wit_template::TemplateInfo) -> Result<model::TemplateInfo, Invalid> {
-    let input_schema = serde_json::from_str(&i.input_schema)
-        .map_err(|e| format!("input schema is not JSON: {e}"))?;
-    Ok(model::TemplateInfo {
-        name: i.name,
-        version: i.version,
-        summary: i.summary,
-        input_schema,
-        modules: i.modules,
-        outputs: i.outputs,
-    })
-}
-
-pub(crate) fn rendering(r: wit_template::Rendering) -> Result<model::Rendering, Invalid> {
-    Ok(model::Rendering {
-        calls: r
-            .calls
-            .into_iter()
-            .map(module_call)
-            .collect::<Result<_, _>>()?,
-        bill: r
-            .bill
-            .into_iter()
-            .map(|b| model::BillItem {
-                call: b.call,
-                description: b.description,
-                service_code: b.service_code,
-                usage_type: b.usage_type,
-                unit: b.unit,
-                quantity: b.quantity,
-                basis: match b.basis {
-                    wit_template::BillingBasis::PerHour => model::BillingBasis::PerHour,
-                    wit_template::BillingBasis::PerMonth => model::BillingBasis::PerMonth,
-                },
-            })
-            .collect(),
-        outputs: r
-            .outputs
-            .into_iter()
-            .map(|o| model::Output {
-                name: o.name,
-                from_call: o.from_call,
-                output: o.output,
-            })
-            .collect(),
-    })
-}
-
-fn policy_info(i: wit_policy::PolicyInfo) -> Result<model::PolicyInfo, Invalid> {
-    let settings_schema = serde_json::from_str(&i.settings_schema)
-        .map_err(|e| format!("settings schema is not JSON: {e}"))?;
-    Ok(model::PolicyInfo {
-        name: i.name,
-        version: i.version,
-        summary: i.summary,
-        rules: i
-            .rules
-            .into_iter()
-            .map(|r| model::RuleInfo {
-                id: r.id,
-                default_severity: severity(r.default_severity),
-                summary: r.summary,
-                help: r.help,
-            })
-            .collect(),
-        settings_schema,
-    })
-}
-
-pub(crate) fn policy_input(
-    env: &model::Environment,
-    calls: &[model::ModuleCall],
-    cost: Option<model::CostEstimate>,
-) -> wit_policy::PolicyInput {
-    wit_policy::PolicyInput {
-        env: environment(env),
-        calls: calls.iter().map(module_call_to_wit).collect(),
-        cost: cost.map(|c| wit_policy::CostEstimate {
-            monthly: c.monthly,
-            lifetime: c.lifetime,
-            currency: "USD".to_owned(),
-        }),
     }
 }
