@@ -77,6 +77,19 @@ fn the_built_in_plugins_pass_their_cases() {
     }
     assert!(run.stdout.contains("\ntest result: ok. "), "{}", run.stdout);
     assert_eq!(tree(&repo().join("plugins")), before, "nothing written");
+    // A path inside a crate (here a case) means that crate.
+    let inside = plugin_test(&s, &["plugins/template-hello/tests/greeting"]);
+    assert_eq!(inside.code, 0, "{}{}", inside.stdout, inside.stderr);
+    assert!(
+        inside
+            .stdout
+            .contains("ok      template-hello/unknown-input (")
+    );
+    assert!(
+        !inside.stdout.contains("policy-max-ttl"),
+        "{}",
+        inside.stdout
+    );
 }
 
 #[test]

@@ -17,8 +17,8 @@ pub struct GuestCrate {
     pub dir: PathBuf,
 }
 
-/// The guest crates at or below `path`, by name, and the root of the Cargo workspace
-/// around it. `cargo` is the cargo binary to run.
+/// The guest crates below `path` (else the one `path` lies in), by name, and the root
+/// of the Cargo workspace around it. `cargo` is the cargo binary to run.
 pub fn guest_crates(cargo: &Path, path: &Path) -> Result<(Vec<GuestCrate>, PathBuf), TestError> {
     let dir = path.canonicalize().map_err(|_| TestError::NoPath {
         path: path.to_path_buf(),
@@ -49,20 +49,27 @@ pub fn guest_crates(cargo: &Path, path: &Path) -> Result<(Vec<GuestCrate>, PathB
         .as_str()
         .map(PathBuf::from)
         .ok_or_else(|| failed("its output names no `workspace_root`".into()))?;
-    let mut crates: Vec<GuestCrate> = metadata["packages"]
+    let guests: Vec<GuestCrate> = metadata["packages"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|p| is_guest(p))
         .filter_map(|p| {
             let manifest = PathBuf::from(p["manifest_path"].as_str()?);
-            let crate_dir = manifest.parent()?.canonicalize().ok()?;
-            crate_dir.starts_with(&dir).then(|| GuestCrate {
+            Some(GuestCrate {
                 name: p["name"].as_str().unwrap_or_default().to_owned(),
-                dir: crate_dir,
+                dir: manifest.parent()?.canonicalize().ok()?,
             })
         })
         .collect();
+    // The crates below the path, else the one it lies in (a case directory, `src/`).
+    let below = |g: &&GuestCrate| g.dir.starts_with(&dir);
+    let around = |g: &&GuestCrate| dir.starts_with(&g.dir);
+    let mut crates: Vec<GuestCrate> = if guests.iter().any(|g| below(&g)) {
+        guests.iter().filter(below).cloned().collect()
+    } else {
+        guests.iter().filter(around).cloned().collect()
+    };
     crates.sort_by(|a, b| a.name.cmp(&b.name));
     if crates.is_empty() {
         return Err(TestError::NoCrate {
@@ -89,7 +96,8 @@ fn is_guest(package: &Value) -> bool {
         .as_array()
         .into_iter()
         .flatten()
-        .any(|d| d["name"] == "idp-plugin-sdk");
+        // A dev-dependency on the SDK (a test helper crate) does not make a guest.
+        .any(|d| d["name"] == "idp-plugin-sdk" && d["kind"].is_null());
     cdylib && sdk
 }
 

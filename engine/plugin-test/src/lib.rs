@@ -46,7 +46,8 @@
 //!
 //! **Crates.** The path is a guest crate, a directory of them or a Cargo workspace:
 //! `cargo metadata --no-deps` lists the packages, and a guest crate is one with a
-//! `cdylib` target that depends on `idp-plugin-sdk`, at or below the path.
+//! `cdylib` target that depends on `idp-plugin-sdk` (not as a dev-dependency). The crates
+//! below the path run, or, for a path inside a crate (`tests/`, a case), that crate.
 #![deny(missing_docs)]
 
 mod case;
