@@ -297,8 +297,34 @@ fn no_cases_and_no_crate_are_usage_errors() {
         run.stderr
             .contains("`<crate>/tests/<case>/` holding `env.kdl`")
     );
+    // A team catalog that provides a built-in's name is refused once, before any case.
+    let shadowing = s.path().join("shadowing");
+    std::fs::create_dir_all(&shadowing).expect("catalog dir");
+    let index = std::fs::read_to_string(repo().join("catalog/catalog.kdl")).expect("index");
+    let changed = index.replace("template hello version=\"", "template hello version=\"9");
+    assert_ne!(changed, index);
+    std::fs::write(shadowing.join("catalog.kdl"), changed).expect("index");
+    std::fs::create_dir_all(dir.join("tests/any")).expect("case");
+    std::fs::write(dir.join("tests/any/env.kdl"), "").expect("env.kdl");
     let no_catalog = plugin_test(&s, &[&dir.display().to_string()]);
     assert_eq!(no_catalog.code, 2);
+    assert!(
+        no_catalog
+            .stderr
+            .contains("no catalog at `[SANDBOX]/team-hello/catalog`"),
+        "{}",
+        no_catalog.stderr
+    );
+    let dir_arg = dir.display().to_string();
+    let shadow_arg = shadowing.display().to_string();
+    let shadowed = plugin_test(&s, &[&dir_arg, "--catalog", &shadow_arg]);
+    assert_eq!(shadowed.code, 2, "{}{}", shadowed.stdout, shadowed.stderr);
+    assert!(
+        shadowed.stderr.contains("idp::catalog::shadowed"),
+        "{}",
+        shadowed.stderr
+    );
+    assert!(shadowed.stdout.is_empty());
     let empty = s.path().join("empty");
     std::fs::create_dir_all(&empty).expect("dir");
     std::fs::write(empty.join("Cargo.toml"), "[package]\nname = \"plain\"\nversion = \"0.1.0\"\nedition = \"2024\"\n[lib]\npath = \"lib.rs\"\n[workspace]\n").expect("manifest");

@@ -59,7 +59,7 @@ mod report;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use idp_catalog::{Catalog, Index, module_digest, modules_in};
+use idp_catalog::{Catalog, Declared, Index, SourceDir, module_digest, modules_in};
 
 pub use discover::{CaseDir, GuestCrate, cases, guest_crates};
 pub use error::TestError;
@@ -279,7 +279,17 @@ fn team_catalog(dir: &Path) -> Result<Option<PathBuf>, TestError> {
         path: dir.to_path_buf(),
     })?;
     let index = Index::read(&dir)?;
-    Ok((!is_builtin(&index)?).then_some(dir))
+    if is_builtin(&index)? {
+        return Ok(None);
+    }
+    // Once, here, rather than as the same error in every case: a team catalog that
+    // provides a built-in's name is refused.
+    Catalog::with_dirs(&[SourceDir {
+        path: dir.clone(),
+        declared: Declared::Team,
+        overrides: Vec::new(),
+    }])?;
+    Ok(Some(dir))
 }
 
 /// Whether an index provides only what the built-in catalog provides, identically.
