@@ -1,12 +1,17 @@
 //! Generated bindings, one module per world. Nothing here is public API: the
 //! SDK converts to and from its own types so plugins never see generated names.
+//!
+//! They are generated from the crate's own `wit/` (a path relative to its
+//! `Cargo.toml`), so a vendored or packaged copy of the SDK builds without idp's
+//! repository. That folder is a copy of idp's `wit/plugin@0.2.0/`, the one source,
+//! kept equal by the test below.
 #![allow(missing_docs, unsafe_code, clippy::all)]
 
 #[cfg(feature = "template")]
 pub mod template_world {
     wit_bindgen::generate!({
         world: "template-plugin",
-        path: "../../wit/plugin@0.1.0",
+        path: "wit",
         pub_export_macro: true,
         export_macro_name: "__export_template_world",
         default_bindings_module: "idp_plugin_sdk::__private::template",
@@ -18,7 +23,7 @@ pub mod template_world {
 pub mod policy_world {
     wit_bindgen::generate!({
         world: "policy-plugin",
-        path: "../../wit/plugin@0.1.0",
+        path: "wit",
         pub_export_macro: true,
         export_macro_name: "__export_policy_world",
         default_bindings_module: "idp_plugin_sdk::__private::policy",
@@ -137,4 +142,51 @@ mod template_conversions {
 #[cfg(feature = "policy")]
 mod policy_conversions {
     convert_shared_types!(super::policy_world::idp::plugin::types);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    /// The `.wit` files of a folder, by name.
+    fn wit_files(dir: &Path) -> BTreeMap<String, String> {
+        let mut files = BTreeMap::new();
+        for entry in std::fs::read_dir(dir).expect("readable folder").flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(entry.path()).expect("readable file");
+            files.insert(name, text);
+        }
+        files
+    }
+
+    /// `plugins/sdk/wit/` is exactly idp's `wit/plugin@0.2.0/`: the same files, no
+    /// extra, none missing. `IDP_BLESS=1` rewrites the copy from the source.
+    #[test]
+    fn wit_copy_is_the_contract() {
+        let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let contracts = crate_dir.join("../../wit");
+        if !contracts.is_dir() {
+            eprintln!(
+                "skipped: `{}` does not exist (a vendored copy of the SDK); its `wit/` is checked in idp's repository",
+                contracts.display()
+            );
+            return;
+        }
+        let source = contracts.join("plugin@0.2.0");
+        let copy = crate_dir.join("wit");
+        if std::env::var_os("IDP_BLESS").is_some_and(|v| v == "1") {
+            let _ = std::fs::remove_dir_all(&copy);
+            std::fs::create_dir_all(&copy).expect("create wit/");
+            for (name, text) in wit_files(&source) {
+                std::fs::write(copy.join(name), text).expect("write the copy");
+            }
+        }
+        assert!(
+            wit_files(&source) == wit_files(&copy),
+            "`{}` differs from `{}`; run `IDP_BLESS=1 cargo test -p idp-plugin-sdk wit_copy` to copy it",
+            copy.display(),
+            source.display()
+        );
+    }
 }

@@ -142,7 +142,9 @@
 
 mod bindings;
 mod finding;
+pub mod log;
 mod model;
+mod panic;
 mod policy;
 mod template;
 #[cfg(not(target_arch = "wasm32"))]
@@ -173,6 +175,7 @@ pub fn pointer(segments: &[&str]) -> String {
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::panic::install as install_panic_hook;
     #[cfg(feature = "policy")]
     pub use crate::bindings::policy_world as policy;
     #[cfg(feature = "template")]
