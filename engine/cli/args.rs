@@ -458,14 +458,22 @@ pub enum PluginCommand {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
-    /// Run a plugin's declarative test cases (its `tests/` folder) against the built component.
+    /// Run a plugin's declarative test cases against the built component.
+    ///
+    /// A case is a directory `<crate>/tests/<case>/` holding `env.kdl`, optionally
+    /// `idp.kdl` (such as `policy NAME { settings }`), and the golden files it compares:
+    /// `main.tf`, `terraform.tfvars.json`, `findings.json`, `bill.json`, `cost.json` or
+    /// `diagnostics.txt`. Exit 0 when every case passes, 1 when one fails, 2 when there is
+    /// nothing to run.
     Test {
         /// A guest crate, a directory of them, or a Cargo workspace (default: `.`).
         path: Option<PathBuf>,
-        /// Write the golden files from what the cases produce now.
+        /// Write the golden files present (or, in a case without any, the usual ones)
+        /// from what the cases produce now.
         #[arg(long)]
         bless: bool,
-        /// The catalog directory holding the built components (default: as `build`).
+        /// The catalog directory holding the built components (default: `catalog/` at
+        /// the root of the Cargo workspace).
         #[arg(long, value_name = "DIR")]
         catalog: Option<PathBuf>,
         /// Output format.
