@@ -248,7 +248,7 @@ fn hostile_cases_are_errors_and_nothing_is_written() {
     let dir = team_crate(&s, &[]);
     let outside = s.path().join("outside.json");
     std::fs::write(&outside, "{}").expect("outside");
-    for name in ["escape", "bad\u{1b}[2Jname"] {
+    for name in ["escape", "bad\u{1b}[2Jname", "huge"] {
         let case = dir.join("tests").join(name);
         std::fs::create_dir_all(&case).expect("case");
         std::fs::copy(
@@ -258,6 +258,9 @@ fn hostile_cases_are_errors_and_nothing_is_written() {
         .expect("env.kdl");
     }
     std::os::unix::fs::symlink(&outside, dir.join("tests/escape/findings.json")).expect("link");
+    // Sparse: 64 MiB on paper, read only up to the limit.
+    let huge = std::fs::File::create(dir.join("tests/huge/main.tf")).expect("main.tf");
+    huge.set_len(64 << 20).expect("sparse file");
     let before = tree(&dir);
     let run = run_on(&s, &dir, &["--bless", "--format", "junit"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
@@ -276,7 +279,13 @@ fn hostile_cases_are_errors_and_nothing_is_written() {
             .iter()
             .filter(|(t, _)| t == "error")
             .count(),
-        2
+        3
+    );
+    assert!(
+        run.stdout
+            .contains("`main.tf` is larger than the limit of 8 MiB"),
+        "{}",
+        run.stdout
     );
     assert_eq!(tree(&dir), before);
     assert_eq!(std::fs::read_to_string(&outside).expect("outside"), "{}");
