@@ -69,10 +69,10 @@ pub(crate) fn panicked(message: &str, location: &str) {
 /// worlds import the same interface).
 #[cfg(all(target_arch = "wasm32", any(feature = "template", feature = "policy")))]
 mod imports {
-    #[cfg(feature = "template")]
-    use crate::bindings::template_world::idp::plugin::log as wit;
     #[cfg(not(feature = "template"))]
     use crate::bindings::policy_world::idp::plugin::log as wit;
+    #[cfg(feature = "template")]
+    use crate::bindings::template_world::idp::plugin::log as wit;
 
     pub(super) fn log(level: super::Level, message: &str) {
         let level = match level {
