@@ -400,3 +400,53 @@ fn attr<'a>(attrs: &'a str, name: &str) -> Option<&'a str> {
     let len = attrs[start..].find('"')?;
     Some(&attrs[start..start + len])
 }
+
+#[test]
+fn a_plugin_failure_is_the_cases_error_not_a_mismatch() {
+    let s = Sandbox::new();
+    let dir = team_crate(&s, &["greeting"]);
+    // A team catalog whose `greeter` is really `hello`: the host refuses it when the
+    // case loads it, which no golden can describe.
+    let catalog = s.path().join("team-catalog");
+    std::fs::create_dir_all(catalog.join("templates")).expect("catalog dir");
+    let bytes = std::fs::read(repo().join("catalog/templates/hello.wasm")).expect("hello");
+    std::fs::write(catalog.join("templates/greeter.wasm"), &bytes).expect("component");
+    let sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    std::fs::write(
+        catalog.join("catalog.kdl"),
+        format!(
+            "template greeter version=\"0.1.0\" file=\"templates/greeter.wasm\" sha256=\"{sha256}\" {{\n    modules hello\n}}\n"
+        ),
+    )
+    .expect("index");
+    let case = dir.join("tests/greeter");
+    std::fs::create_dir_all(&case).expect("case");
+    let spec = std::fs::read_to_string(dir.join("tests/greeting/env.kdl")).expect("spec");
+    std::fs::write(
+        case.join("env.kdl"),
+        spec.replace("template hello", "template greeter"),
+    )
+    .expect("env.kdl");
+    std::fs::write(case.join("findings.json"), "{}").expect("golden");
+    let (dir, catalog) = (dir.display().to_string(), catalog.display().to_string());
+    let run = plugin_test(&s, &[&dir, "--catalog", &catalog, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(doc["counts"]["error"], 1);
+    assert_eq!(
+        doc["counts"]["passed"], 1,
+        "the team catalog adds, the built-ins stay"
+    );
+    let failed = &doc["cases"][0];
+    assert_eq!(failed["name"], "team-hello/greeter");
+    assert_eq!(failed["status"], "error");
+    assert!(
+        failed["error"].as_str().is_some_and(
+            |e| e.contains("idp::plan::plugin_identity") && e.contains("it is `hello`")
+        ),
+        "{failed}"
+    );
+}
