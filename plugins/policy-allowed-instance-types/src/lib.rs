@@ -77,38 +77,6 @@ fn ceiling(
         .collect()
 }
 
-/// The policy's judgement, as a plain function so it is tested natively.
-pub fn evaluate(env: &Environment, settings: &Settings) -> Vec<Finding> {
-    let class = env.class;
-    let mut findings = ceiling(env, "cpu", settings.max_cpu.get(class), "task CPU", "units");
-    findings.extend(ceiling(
-        env,
-        "memory",
-        settings.max_memory.get(class),
-        "task memory",
-        "MiB",
-    ));
-    if let Some(allowed) = settings.rds_classes.get(class) {
-        for (at, value) in env.input_fields("instance-class") {
-            let Value::String(rds) = value else { continue };
-            if !allowed.contains(&rds) {
-                findings.push(
-                    Finding::deny(
-                        "rds-class-not-allowed",
-                        format!(
-                            "RDS instance class `{rds}` is not allowed for {} environments",
-                            class.as_str()
-                        ),
-                    )
-                    .at(at)
-                    .help(format!("use one of {}", allowed.join(", "))),
-                );
-            }
-        }
-    }
-    findings
-}
-
 /// The plugin type.
 pub struct AllowedInstanceTypes;
 
@@ -150,7 +118,35 @@ impl Policy for AllowedInstanceTypes {
     }
 
     fn evaluate(input: &PolicyInput, settings: &Settings) -> Vec<Finding> {
-        evaluate(&input.env, settings)
+        let env = &input.env;
+        let class = env.class;
+        let mut findings = ceiling(env, "cpu", settings.max_cpu.get(class), "task CPU", "units");
+        findings.extend(ceiling(
+            env,
+            "memory",
+            settings.max_memory.get(class),
+            "task memory",
+            "MiB",
+        ));
+        if let Some(allowed) = settings.rds_classes.get(class) {
+            for (at, value) in env.input_fields("instance-class") {
+                let Value::String(rds) = value else { continue };
+                if !allowed.contains(&rds) {
+                    findings.push(
+                        Finding::deny(
+                            "rds-class-not-allowed",
+                            format!(
+                                "RDS instance class `{rds}` is not allowed for {} environments",
+                                class.as_str()
+                            ),
+                        )
+                        .at(at)
+                        .help(format!("use one of {}", allowed.join(", "))),
+                    );
+                }
+            }
+        }
+        findings
     }
 }
 
@@ -160,26 +156,27 @@ export_policy!(AllowedInstanceTypes);
 mod tests {
     use super::*;
     use idp_plugin_sdk::Class;
+    use idp_plugin_sdk::testing::{self, environment};
+
+    fn judge(class: Class, inputs: Value) -> Vec<Finding> {
+        let input = environment().class(class).inputs(inputs).input();
+        AllowedInstanceTypes::evaluate(&input, &Settings::default())
+    }
 
     #[test]
     fn preview_within_ceilings_passes() {
-        let env = Environment::sample(
-            Class::Preview,
-            json!({"service": {"cpu": 512, "memory": 1024}, "database": {"instance-class": "db.t4g.micro"}}),
-        );
-        assert!(evaluate(&env, &Settings::default()).is_empty());
+        let inputs = json!({"service": {"cpu": 512, "memory": 1024}, "database": {"instance-class": "db.t4g.micro"}});
+        assert!(judge(Class::Preview, inputs).is_empty());
     }
 
     #[test]
     fn oversized_preview_is_denied_at_each_field() {
-        let env = Environment::sample(
+        let f = judge(
             Class::Preview,
             json!({"service": {"cpu": 4096, "memory": 8192}, "database": {"instance-class": "db.m7g.large"}}),
         );
-        let f = evaluate(&env, &Settings::default());
-        let at: Vec<&str> = f.iter().map(|f| f.pointer.as_str()).collect();
         assert_eq!(
-            at,
+            testing::pointers(&f),
             [
                 "/service/cpu",
                 "/service/memory",
@@ -198,10 +195,18 @@ mod tests {
 
     #[test]
     fn production_is_unlimited_by_default() {
-        let env = Environment::sample(
-            Class::Production,
-            json!({"worker": {"cpu": 16384, "memory": 65536}, "database": {"instance-class": "db.m7g.large"}}),
-        );
-        assert!(evaluate(&env, &Settings::default()).is_empty());
+        let inputs = json!({"worker": {"cpu": 16384, "memory": 65536}, "database": {"instance-class": "db.m7g.large"}});
+        assert!(judge(Class::Production, inputs).is_empty());
+    }
+
+    #[test]
+    fn settings_set_ceilings_per_class() {
+        let input = environment()
+            .class(Class::Staging)
+            .inputs(json!({"service": {"cpu": 2048}}))
+            .input();
+        let settings = json!({"max-cpu": {"staging": 1024}});
+        let f = testing::evaluate::<AllowedInstanceTypes>(&input, settings);
+        assert_eq!(testing::rules(&f), ["fargate-size-above-maximum"]);
     }
 }

@@ -6,7 +6,7 @@
 
 use idp_plugin_sdk::serde_json::json;
 use idp_plugin_sdk::{
-    Class, Environment, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
+    Class, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
 };
 use serde::Deserialize;
 
@@ -29,30 +29,6 @@ impl Default for Settings {
             production: None,
         }
     }
-}
-
-/// The policy's judgement, as a plain function so it is tested natively.
-pub fn evaluate(env: &Environment, settings: &Settings) -> Vec<Finding> {
-    let allowed = match (&settings.production, env.class) {
-        (Some(p), Class::Production) => p,
-        _ => &settings.regions,
-    };
-    if allowed.iter().any(|r| r == &env.region) {
-        return Vec::new();
-    }
-    let which = if settings.production.is_some() && env.class == Class::Production {
-        "production environments"
-    } else {
-        "environments"
-    };
-    vec![
-        Finding::deny(
-            "region-not-allowed",
-            format!("region `{}` is not allowed for {which}", env.region),
-        )
-        .at("/region")
-        .help(format!("use one of {}", allowed.join(", "))),
-    ]
 }
 
 /// The plugin type.
@@ -89,7 +65,27 @@ impl Policy for AllowedRegions {
     }
 
     fn evaluate(input: &PolicyInput, settings: &Settings) -> Vec<Finding> {
-        evaluate(&input.env, settings)
+        let env = &input.env;
+        let allowed = match (&settings.production, env.class) {
+            (Some(p), Class::Production) => p,
+            _ => &settings.regions,
+        };
+        if allowed.iter().any(|r| r == &env.region) {
+            return Vec::new();
+        }
+        let which = if settings.production.is_some() && env.class == Class::Production {
+            "production environments"
+        } else {
+            "environments"
+        };
+        vec![
+            Finding::deny(
+                "region-not-allowed",
+                format!("region `{}` is not allowed for {which}", env.region),
+            )
+            .at("/region")
+            .help(format!("use one of {}", allowed.join(", "))),
+        ]
     }
 }
 
@@ -98,38 +94,34 @@ export_policy!(AllowedRegions);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use idp_plugin_sdk::serde_json::json;
+    use idp_plugin_sdk::testing::{self, environment};
 
-    fn env(class: Class, region: &str) -> Environment {
-        let mut env = Environment::sample(class, json!({}));
-        env.region = region.into();
-        env
+    fn judge(class: Class, region: &str, settings: &Settings) -> Vec<Finding> {
+        let input = environment().class(class).region(region).input();
+        AllowedRegions::evaluate(&input, settings)
     }
 
     #[test]
     fn listed_regions_pass_and_others_are_denied_at_the_region() {
         let s = Settings::default();
-        assert!(evaluate(&env(Class::Preview, "eu-west-1"), &s).is_empty());
-        let f = evaluate(&env(Class::Preview, "ap-south-1"), &s);
-        assert_eq!(f.len(), 1);
+        assert!(judge(Class::Preview, "eu-west-1", &s).is_empty());
+        let f = judge(Class::Preview, "ap-south-1", &s);
         assert_eq!(
-            f[0].message,
-            "region `ap-south-1` is not allowed for environments"
+            testing::messages(&f),
+            ["region `ap-south-1` is not allowed for environments"]
         );
-        assert_eq!(f[0].pointer, "/region");
+        assert_eq!(testing::pointers(&f), ["/region"]);
     }
 
     #[test]
     fn production_uses_its_own_list_when_given() {
-        let s = Settings {
-            production: Some(vec!["eu-central-1".into()]),
-            ..Settings::default()
-        };
-        assert!(evaluate(&env(Class::Staging, "us-east-1"), &s).is_empty());
-        let f = evaluate(&env(Class::Production, "us-east-1"), &s);
+        let s: Settings =
+            testing::settings(json!({"production": ["eu-central-1"]})).expect("valid settings");
+        assert!(judge(Class::Staging, "us-east-1", &s).is_empty());
+        let f = judge(Class::Production, "us-east-1", &s);
         assert_eq!(
-            f[0].message,
-            "region `us-east-1` is not allowed for production environments"
+            testing::messages(&f),
+            ["region `us-east-1` is not allowed for production environments"]
         );
         assert_eq!(f[0].help.as_deref(), Some("use one of eu-central-1"));
     }

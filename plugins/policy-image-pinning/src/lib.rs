@@ -6,7 +6,7 @@
 
 use idp_plugin_sdk::serde_json::{Value, json};
 use idp_plugin_sdk::{
-    Environment, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
+    Class, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
 };
 use serde::Deserialize;
 
@@ -15,7 +15,7 @@ use serde::Deserialize;
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Settings {
     /// Classes whose images must carry a digest (`@sha256:…`).
-    pub require_digest: Vec<String>,
+    pub require_digest: Vec<Class>,
     /// When non-empty, images must come from one of these registries (`ghcr.io/acme`).
     pub registries: Vec<String>,
 }
@@ -67,72 +67,70 @@ pub fn immutable_tag(tag: &str) -> bool {
     semver || hex(tag) || tag.rsplit_once('-').is_some_and(|(_, h)| hex(h))
 }
 
-/// The policy's judgement, as a plain function so it is tested natively.
-pub fn evaluate(env: &Environment, settings: &Settings) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let class = env.class.as_str();
-    for (at, value) in env.input_fields("image") {
-        let Value::String(image) = value else {
-            continue;
-        };
-        let r = parse_image(&image);
-        if !settings.registries.is_empty()
-            && !settings.registries.iter().any(|reg| {
-                r.repository
-                    .starts_with(&format!("{}/", reg.trim_end_matches('/')))
-            })
-        {
-            findings.push(
-                Finding::deny(
-                    "registry-not-allowed",
-                    format!("image `{image}` is not from an allowed registry"),
-                )
-                .at(&at)
-                .help(format!(
-                    "push it to one of {}",
-                    settings.registries.join(", ")
-                )),
-            );
-        }
-        if r.digest.is_none() && settings.require_digest.iter().any(|c| c == class) {
-            findings.push(
-                Finding::deny(
-                    "image-digest-required",
-                    format!("{class} images must be pinned by digest: `{image}` has none"),
-                )
-                .at(&at)
-                .help(format!(
-                    "append the digest: `{}@sha256:…` (`docker buildx imagetools inspect` shows it)",
-                    image
-                )),
-            );
-            continue;
-        }
-        match (r.tag, r.digest) {
-            (_, Some(_)) => {}
-            (None | Some("latest"), None) => findings.push(
-                Finding::deny(
-                    "image-latest",
-                    format!("image `{image}` follows `latest`, so what runs changes under you"),
-                )
-                .at(&at)
-                .help(format!(
-                    "name a version or a digest: `{}:1.4.2`",
-                    r.repository
-                )),
-            ),
-            (Some(tag), None) if !immutable_tag(tag) => findings.push(
-                Finding::warn(
-                    "image-mutable-tag",
-                    format!("tag `{tag}` of `{}` looks like it moves", r.repository),
-                )
-                .at(&at)
-                .help("use a version (`1.4.2`), a commit (`3f9c2ab`) or a digest (`@sha256:…`)"),
-            ),
-            _ => {}
-        }
+/// The findings about one image reference at `at`.
+fn judge_image(
+    image: &str,
+    at: &str,
+    class: Class,
+    settings: &Settings,
+    findings: &mut Vec<Finding>,
+) {
+    let r = parse_image(image);
+    if !settings.registries.is_empty()
+        && !settings.registries.iter().any(|reg| {
+            r.repository
+                .starts_with(&format!("{}/", reg.trim_end_matches('/')))
+        })
+    {
+        findings.push(
+            Finding::deny(
+                "registry-not-allowed",
+                format!("image `{image}` is not from an allowed registry"),
+            )
+            .at(at)
+            .help(format!(
+                "push it to one of {}",
+                settings.registries.join(", ")
+            )),
+        );
     }
-    findings
+    if r.digest.is_none() && settings.require_digest.contains(&class) {
+        findings.push(
+            Finding::deny(
+                "image-digest-required",
+                format!("{class} images must be pinned by digest: `{image}` has none"),
+            )
+            .at(at)
+            .help(format!(
+                "append the digest: `{}@sha256:…` (`docker buildx imagetools inspect` shows it)",
+                image
+            )),
+        );
+        return;
+    }
+    match (r.tag, r.digest) {
+        (_, Some(_)) => {}
+        (None | Some("latest"), None) => findings.push(
+            Finding::deny(
+                "image-latest",
+                format!("image `{image}` follows `latest`, so what runs changes under you"),
+            )
+            .at(at)
+            .help(format!(
+                "name a version or a digest: `{}:1.4.2`",
+                r.repository
+            )),
+        ),
+        (Some(tag), None) if !immutable_tag(tag) => findings.push(
+            Finding::warn(
+                "image-mutable-tag",
+                format!("tag `{tag}` of `{}` looks like it moves", r.repository),
+            )
+            .at(at)
+            .help("use a version (`1.4.2`), a commit (`3f9c2ab`) or a digest (`@sha256:…`)"),
+        ),
+        _ => {}
+    }
 }
 
 /// The plugin type.
@@ -185,7 +183,13 @@ impl Policy for ImagePinning {
     }
 
     fn evaluate(input: &PolicyInput, settings: &Settings) -> Vec<Finding> {
-        evaluate(&input.env, settings)
+        let mut findings = Vec::new();
+        for (at, value) in input.env.input_fields("image") {
+            if let Value::String(image) = value {
+                judge_image(&image, &at, input.env.class, settings, &mut findings);
+            }
+        }
+        findings
     }
 }
 
@@ -194,15 +198,22 @@ export_policy!(ImagePinning);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use idp_plugin_sdk::Class;
+    use idp_plugin_sdk::testing::{self, environment};
 
     fn judge(image: &str, class: Class, settings: &Settings) -> Vec<Finding> {
-        let env = Environment::sample(class, json!({"service": {"image": image}}));
-        evaluate(&env, settings)
+        let input = environment()
+            .class(class)
+            .inputs(json!({"service": {"image": image}}))
+            .input();
+        ImagePinning::evaluate(&input, settings)
     }
 
-    fn rules(f: &[Finding]) -> Vec<&str> {
-        f.iter().map(|f| f.rule.as_str()).collect()
+    fn rules(image: &str, class: Class, settings: &Settings) -> Vec<String> {
+        let found = judge(image, class, settings);
+        testing::rules(&found)
+            .into_iter()
+            .map(String::from)
+            .collect()
     }
 
     #[test]
@@ -230,28 +241,29 @@ mod tests {
         assert!(judge("ghcr.io/acme/orders:1.4.2", Class::Preview, &s).is_empty());
         assert!(judge("ghcr.io/acme/orders@sha256:00ff", Class::Preview, &s).is_empty());
         let f = judge("ghcr.io/acme/orders:latest", Class::Preview, &s);
-        assert_eq!(rules(&f), ["image-latest"]);
-        assert_eq!(f[0].pointer, "/service/image");
-        assert_eq!(rules(&judge("nginx", Class::Preview, &s)), ["image-latest"]);
+        assert_eq!(testing::rules(&f), ["image-latest"]);
+        assert_eq!(testing::pointers(&f), ["/service/image"]);
+        assert_eq!(rules("nginx", Class::Preview, &s), ["image-latest"]);
         assert_eq!(
-            rules(&judge("ghcr.io/acme/orders:main", Class::Preview, &s)),
+            rules("ghcr.io/acme/orders:main", Class::Preview, &s),
             ["image-mutable-tag"]
         );
     }
 
     #[test]
     fn digest_and_registry_rules_follow_settings() {
-        let s = Settings {
-            require_digest: vec!["production".into()],
-            registries: vec!["ghcr.io/acme".into()],
-        };
+        let s: Settings = testing::settings(json!({
+            "require-digest": ["production"],
+            "registries": ["ghcr.io/acme"]
+        }))
+        .expect("valid settings");
         assert_eq!(
-            rules(&judge("ghcr.io/acme/orders:1.4.2", Class::Production, &s)),
+            rules("ghcr.io/acme/orders:1.4.2", Class::Production, &s),
             ["image-digest-required"]
         );
         assert!(judge("ghcr.io/acme/orders:1.4.2", Class::Staging, &s).is_empty());
         assert_eq!(
-            rules(&judge("docker.io/evil/orders:1.4.2", Class::Staging, &s)),
+            rules("docker.io/evil/orders:1.4.2", Class::Staging, &s),
             ["registry-not-allowed"]
         );
     }

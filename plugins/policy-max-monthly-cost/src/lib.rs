@@ -6,8 +6,8 @@
 
 use idp_plugin_sdk::serde_json::json;
 use idp_plugin_sdk::{
-    Class, CostEstimate, Environment, Finding, PerClass, Policy, PolicyInfo, PolicyInput, RuleInfo,
-    Severity, export_policy, per_class_schema,
+    Class, Finding, PerClass, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
+    per_class_schema,
 };
 use serde::Deserialize;
 
@@ -29,50 +29,6 @@ impl Default for Settings {
             },
         }
     }
-}
-
-/// The policy's judgement, as a plain function so it is tested natively.
-pub fn evaluate(
-    env: &Environment,
-    cost: Option<&CostEstimate>,
-    settings: &Settings,
-) -> Vec<Finding> {
-    let Some(&limit) = settings.limit.get(env.class) else {
-        return Vec::new();
-    };
-    let Some(cost) = cost else {
-        return vec![
-            Finding::info(
-                "no-estimate",
-                "no cost estimate was available, so the monthly limit was not checked",
-            )
-            .help("run `idp cost` on the spec; the estimate needs prices for its region"),
-        ];
-    };
-    if cost.monthly <= limit {
-        return Vec::new();
-    }
-    let class = env.class.as_str();
-    let lifetime = match cost.lifetime {
-        Some(l) => format!(" ({:.2} {} over its TTL)", l, cost.currency),
-        None => String::new(),
-    };
-    vec![
-        Finding::deny(
-            "monthly-cost-above-limit",
-            format!(
-                "estimated {:.2} {cur} a month{lifetime} is above the {class} limit of {:.2} {cur}",
-                cost.monthly,
-                limit,
-                cur = cost.currency
-            ),
-        )
-        .help(if env.class == Class::Production {
-            "reduce sizes or counts, or ask the platform team to raise the limit".to_owned()
-        } else {
-            "reduce sizes or counts (`idp cost` shows each line), or waive it with a reason and an end date".to_owned()
-        }),
-    ]
 }
 
 /// The plugin type.
@@ -115,7 +71,44 @@ impl Policy for MaxMonthlyCost {
     }
 
     fn evaluate(input: &PolicyInput, settings: &Settings) -> Vec<Finding> {
-        evaluate(&input.env, input.cost.as_ref(), settings)
+        let env = &input.env;
+        let cost = input.cost.as_ref();
+        let Some(&limit) = settings.limit.get(env.class) else {
+            return Vec::new();
+        };
+        let Some(cost) = cost else {
+            return vec![
+                Finding::info(
+                    "no-estimate",
+                    "no cost estimate was available, so the monthly limit was not checked",
+                )
+                .help("run `idp cost` on the spec; the estimate needs prices for its region"),
+            ];
+        };
+        if cost.monthly <= limit {
+            return Vec::new();
+        }
+        let class = env.class.as_str();
+        let lifetime = match cost.lifetime {
+            Some(l) => format!(" ({:.2} {} over its TTL)", l, cost.currency),
+            None => String::new(),
+        };
+        vec![
+            Finding::deny(
+                "monthly-cost-above-limit",
+                format!(
+                    "estimated {:.2} {cur} a month{lifetime} is above the {class} limit of {:.2} {cur}",
+                    cost.monthly,
+                    limit,
+                    cur = cost.currency
+                ),
+            )
+            .help(if env.class == Class::Production {
+                "reduce sizes or counts, or ask the platform team to raise the limit".to_owned()
+            } else {
+                "reduce sizes or counts (`idp cost` shows each line), or waive it with a reason and an end date".to_owned()
+            }),
+        ]
     }
 }
 
@@ -124,22 +117,22 @@ export_policy!(MaxMonthlyCost);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use idp_plugin_sdk::CostEstimate;
+    use idp_plugin_sdk::testing::{self, environment};
 
-    fn cost(monthly: f64) -> CostEstimate {
-        CostEstimate {
-            monthly,
-            lifetime: Some(monthly / 4.0),
-            currency: "USD".into(),
+    fn judge(class: Class, monthly: Option<f64>) -> Vec<Finding> {
+        let mut input = environment().class(class).input();
+        if let Some(m) = monthly {
+            input = input.with_cost(CostEstimate::usd(m, Some(m / 4.0)));
         }
+        MaxMonthlyCost::evaluate(&input, &Settings::default())
     }
 
     #[test]
     fn within_limit_passes_and_above_is_denied_with_both_figures() {
-        let env = Environment::sample(Class::Preview, json!({}));
-        let s = Settings::default();
-        assert!(evaluate(&env, Some(&cost(120.0)), &s).is_empty());
-        let f = evaluate(&env, Some(&cost(400.0)), &s);
-        assert_eq!(f[0].rule, "monthly-cost-above-limit");
+        assert!(judge(Class::Preview, Some(120.0)).is_empty());
+        let f = judge(Class::Preview, Some(400.0));
+        assert_eq!(testing::rules(&f), ["monthly-cost-above-limit"]);
         assert_eq!(
             f[0].message,
             "estimated 400.00 USD a month (100.00 USD over its TTL) is above the preview limit of 300.00 USD"
@@ -148,15 +141,16 @@ mod tests {
 
     #[test]
     fn without_an_estimate_it_says_so() {
-        let env = Environment::sample(Class::Staging, json!({}));
-        let f = evaluate(&env, None, &Settings::default());
-        assert_eq!(f[0].rule, "no-estimate");
+        let f = judge(Class::Staging, None);
+        assert_eq!(testing::rules(&f), ["no-estimate"]);
         assert_eq!(f[0].severity, Severity::Info);
     }
 
     #[test]
     fn unlimited_classes_are_not_judged() {
-        let env = Environment::sample(Class::Production, json!({}));
-        assert!(evaluate(&env, None, &Settings::default()).is_empty());
+        assert!(judge(Class::Production, None).is_empty());
+        let input = environment().class(Class::Production).input();
+        let f = testing::evaluate::<MaxMonthlyCost>(&input, json!({"limit": {"production": 5000}}));
+        assert_eq!(testing::rules(&f), ["no-estimate"], "a limit set is judged");
     }
 }

@@ -6,7 +6,7 @@
 
 use idp_plugin_sdk::serde_json::json;
 use idp_plugin_sdk::{
-    Class, Environment, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
+    Class, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, Ttl, export_policy,
 };
 use serde::Deserialize;
 
@@ -15,95 +15,34 @@ use serde::Deserialize;
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Settings {
     /// Longest TTL of a preview environment.
-    pub preview: String,
+    pub preview: Ttl,
     /// Longest TTL of a staging environment.
-    pub staging: String,
+    pub staging: Ttl,
     /// Longest TTL of a production environment; `never` for no limit.
-    pub production: String,
+    pub production: Ttl,
     /// Classes whose environments may say `ttl never`.
-    pub allow_never: Vec<String>,
+    pub allow_never: Vec<Class>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            preview: "14d".into(),
-            staging: "30d".into(),
-            production: "never".into(),
-            allow_never: vec!["production".into()],
+            preview: Ttl::Seconds(14 * 86_400),
+            staging: Ttl::Seconds(30 * 86_400),
+            production: Ttl::Never,
+            allow_never: vec![Class::Production],
         }
     }
 }
 
-/// Parses `90m`, `36h`, `7d`, `2w` into seconds; `never` is `Some(None)`.
-pub fn parse_duration(text: &str) -> Option<Option<u64>> {
-    if text == "never" {
-        return Some(None);
-    }
-    let unit = text.chars().last()?;
-    let number: u64 = text.get(..text.len() - unit.len_utf8())?.parse().ok()?;
-    let seconds = match unit {
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        'w' => 604_800,
-        _ => return None,
-    };
-    number.checked_mul(seconds).map(Some)
-}
-
-/// Seconds back to the largest exact unit up to days, as people write TTLs (`1209600` → `14d`).
-pub fn format_duration(seconds: u64) -> String {
-    for (unit, size) in [('d', 86_400), ('h', 3600)] {
-        if seconds.is_multiple_of(size) {
-            return format!("{}{unit}", seconds / size);
+impl Settings {
+    /// The longest TTL an environment of `class` may have.
+    pub fn maximum(&self, class: Class) -> Ttl {
+        match class {
+            Class::Preview => self.preview,
+            Class::Staging => self.staging,
+            Class::Production => self.production,
         }
-    }
-    format!("{}m", seconds / 60)
-}
-
-/// The policy's judgement, as a plain function so it is tested natively.
-pub fn evaluate(env: &Environment, settings: &Settings) -> Vec<Finding> {
-    let class = env.class.as_str();
-    let limit_text = match env.class {
-        Class::Preview => &settings.preview,
-        Class::Staging => &settings.staging,
-        Class::Production => &settings.production,
-    };
-    let Some(limit) = parse_duration(limit_text) else {
-        return vec![Finding::deny(
-            "invalid-settings",
-            format!("maximum `{limit_text}` for {class} is not a duration"),
-        )];
-    };
-    match env.ttl_seconds {
-        None if !settings.allow_never.iter().any(|c| c == class) => vec![
-            Finding::deny("ttl-never", format!("{class} environments may not live forever"))
-                .at("/ttl")
-                .help(match limit {
-                    Some(max) => format!("set a TTL of at most `{}`", format_duration(max)),
-                    None => "set a TTL".to_owned(),
-                }),
-        ],
-        Some(ttl) => match limit {
-            Some(max) if ttl > max => vec![
-                Finding::deny(
-                    "ttl-above-maximum",
-                    format!(
-                        "TTL `{}` is above the {class} maximum of `{}`",
-                        format_duration(ttl),
-                        format_duration(max)
-                    ),
-                )
-                .at("/ttl")
-                .help(format!(
-                    "shorten it to `{}` or less; a short TTL can be extended later while the environment is still needed",
-                    format_duration(max)
-                )),
-            ],
-            _ => Vec::new(),
-        },
-        None => Vec::new(),
     }
 }
 
@@ -159,7 +98,30 @@ impl Policy for MaxTtl {
     }
 
     fn evaluate(input: &PolicyInput, settings: &Settings) -> Vec<Finding> {
-        evaluate(&input.env, settings)
+        let env = &input.env;
+        let class = env.class;
+        let max = settings.maximum(class);
+        match env.ttl() {
+            Ttl::Never if !settings.allow_never.contains(&class) => vec![
+                Finding::deny("ttl-never", format!("{class} environments may not live forever"))
+                    .at("/ttl")
+                    .help(match max {
+                        Ttl::Seconds(_) => format!("set a TTL of at most `{max}`"),
+                        Ttl::Never => "set a TTL".to_owned(),
+                    }),
+            ],
+            ttl @ Ttl::Seconds(_) if ttl > max => vec![
+                Finding::deny(
+                    "ttl-above-maximum",
+                    format!("TTL `{ttl}` is above the {class} maximum of `{max}`"),
+                )
+                .at("/ttl")
+                .help(format!(
+                    "shorten it to `{max}` or less; a short TTL can be extended later while the environment is still needed"
+                )),
+            ],
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -168,56 +130,56 @@ export_policy!(MaxTtl);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use idp_plugin_sdk::testing::{self, environment};
 
-    fn env(class: Class, ttl: Option<u64>) -> Environment {
-        Environment {
-            name: "e".into(),
-            template: "t".into(),
-            template_version: "0.1.0".into(),
-            owner: "a@b.io".into(),
-            team: "t".into(),
-            class,
-            region: "us-east-1".into(),
-            ttl_seconds: ttl,
-            created_at: String::new(),
-            expires_at: None,
-            tags: vec![],
-            inputs: "{}".into(),
-        }
-    }
-
-    #[test]
-    fn durations_round_trip() {
-        assert_eq!(parse_duration("90m"), Some(Some(5400)));
-        assert_eq!(parse_duration("2w"), Some(Some(1_209_600)));
-        assert_eq!(parse_duration("never"), Some(None));
-        assert_eq!(parse_duration("7x"), None);
-        assert_eq!(parse_duration("d"), None);
-        assert_eq!(format_duration(1_209_600), "14d");
-        assert_eq!(format_duration(5400), "90m");
+    fn judge(class: Class, ttl: &str) -> Vec<Finding> {
+        let input = environment().class(class).ttl(ttl).input();
+        MaxTtl::evaluate(&input, &Settings::default())
     }
 
     #[test]
     fn preview_above_maximum_is_denied() {
-        let f = evaluate(
-            &env(Class::Preview, Some(15 * 86_400)),
-            &Settings::default(),
-        );
-        assert_eq!(f.len(), 1);
+        let f = judge(Class::Preview, "15d");
+        assert_eq!(testing::rules(&f), ["ttl-above-maximum"]);
         assert_eq!(
             f[0].message,
             "TTL `15d` is above the preview maximum of `14d`"
         );
         assert_eq!(f[0].pointer, "/ttl");
+        assert!(judge(Class::Preview, "2w").is_empty(), "the maximum itself");
     }
 
     #[test]
     fn never_only_where_allowed() {
+        let f = judge(Class::Staging, "never");
+        assert_eq!(testing::rules(&f), ["ttl-never"]);
+        assert_eq!(f[0].help.as_deref(), Some("set a TTL of at most `30d`"));
+        assert!(judge(Class::Production, "never").is_empty());
+        assert!(judge(Class::Preview, "1d").is_empty());
+    }
+
+    #[test]
+    fn settings_are_durations_and_classes() {
+        let input = environment().class(Class::Staging).ttl("90m").input();
+        let f = testing::evaluate::<MaxTtl>(&input, json!({"staging": "1h"}));
         assert_eq!(
-            evaluate(&env(Class::Staging, None), &Settings::default())[0].rule,
-            "ttl-never"
+            testing::messages(&f),
+            ["TTL `90m` is above the staging maximum of `1h`"]
         );
-        assert!(evaluate(&env(Class::Production, None), &Settings::default()).is_empty());
-        assert!(evaluate(&env(Class::Preview, Some(86_400)), &Settings::default()).is_empty());
+        let never = environment().ttl("never").input();
+        let allowed = json!({"allow-never": ["preview"], "preview": "never"});
+        assert!(testing::evaluate::<MaxTtl>(&never, allowed).is_empty());
+        let f = testing::evaluate::<MaxTtl>(&never, json!({"allow-never": []}));
+        assert_eq!(f[0].help.as_deref(), Some("set a TTL of at most `14d`"));
+        let production = environment().class(Class::Production).ttl("never").input();
+        let f = testing::evaluate::<MaxTtl>(&production, json!({"allow-never": []}));
+        assert_eq!(f[0].help.as_deref(), Some("set a TTL"));
+    }
+
+    #[test]
+    fn a_setting_the_host_grammar_refuses_is_reported() {
+        let f = testing::evaluate::<MaxTtl>(&environment().input(), json!({"preview": "0d"}));
+        assert_eq!(testing::rules(&f), ["invalid-settings"]);
+        assert!(f[0].message.contains("`0d` is not a duration"), "{f:?}");
     }
 }

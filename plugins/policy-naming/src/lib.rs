@@ -6,7 +6,7 @@
 
 use idp_plugin_sdk::serde_json::json;
 use idp_plugin_sdk::{
-    Class, Environment, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
+    Class, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
 };
 use serde::Deserialize;
 
@@ -54,64 +54,6 @@ pub fn dns_safe(name: &str) -> bool {
         && !name.ends_with('-')
         && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-}
-
-/// The policy's judgement, as a plain function so it is tested natively.
-pub fn evaluate(env: &Environment, settings: &Settings) -> Vec<Finding> {
-    let name = &env.name;
-    let mut findings = Vec::new();
-    if !dns_safe(name) {
-        findings.push(
-            Finding::deny("name-dns-safe", format!("name `{name}` is not DNS-safe"))
-                .at("/name")
-                .help("use lowercase letters, digits and hyphens, starting with a letter"),
-        );
-    }
-    if name.chars().count() > settings.max_length {
-        findings.push(
-            Finding::warn(
-                "name-too-long",
-                format!(
-                    "name `{name}` is {} characters; AWS resource names will show only `{}` and a hash",
-                    name.chars().count(),
-                    name.chars().take(20).collect::<String>()
-                ),
-            )
-            .at("/name")
-            .help(format!("keep names to {} characters or fewer", settings.max_length)),
-        );
-    }
-    if settings.team_prefix && !name.starts_with(&format!("{}-", env.team)) {
-        findings.push(
-            Finding::deny(
-                "name-team-prefix",
-                format!("name `{name}` does not start with its team `{}`", env.team),
-            )
-            .at("/name")
-            .help(format!("rename it to `{}-{name}`", env.team)),
-        );
-    }
-    if let Some((word, claimed)) = name
-        .split('-')
-        .find_map(|w| claimed_class(w).map(|c| (w, c)))
-        .filter(|(_, c)| *c != env.class)
-    {
-        findings.push(
-            Finding::deny(
-                "name-class-mismatch",
-                format!(
-                    "name `{name}` says `{word}` but the environment's class is {}",
-                    env.class.as_str()
-                ),
-            )
-            .at("/name")
-            .help(format!(
-                "rename it, or set `class {}` if that is what it is",
-                claimed.as_str()
-            )),
-        );
-    }
-    findings
 }
 
 /// The plugin type.
@@ -166,7 +108,61 @@ impl Policy for Naming {
     }
 
     fn evaluate(input: &PolicyInput, settings: &Settings) -> Vec<Finding> {
-        evaluate(&input.env, settings)
+        let env = &input.env;
+        let name = &env.name;
+        let mut findings = Vec::new();
+        if !dns_safe(name) {
+            findings.push(
+                Finding::deny("name-dns-safe", format!("name `{name}` is not DNS-safe"))
+                    .at("/name")
+                    .help("use lowercase letters, digits and hyphens, starting with a letter"),
+            );
+        }
+        if name.chars().count() > settings.max_length {
+            findings.push(
+                Finding::warn(
+                    "name-too-long",
+                    format!(
+                        "name `{name}` is {} characters; AWS resource names will show only `{}` and a hash",
+                        name.chars().count(),
+                        name.chars().take(20).collect::<String>()
+                    ),
+                )
+                .at("/name")
+                .help(format!("keep names to {} characters or fewer", settings.max_length)),
+            );
+        }
+        if settings.team_prefix && !name.starts_with(&format!("{}-", env.team)) {
+            findings.push(
+                Finding::deny(
+                    "name-team-prefix",
+                    format!("name `{name}` does not start with its team `{}`", env.team),
+                )
+                .at("/name")
+                .help(format!("rename it to `{}-{name}`", env.team)),
+            );
+        }
+        if let Some((word, claimed)) = name
+            .split('-')
+            .find_map(|w| claimed_class(w).map(|c| (w, c)))
+            .filter(|(_, c)| *c != env.class)
+        {
+            findings.push(
+                Finding::deny(
+                    "name-class-mismatch",
+                    format!(
+                        "name `{name}` says `{word}` but the environment's class is {}",
+                        env.class.as_str()
+                    ),
+                )
+                .at("/name")
+                .help(format!(
+                    "rename it, or set `class {}` if that is what it is",
+                    claimed.as_str()
+                )),
+            );
+        }
+        findings
     }
 }
 
@@ -175,28 +171,32 @@ export_policy!(Naming);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use idp_plugin_sdk::testing::{self, environment};
 
-    fn env(class: Class, name: &str) -> Environment {
-        let mut env = Environment::sample(class, json!({}));
-        env.name = name.into();
-        env
+    fn judge(class: Class, name: &str, settings: &Settings) -> Vec<Finding> {
+        let input = environment().class(class).name(name).input();
+        Naming::evaluate(&input, settings)
     }
 
-    fn rules(f: &[Finding]) -> Vec<&str> {
-        f.iter().map(|f| f.rule.as_str()).collect()
+    fn rules(class: Class, name: &str, settings: &Settings) -> Vec<String> {
+        let found = judge(class, name, settings);
+        testing::rules(&found)
+            .into_iter()
+            .map(String::from)
+            .collect()
     }
 
     #[test]
     fn honest_short_names_pass() {
         let s = Settings::default();
-        assert!(evaluate(&env(Class::Preview, "orders-preview"), &s).is_empty());
-        assert!(evaluate(&env(Class::Production, "orders-prod"), &s).is_empty());
+        assert!(judge(Class::Preview, "orders-preview", &s).is_empty());
+        assert!(judge(Class::Production, "orders-prod", &s).is_empty());
     }
 
     #[test]
     fn a_preview_called_prod_is_denied() {
-        let f = evaluate(&env(Class::Preview, "orders-prod"), &Settings::default());
-        assert_eq!(rules(&f), ["name-class-mismatch"]);
+        let f = judge(Class::Preview, "orders-prod", &Settings::default());
+        assert_eq!(testing::rules(&f), ["name-class-mismatch"]);
         assert_eq!(
             f[0].message,
             "name `orders-prod` says `prod` but the environment's class is preview"
@@ -210,18 +210,15 @@ mod tests {
     #[test]
     fn long_names_warn_and_team_prefix_is_enforced_when_asked() {
         let long = "orders-checkout-preview-feature-x";
-        let f = evaluate(&env(Class::Preview, long), &Settings::default());
-        assert_eq!(rules(&f), ["name-too-long"]);
+        let f = judge(Class::Preview, long, &Settings::default());
+        assert_eq!(testing::rules(&f), ["name-too-long"]);
         assert_eq!(f[0].severity, Severity::Warn);
-        let s = Settings {
-            team_prefix: true,
-            ..Settings::default()
-        };
+        let s: Settings = testing::settings(json!({"team-prefix": true})).expect("valid");
         assert_eq!(
-            rules(&evaluate(&env(Class::Preview, "orders-preview"), &s)),
+            rules(Class::Preview, "orders-preview", &s),
             ["name-team-prefix"]
         );
-        assert!(evaluate(&env(Class::Preview, "payments-orders"), &s).is_empty());
+        assert!(judge(Class::Preview, "payments-orders", &s).is_empty());
     }
 
     #[test]

@@ -40,64 +40,6 @@ fn flag(call: &ModuleCall, variable: &str) -> Option<bool> {
     call.variables.get(variable).and_then(Value::as_bool)
 }
 
-/// The policy's judgement, as a plain function so it is tested natively.
-pub fn evaluate(env: &Environment, calls: &[ModuleCall], settings: &Settings) -> Vec<Finding> {
-    if env.class != Class::Production {
-        return Vec::new();
-    }
-    let mut findings = Vec::new();
-    if env.ttl_seconds.is_some() {
-        findings.push(
-            Finding::deny("production-ttl", "a production environment must not expire")
-                .at("/ttl")
-                .help("write `ttl \"never\"`; `idp sweep` would otherwise destroy it"),
-        );
-    }
-    for call in calls {
-        match call.module.as_str() {
-            "ecs-service" => {
-                let count = call.variables.get("desired_count").and_then(Value::as_u64);
-                if let Some(n) = count.filter(|&n| n < settings.min_tasks) {
-                    findings.push(
-                        Finding::deny(
-                            "production-min-tasks",
-                            format!(
-                                "service `{}` runs {n} task(s); production needs at least {}",
-                                call.name, settings.min_tasks
-                            ),
-                        )
-                        .at(place(env, &["desired-count", "min-count"]))
-                        .help(format!(
-                            "set `desired-count {}` so one zone or one deployment can fail without an outage",
-                            settings.min_tasks
-                        )),
-                    );
-                }
-                if flag(call, "deletion_protection") == Some(false) {
-                    findings.push(deletion(call, env));
-                }
-            }
-            "rds-postgres" => {
-                if flag(call, "multi_az") == Some(false) {
-                    findings.push(
-                        Finding::deny(
-                            "production-multi-az",
-                            format!("database `{}` has no standby in a second zone", call.name),
-                        )
-                        .at(place(env, &["multi-az", "instance-class"]))
-                        .help("remove `multi-az #false`: production databases run Multi-AZ"),
-                    );
-                }
-                if flag(call, "deletion_protection") == Some(false) {
-                    findings.push(deletion(call, env));
-                }
-            }
-            _ => {}
-        }
-    }
-    findings
-}
-
 fn deletion(call: &ModuleCall, env: &Environment) -> Finding {
     Finding::deny(
         "production-deletion-protection",
@@ -160,7 +102,61 @@ impl Policy for ProductionGuardrails {
     }
 
     fn evaluate(input: &PolicyInput, settings: &Settings) -> Vec<Finding> {
-        evaluate(&input.env, input.calls(), settings)
+        let env = &input.env;
+        if env.class != Class::Production {
+            return Vec::new();
+        }
+        let mut findings = Vec::new();
+        if env.ttl_seconds.is_some() {
+            findings.push(
+                Finding::deny("production-ttl", "a production environment must not expire")
+                    .at("/ttl")
+                    .help("write `ttl \"never\"`; `idp sweep` would otherwise destroy it"),
+            );
+        }
+        for call in input.calls() {
+            match call.module.as_str() {
+                "ecs-service" => {
+                    let count = call.variables.get("desired_count").and_then(Value::as_u64);
+                    if let Some(n) = count.filter(|&n| n < settings.min_tasks) {
+                        findings.push(
+                            Finding::deny(
+                                "production-min-tasks",
+                                format!(
+                                    "service `{}` runs {n} task(s); production needs at least {}",
+                                    call.name, settings.min_tasks
+                                ),
+                            )
+                            .at(place(env, &["desired-count", "min-count"]))
+                            .help(format!(
+                                "set `desired-count {}` so one zone or one deployment can fail without an outage",
+                                settings.min_tasks
+                            )),
+                        );
+                    }
+                    if flag(call, "deletion_protection") == Some(false) {
+                        findings.push(deletion(call, env));
+                    }
+                }
+                "rds-postgres" => {
+                    if flag(call, "multi_az") == Some(false) {
+                        findings.push(
+                            Finding::deny(
+                                "production-multi-az",
+                                format!("database `{}` has no standby in a second zone", call.name),
+                            )
+                            .at(place(env, &["multi-az", "instance-class"]))
+                            .help("remove `multi-az #false`: production databases run Multi-AZ"),
+                        );
+                    }
+                    if flag(call, "deletion_protection") == Some(false) {
+                        findings.push(deletion(call, env));
+                    }
+                }
+                _ => {}
+            }
+        }
+        findings
     }
 }
 
@@ -169,6 +165,7 @@ export_policy!(ProductionGuardrails);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use idp_plugin_sdk::testing::{self, environment};
 
     fn calls(desired: u64, multi_az: bool, protected: bool) -> Vec<ModuleCall> {
         vec![
@@ -181,32 +178,32 @@ mod tests {
         ]
     }
 
-    fn rules(f: &[Finding]) -> Vec<&str> {
-        f.iter().map(|f| f.rule.as_str()).collect()
+    fn judge(input: PolicyInput, calls: Vec<ModuleCall>) -> Vec<Finding> {
+        ProductionGuardrails::evaluate(&input.with_calls(calls), &Settings::default())
     }
 
     #[test]
     fn only_production_is_judged() {
-        let env = Environment::sample(Class::Staging, json!({}));
-        assert!(evaluate(&env, &calls(1, false, false), &Settings::default()).is_empty());
+        let staging = environment().class(Class::Staging).input();
+        assert!(judge(staging, calls(1, false, false)).is_empty());
     }
 
     #[test]
     fn a_protected_redundant_production_passes() {
-        let env = Environment::sample(Class::Production, json!({}));
-        assert!(evaluate(&env, &calls(2, true, true), &Settings::default()).is_empty());
+        let production = environment().class(Class::Production).input();
+        assert!(judge(production, calls(2, true, true)).is_empty());
     }
 
     #[test]
     fn every_guardrail_is_reported_where_the_spec_says_it() {
-        let mut env = Environment::sample(
-            Class::Production,
-            json!({"service": {"desired-count": 1}, "database": {"multi-az": false}}),
-        );
-        env.ttl_seconds = Some(86_400);
-        let f = evaluate(&env, &calls(1, false, false), &Settings::default());
+        let input = environment()
+            .class(Class::Production)
+            .ttl("1d")
+            .inputs(json!({"service": {"desired-count": 1}, "database": {"multi-az": false}}))
+            .input();
+        let f = judge(input, calls(1, false, false));
         assert_eq!(
-            rules(&f),
+            testing::rules(&f),
             [
                 "production-ttl",
                 "production-min-tasks",
@@ -221,5 +218,15 @@ mod tests {
             f[1].message,
             "service `service` runs 1 task(s); production needs at least 2"
         );
+    }
+
+    #[test]
+    fn min_tasks_is_a_setting() {
+        let input = environment()
+            .class(Class::Production)
+            .input()
+            .with_calls(calls(2, true, true));
+        let f = testing::evaluate::<ProductionGuardrails>(&input, json!({"min-tasks": 3}));
+        assert_eq!(testing::rules(&f), ["production-min-tasks"]);
     }
 }

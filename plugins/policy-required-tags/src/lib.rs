@@ -6,8 +6,7 @@
 
 use idp_plugin_sdk::serde_json::json;
 use idp_plugin_sdk::{
-    Environment, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
-    pointer,
+    Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy, pointer,
 };
 use serde::Deserialize;
 
@@ -78,73 +77,28 @@ pub fn aws_tag_problems(key: &str, value: &str) -> Vec<String> {
     problems
 }
 
-/// The policy's judgement, as a plain function so it is tested natively.
-pub fn evaluate(env: &Environment, settings: &Settings) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    if !is_email(&env.owner) {
-        findings.push(
-            Finding::deny("owner-is-email", format!("owner `{}` is not an e-mail address", env.owner))
+/// What is wrong with the owner's address, if anything.
+fn owner_problem(owner: &str, settings: &Settings) -> Option<Finding> {
+    if !is_email(owner) {
+        return Some(
+            Finding::deny("owner-is-email", format!("owner `{owner}` is not an e-mail address"))
                 .at("/owner")
                 .help("write the owner as an address that receives expiry warnings: `owner \"alice@acme.io\"`"),
         );
-    } else if !settings.owner_domains.is_empty() {
-        let domain = env.owner.rsplit('@').next().unwrap_or_default();
-        if !settings
-            .owner_domains
-            .iter()
-            .any(|d| d.eq_ignore_ascii_case(domain))
-        {
-            findings.push(
-                Finding::deny(
-                    "owner-domain",
-                    format!("owner `{}` is not in an allowed domain", env.owner),
-                )
-                .at("/owner")
-                .help(format!(
-                    "use an address at {}",
-                    settings.owner_domains.join(", ")
-                )),
-            );
-        }
     }
-    if env.team.trim().is_empty() {
-        findings.push(
-            Finding::deny("team-present", "no team owns this environment")
-                .help("add `team NAME` to the environment"),
-        );
+    let domain = owner.rsplit('@').next().unwrap_or_default();
+    let allowed = &settings.owner_domains;
+    if allowed.is_empty() || allowed.iter().any(|d| d.eq_ignore_ascii_case(domain)) {
+        return None;
     }
-    for key in &settings.required {
-        match env.tag(key) {
-            None => findings.push(
-                Finding::deny("required-tag", format!("tag `{key}` is required"))
-                    .at("/tags")
-                    .help(format!("add it to the spec's `tags {{ {key} VALUE }}` or to the default tags in `idp.kdl`")),
-            ),
-            Some(v) if v.trim().is_empty() => findings.push(
-                Finding::deny("required-tag", format!("tag `{key}` is empty"))
-                    .at(pointer(&["tags", key])),
-            ),
-            Some(_) => {}
-        }
-    }
-    if env.tags.len() > 50 {
-        findings.push(
-            Finding::deny(
-                "aws-tag-rules",
-                format!(
-                    "{} tags exceed AWS's limit of 50 per resource",
-                    env.tags.len()
-                ),
-            )
-            .at("/tags"),
-        );
-    }
-    for tag in &env.tags {
-        for problem in aws_tag_problems(&tag.key, &tag.value) {
-            findings.push(Finding::deny("aws-tag-rules", problem).at(pointer(&["tags", &tag.key])));
-        }
-    }
-    findings
+    Some(
+        Finding::deny(
+            "owner-domain",
+            format!("owner `{owner}` is not in an allowed domain"),
+        )
+        .at("/owner")
+        .help(format!("use an address at {}", allowed.join(", "))),
+    )
 }
 
 /// The plugin type.
@@ -209,7 +163,47 @@ impl Policy for RequiredTags {
     }
 
     fn evaluate(input: &PolicyInput, settings: &Settings) -> Vec<Finding> {
-        evaluate(&input.env, settings)
+        let env = &input.env;
+        let mut findings: Vec<Finding> = owner_problem(&env.owner, settings).into_iter().collect();
+        if env.team.trim().is_empty() {
+            findings.push(
+                Finding::deny("team-present", "no team owns this environment")
+                    .help("add `team NAME` to the environment"),
+            );
+        }
+        for key in &settings.required {
+            match env.tag(key) {
+                None => findings.push(
+                    Finding::deny("required-tag", format!("tag `{key}` is required"))
+                        .at("/tags")
+                        .help(format!("add it to the spec's `tags {{ {key} VALUE }}` or to the default tags in `idp.kdl`")),
+                ),
+                Some(v) if v.trim().is_empty() => findings.push(
+                    Finding::deny("required-tag", format!("tag `{key}` is empty"))
+                        .at(pointer(&["tags", key])),
+                ),
+                Some(_) => {}
+            }
+        }
+        if env.tags.len() > 50 {
+            findings.push(
+                Finding::deny(
+                    "aws-tag-rules",
+                    format!(
+                        "{} tags exceed AWS's limit of 50 per resource",
+                        env.tags.len()
+                    ),
+                )
+                .at("/tags"),
+            );
+        }
+        for tag in &env.tags {
+            for problem in aws_tag_problems(&tag.key, &tag.value) {
+                findings
+                    .push(Finding::deny("aws-tag-rules", problem).at(pointer(&["tags", &tag.key])));
+            }
+        }
+        findings
     }
 }
 
@@ -218,64 +212,41 @@ export_policy!(RequiredTags);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use idp_plugin_sdk::{Class, Tag};
+    use idp_plugin_sdk::testing::{self, environment};
 
-    fn env(owner: &str, tags: &[(&str, &str)]) -> Environment {
-        Environment {
-            name: "e".into(),
-            template: "api-service".into(),
-            template_version: "0.1.0".into(),
-            owner: owner.into(),
-            team: "payments".into(),
-            class: Class::Preview,
-            region: "us-east-1".into(),
-            ttl_seconds: None,
-            created_at: String::new(),
-            expires_at: None,
-            tags: tags
-                .iter()
-                .map(|(k, v)| Tag {
-                    key: (*k).into(),
-                    value: (*v).into(),
-                })
-                .collect(),
-            inputs: "{}".into(),
-        }
-    }
-
-    fn rules(findings: &[Finding]) -> Vec<&str> {
-        findings.iter().map(|f| f.rule.as_str()).collect()
+    fn judge(owner: &str, tags: &[(&str, &str)], settings: &Settings) -> Vec<Finding> {
+        let env = tags
+            .iter()
+            .fold(environment().owner(owner), |env, (k, v)| env.tag(k, v));
+        RequiredTags::evaluate(&env.input(), settings)
     }
 
     #[test]
     fn a_complete_environment_passes() {
-        assert!(
-            evaluate(
-                &env("alice@acme.io", &[("cost-center", "eng")]),
-                &Settings::default()
-            )
-            .is_empty()
+        let f = judge(
+            "alice@acme.io",
+            &[("cost-center", "eng")],
+            &Settings::default(),
         );
+        assert!(f.is_empty(), "{f:?}");
     }
 
     #[test]
     fn owner_must_be_an_address() {
-        let f = evaluate(
-            &env("alice", &[("cost-center", "eng")]),
-            &Settings::default(),
-        );
-        assert_eq!(rules(&f), ["owner-is-email"]);
-        assert_eq!(f[0].pointer, "/owner");
+        let f = judge("alice", &[("cost-center", "eng")], &Settings::default());
+        assert_eq!(testing::rules(&f), ["owner-is-email"]);
+        assert_eq!(testing::pointers(&f), ["/owner"]);
     }
 
     #[test]
     fn missing_and_invalid_tags_are_named() {
-        let f = evaluate(
-            &env("a@b.io", &[("aws:x", "1"), ("bad#key", "v")]),
+        let f = judge(
+            "a@b.io",
+            &[("aws:x", "1"), ("bad#key", "v")],
             &Settings::default(),
         );
         assert_eq!(
-            rules(&f),
+            testing::rules(&f),
             ["required-tag", "aws-tag-rules", "aws-tag-rules"]
         );
         assert_eq!(f[2].pointer, "/tags/bad#key");
@@ -283,11 +254,15 @@ mod tests {
 
     #[test]
     fn owner_domains_restrict() {
-        let s = Settings {
-            owner_domains: vec!["acme.io".into()],
-            ..Settings::default()
-        };
-        let f = evaluate(&env("a@evil.io", &[("cost-center", "x")]), &s);
-        assert_eq!(rules(&f), ["owner-domain"]);
+        let s: Settings = testing::settings(json!({"owner-domains": ["acme.io"]})).expect("valid");
+        let f = judge("a@evil.io", &[("cost-center", "x")], &s);
+        assert_eq!(testing::rules(&f), ["owner-domain"]);
+    }
+
+    #[test]
+    fn a_spec_without_a_team_is_denied() {
+        let input = environment().team("").tag("cost-center", "eng").input();
+        let f = RequiredTags::evaluate(&input, &Settings::default());
+        assert_eq!(testing::rules(&f), ["team-present"]);
     }
 }

@@ -260,24 +260,3 @@ pub fn per_class_schema(description: &str, value: Value) -> Value {
         "properties": {"preview": value, "staging": value, "production": value}
     })
 }
-
-impl Environment {
-    /// A small, valid environment of `class` with the given inputs, for plugins' unit
-    /// tests: `Environment::sample(Class::Preview, json!({"service": {"cpu": 256}}))`.
-    pub fn sample(class: Class, inputs: Value) -> Self {
-        Environment {
-            name: "orders-preview".into(),
-            template: "api-service".into(),
-            template_version: "0.1.0".into(),
-            owner: "alice@acme.io".into(),
-            team: "payments".into(),
-            class,
-            region: "us-east-1".into(),
-            ttl_seconds: (class != Class::Production).then_some(7 * 86_400),
-            created_at: "2026-11-23T10:00:00Z".into(),
-            expires_at: (class != Class::Production).then(|| "2026-11-30T10:00:00Z".into()),
-            tags: Vec::new(),
-            inputs: inputs.to_string(),
-        }
-    }
-}

@@ -8,7 +8,9 @@
 use idp_plugin_sdk::{
     Environment, Finding, ModuleCall, Output, Rendering, Template, TemplateInfo, export_template,
 };
-use idp_template_blocks::{Bill, Common, Foundation, WebService, class_settings, schema};
+use idp_template_blocks::{
+    Bill, ClassSettings, Common, Foundation, WebService, class_settings, schema,
+};
 use serde::Deserialize;
 
 const SCHEMA: &str = include_str!("../schema.json");
@@ -79,93 +81,66 @@ impl Database {
         }
         Ok(())
     }
-}
 
-/// The whole rendering, as a plain function so it is tested natively.
-pub fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
-    let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;
-    let findings: Vec<Finding> = [inputs.service.check(), inputs.database.check()]
-        .into_iter()
-        .filter_map(Result::err)
-        .collect();
-    if !findings.is_empty() {
-        return Err(findings);
+    /// The `rds-postgres` call: the class decides protection and backups, the service's
+    /// security group is the only one let in.
+    fn call(&self, class: ClassSettings, multi_az: bool) -> ModuleCall {
+        Foundation::in_vpc(
+            ModuleCall::new(DATABASE, "rds-postgres")
+                .var("instance_class", self.instance_class.as_str())
+                .var("engine_version", self.engine_version.as_str())
+                .var("storage_gb", self.storage_gb)
+                .var("max_storage_gb", self.max_storage_gb())
+                .var("database_name", self.name.as_str())
+                .var("multi_az", multi_az)
+                .var("deletion_protection", class.deletion_protection)
+                .var("final_snapshot", class.final_snapshot)
+                .var("backup_retention_days", class.backup_retention_days)
+                .var("performance_insights", class.performance_insights),
+        )
+        .wire(
+            "client_security_group_id",
+            WebService::CALL,
+            "service_security_group_id",
+        )
     }
-    let db = &inputs.database;
-    let class = class_settings(env.class);
-    let multi_az = db.multi_az.unwrap_or(class.multi_az);
 
-    let service = inputs
-        .service
-        .call(env, &inputs.common)
-        .wire("linked_environment", DATABASE, "container_environment")
-        .wire("secret_environment", DATABASE, "container_secrets");
-    let database = Foundation::in_vpc(
-        ModuleCall::new(DATABASE, "rds-postgres")
-            .var("instance_class", db.instance_class.as_str())
-            .var("engine_version", db.engine_version.as_str())
-            .var("storage_gb", db.storage_gb)
-            .var("max_storage_gb", db.max_storage_gb())
-            .var("database_name", db.name.as_str())
-            .var("multi_az", multi_az)
-            .var("deletion_protection", class.deletion_protection)
-            .var("final_snapshot", class.final_snapshot)
-            .var("backup_retention_days", class.backup_retention_days)
-            .var("performance_insights", class.performance_insights),
-    )
-    .wire(
-        "client_security_group_id",
-        WebService::CALL,
-        "service_security_group_id",
-    );
-
-    let mut bill = Bill::new();
-    inputs.common.bill(&mut bill);
-    inputs.service.bill(&mut bill, &inputs.common.usage);
-    let (instance, storage) = if multi_az {
-        ("Multi-AZUsage", "RDS:Multi-AZ-GP3-Storage")
-    } else {
-        ("InstanceUsage", "RDS:GP3-Storage")
-    };
-    bill.hourly(
-        DATABASE,
-        format!(
-            "RDS PostgreSQL {} ({})",
-            db.instance_class,
-            if multi_az { "Multi-AZ" } else { "single-AZ" }
-        ),
-        "AmazonRDS",
-        &format!("{instance}:{}", db.instance_class),
-        "Hrs",
-        1.0,
-    )
-    .monthly(
-        DATABASE,
-        "RDS gp3 storage",
-        "AmazonRDS",
-        storage,
-        "GB-Mo",
-        f64::from(db.storage_gb),
-    )
-    .monthly(
-        DATABASE,
-        "Secrets Manager secret (master password)",
-        "AWSSecretsManager",
-        "AWSSecretsManager-Secrets",
-        "Secrets",
-        1.0,
-    );
-
-    Ok(Rendering {
-        calls: inputs.common.foundation(env).with([service, database]),
-        bill: bill.into_items(),
-        outputs: vec![
-            Output::new("url", WebService::CALL, "url"),
-            Output::new("cluster", WebService::CALL, "cluster_name"),
-            Output::new("database-host", DATABASE, "address"),
-            Output::new("database-secret", DATABASE, "master_user_secret_arn"),
-        ],
-    })
+    /// The database's bill lines: instance hours, storage and the password's secret.
+    fn bill(&self, bill: &mut Bill, multi_az: bool) {
+        let (instance, storage) = if multi_az {
+            ("Multi-AZUsage", "RDS:Multi-AZ-GP3-Storage")
+        } else {
+            ("InstanceUsage", "RDS:GP3-Storage")
+        };
+        bill.hourly(
+            DATABASE,
+            format!(
+                "RDS PostgreSQL {} ({})",
+                self.instance_class,
+                if multi_az { "Multi-AZ" } else { "single-AZ" }
+            ),
+            "AmazonRDS",
+            &format!("{instance}:{}", self.instance_class),
+            "Hrs",
+            1.0,
+        )
+        .monthly(
+            DATABASE,
+            "RDS gp3 storage",
+            "AmazonRDS",
+            storage,
+            "GB-Mo",
+            f64::from(self.storage_gb),
+        )
+        .monthly(
+            DATABASE,
+            "Secrets Manager secret (master password)",
+            "AWSSecretsManager",
+            "AWSSecretsManager-Secrets",
+            "Secrets",
+            1.0,
+        );
+    }
 }
 
 /// The plugin type.
@@ -195,7 +170,40 @@ impl Template for ApiDatabase {
     }
 
     fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
-        render(env)
+        let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;
+        let findings: Vec<Finding> = [inputs.service.check(), inputs.database.check()]
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        if !findings.is_empty() {
+            return Err(findings);
+        }
+        let db = &inputs.database;
+        let class = class_settings(env.class);
+        let multi_az = db.multi_az.unwrap_or(class.multi_az);
+
+        let service = inputs
+            .service
+            .call(env, &inputs.common)
+            .wire("linked_environment", DATABASE, "container_environment")
+            .wire("secret_environment", DATABASE, "container_secrets");
+        let database = db.call(class, multi_az);
+
+        let mut bill = Bill::new();
+        inputs.common.bill(&mut bill);
+        inputs.service.bill(&mut bill, &inputs.common.usage);
+        db.bill(&mut bill, multi_az);
+
+        Ok(Rendering {
+            calls: inputs.common.foundation(env).with([service, database]),
+            bill: bill.into_items(),
+            outputs: vec![
+                Output::new("url", WebService::CALL, "url"),
+                Output::new("cluster", WebService::CALL, "cluster_name"),
+                Output::new("database-host", DATABASE, "address"),
+                Output::new("database-secret", DATABASE, "master_user_secret_arn"),
+            ],
+        })
     }
 }
 
@@ -206,29 +214,20 @@ mod tests {
     use super::*;
     use idp_plugin_sdk::Class;
     use idp_plugin_sdk::serde_json::json;
-    use idp_template_blocks::testing;
+    use idp_plugin_sdk::testing::environment;
 
     #[test]
     fn the_service_reads_the_password_from_secrets_manager() {
-        let env = testing::environment(
-            "api-database",
-            Class::Preview,
-            json!({"service": {"image": "ghcr.io/acme/orders:1.4.2"}}),
-        );
-        let r = render(&env).expect("renders");
-        let svc = r
-            .calls
-            .iter()
-            .find(|c| c.name == "service")
-            .expect("service");
+        let env = environment()
+            .template("api-database")
+            .inputs(json!({"service": {"image": "ghcr.io/acme/orders:1.4.2"}}))
+            .build();
+        let r = ApiDatabase::render(&env).expect("renders");
+        let svc = r.call("service").expect("service");
         assert!(svc.wiring.iter().any(|w| w.variable == "secret_environment"
             && w.from_call == "database"
             && w.output == "container_secrets"));
-        let db = r
-            .calls
-            .iter()
-            .find(|c| c.name == "database")
-            .expect("database");
+        let db = r.call("database").expect("database");
         assert!(
             !db.variables.keys().any(|k| k.contains("password")),
             "no password variable: {:?}",
@@ -240,17 +239,13 @@ mod tests {
 
     #[test]
     fn production_is_multi_az_protected_and_billed_as_such() {
-        let env = testing::environment(
-            "api-database",
-            Class::Production,
-            json!({"service": {"image": "x:1"}, "database": {"instance-class": "db.t4g.small", "storage-gb": 50}}),
-        );
-        let r = render(&env).expect("renders");
-        let db = r
-            .calls
-            .iter()
-            .find(|c| c.name == "database")
-            .expect("database");
+        let env = environment()
+            .template("api-database")
+            .class(Class::Production)
+            .inputs(json!({"service": {"image": "x:1"}, "database": {"instance-class": "db.t4g.small", "storage-gb": 50}}))
+            .build();
+        let r = ApiDatabase::render(&env).expect("renders");
+        let db = r.call("database").expect("database");
         assert_eq!(db.variables["multi_az"], true);
         assert_eq!(db.variables["deletion_protection"], true);
         assert_eq!(db.variables["backup_retention_days"], 7);
@@ -262,13 +257,14 @@ mod tests {
 
     #[test]
     fn a_storage_ceiling_below_the_allocation_points_at_it() {
-        let env = testing::environment(
-            "api-database",
-            Class::Preview,
-            json!({"service": {"image": "x:1", "cpu": 256, "memory": 8192},
+        let env = environment()
+            .template("api-database")
+            .inputs(
+                json!({"service": {"image": "x:1", "cpu": 256, "memory": 8192},
                    "database": {"storage-gb": 100, "max-storage-gb": 50}}),
-        );
-        let err = render(&env).expect_err("two problems");
+            )
+            .build();
+        let err = ApiDatabase::render(&env).expect_err("two problems");
         let pointers: Vec<_> = err.iter().map(|f| f.pointer.as_str()).collect();
         assert_eq!(pointers, ["/service/memory", "/database/max-storage-gb"]);
     }

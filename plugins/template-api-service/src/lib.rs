@@ -23,25 +23,6 @@ pub struct Inputs {
     pub service: WebService,
 }
 
-/// The whole rendering, as a plain function so it is tested natively.
-pub fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
-    let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;
-    inputs.service.check().map_err(|f| vec![f])?;
-
-    let mut bill = Bill::new();
-    inputs.common.bill(&mut bill);
-    inputs.service.bill(&mut bill, &inputs.common.usage);
-    let service = inputs.service.call(env, &inputs.common);
-    Ok(Rendering {
-        calls: inputs.common.foundation(env).with([service]),
-        bill: bill.into_items(),
-        outputs: vec![
-            Output::new("url", WebService::CALL, "url"),
-            Output::new("cluster", WebService::CALL, "cluster_name"),
-        ],
-    })
-}
-
 /// The plugin type.
 pub struct ApiService;
 
@@ -58,7 +39,21 @@ impl Template for ApiService {
     }
 
     fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
-        render(env)
+        let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;
+        inputs.service.check().map_err(|f| vec![f])?;
+
+        let mut bill = Bill::new();
+        inputs.common.bill(&mut bill);
+        inputs.service.bill(&mut bill, &inputs.common.usage);
+        let service = inputs.service.call(env, &inputs.common);
+        Ok(Rendering {
+            calls: inputs.common.foundation(env).with([service]),
+            bill: bill.into_items(),
+            outputs: vec![
+                Output::new("url", WebService::CALL, "url"),
+                Output::new("cluster", WebService::CALL, "cluster_name"),
+            ],
+        })
     }
 }
 
@@ -67,12 +62,11 @@ export_template!(ApiService);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use idp_plugin_sdk::Class;
     use idp_plugin_sdk::serde_json::{Value, json};
-    use idp_template_blocks::testing;
+    use idp_plugin_sdk::testing::environment;
 
     fn env(inputs: Value) -> Environment {
-        testing::environment("api-service", Class::Preview, inputs)
+        environment().template("api-service").inputs(inputs).build()
     }
 
     #[test]
@@ -91,7 +85,7 @@ mod tests {
 
     #[test]
     fn renders_three_wired_calls() {
-        let r = render(&env(json!({"service": {"image": "nginx:1.27", "cpu": 512, "memory": 1024, "desired-count": 2}})))
+        let r = ApiService::render(&env(json!({"service": {"image": "nginx:1.27", "cpu": 512, "memory": 1024, "desired-count": 2}})))
             .expect("renders");
         let names: Vec<_> = r.calls.iter().map(|c| c.module.as_str()).collect();
         assert_eq!(names, ["common", "networking", "ecs-service"]);
@@ -116,7 +110,7 @@ mod tests {
 
     #[test]
     fn rejects_a_size_fargate_does_not_offer() {
-        let err = render(&env(
+        let err = ApiService::render(&env(
             json!({"service": {"image": "nginx", "cpu": 256, "memory": 4096}}),
         ))
         .expect_err("256/4096 is not offered");
@@ -125,7 +119,7 @@ mod tests {
 
     #[test]
     fn rejects_a_scaling_range_upside_down() {
-        let err = render(&env(
+        let err = ApiService::render(&env(
             json!({"service": {"image": "nginx", "desired-count": 3, "max-count": 2}}),
         ))
         .expect_err("max below desired");
@@ -140,11 +134,12 @@ mod tests {
                 .find(|b| b.usage_type == usage_type)
                 .map(|b| b.quantity)
         };
-        let defaults = render(&env(json!({"service": {"image": "nginx:1.27"}}))).expect("renders");
+        let defaults =
+            ApiService::render(&env(json!({"service": {"image": "nginx:1.27"}}))).expect("renders");
         assert_eq!(quantity(&defaults, "NatGateway-Bytes"), Some(5.0));
         assert_eq!(quantity(&defaults, "LCUUsage"), Some(1.0));
         assert_eq!(quantity(&defaults, "DataProcessing-Bytes"), Some(1.0));
-        let r = render(&env(json!({
+        let r = ApiService::render(&env(json!({
             "service": {"image": "nginx:1.27"},
             "usage": {"nat-gb": 120, "log-gb": 8.5, "lcus": 3}
         })))

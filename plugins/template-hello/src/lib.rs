@@ -28,28 +28,6 @@ impl Default for Inputs {
     }
 }
 
-/// The whole rendering, as a plain function so it is tested natively.
-pub fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
-    let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;
-    let tags: idp_plugin_sdk::serde_json::Map<_, _> = env
-        .tags
-        .iter()
-        .map(|t| (t.key.clone(), t.value.clone().into()))
-        .collect();
-    let call = ModuleCall::new("hello", "hello")
-        .var("environment", env.name.as_str())
-        .var("greeting", inputs.greeting.as_str())
-        .var("tags", tags);
-    Ok(Rendering {
-        calls: vec![call],
-        bill: Vec::new(),
-        outputs: vec![
-            Output::new("message", "hello", "message"),
-            Output::new("id", "hello", "id"),
-        ],
-    })
-}
-
 /// The plugin type.
 pub struct Hello;
 
@@ -68,7 +46,24 @@ impl Template for Hello {
     }
 
     fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
-        render(env)
+        let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;
+        let tags: idp_plugin_sdk::serde_json::Map<_, _> = env
+            .tags
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone().into()))
+            .collect();
+        let call = ModuleCall::new("hello", "hello")
+            .var("environment", env.name.as_str())
+            .var("greeting", inputs.greeting.as_str())
+            .var("tags", tags);
+        Ok(Rendering {
+            calls: vec![call],
+            bill: Vec::new(),
+            outputs: vec![
+                Output::new("message", "hello", "message"),
+                Output::new("id", "hello", "id"),
+            ],
+        })
     }
 }
 
@@ -77,14 +72,16 @@ export_template!(Hello);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use idp_plugin_sdk::Class;
     use idp_plugin_sdk::serde_json::json;
-    use idp_template_blocks::testing;
+    use idp_plugin_sdk::testing::environment;
 
     #[test]
     fn one_call_with_the_greeting_and_tags() {
-        let env = testing::environment("hello", Class::Preview, json!({"greeting": "hi"}));
-        let r = render(&env).expect("renders");
+        let env = environment()
+            .template("hello")
+            .inputs(json!({"greeting": "hi"}))
+            .build();
+        let r = Hello::render(&env).expect("renders");
         assert_eq!(r.calls.len(), 1);
         assert_eq!(r.calls[0].variables["greeting"], "hi");
         assert_eq!(r.calls[0].variables["tags"]["idp:owner"], "alice@acme.io");

@@ -53,6 +53,30 @@ impl Default for Worker {
     }
 }
 
+impl Worker {
+    /// What Fargate and autoscaling would refuse.
+    fn check(&self) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        if let Err(f) = self.container.check_size("/worker") {
+            findings.push(f);
+        }
+        if self.max_count < self.min_count {
+            findings.push(
+                Finding::deny(
+                    "scaling-range",
+                    format!(
+                        "`max-count` {} is below `min-count` {}",
+                        self.max_count, self.min_count
+                    ),
+                )
+                .at("/worker/max-count")
+                .help("raise max-count or lower min-count"),
+            );
+        }
+        findings
+    }
+}
+
 /// `queue { … }`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
@@ -76,78 +100,6 @@ impl Default for Queue {
             million_requests: 1.0,
         }
     }
-}
-
-/// The whole rendering, as a plain function so it is tested natively.
-pub fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
-    let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;
-    let (worker, queue) = (&inputs.worker, &inputs.queue);
-    let mut findings = Vec::new();
-    if let Err(f) = worker.container.check_size("/worker") {
-        findings.push(f);
-    }
-    if worker.max_count < worker.min_count {
-        findings.push(
-            Finding::deny(
-                "scaling-range",
-                format!(
-                    "`max-count` {} is below `min-count` {}",
-                    worker.max_count, worker.min_count
-                ),
-            )
-            .at("/worker/max-count")
-            .help("raise max-count or lower min-count"),
-        );
-    }
-    if !findings.is_empty() {
-        return Err(findings);
-    }
-
-    let sqs = Foundation::named(
-        ModuleCall::new(QUEUE, "sqs-queue")
-            .var("visibility_timeout_seconds", queue.visibility_timeout)
-            .var("message_retention_seconds", queue.retention_days * 86_400)
-            .var("max_receive_count", queue.max_receives),
-    )
-    .wire("kms_key_arn", Foundation::COMMON, "kms_key_arn");
-    let service = ModuleCall::new(WORKER, "ecs-service")
-        .var("region", env.region.as_str())
-        .var("expose_http", false)
-        .var("desired_count", worker.min_count)
-        .var("max_count", worker.max_count)
-        .var("messages_per_task", worker.messages_per_task)
-        .var("log_retention_days", inputs.common.log_retention_days(env));
-    let service = Foundation::in_vpc(worker.container.apply(service))
-        .wire("vpc_cidr_block", Foundation::NETWORK, "vpc_cidr_block")
-        .wire("scale_on_queue", QUEUE, "queue_name")
-        .wire("task_policy_json", QUEUE, "consumer_policy_json")
-        .wire("linked_environment", QUEUE, "container_environment");
-
-    let mut bill = Bill::new();
-    inputs.common.bill(&mut bill);
-    bill.fargate(WORKER, &worker.container, f64::from(worker.min_count))
-        .logs(WORKER, inputs.common.usage.log_gb_or(1.0))
-        .monthly(
-            QUEUE,
-            format!(
-                "SQS standard requests (assumed {} million)",
-                queue.million_requests
-            ),
-            "AWSQueueService",
-            "Requests-Tier1",
-            "Requests",
-            queue.million_requests * 1_000_000.0,
-        );
-
-    Ok(Rendering {
-        calls: inputs.common.foundation(env).with([sqs, service]),
-        bill: bill.into_items(),
-        outputs: vec![
-            Output::new("queue-url", QUEUE, "queue_url"),
-            Output::new("dead-letter-queue", QUEUE, "dead_letter_queue_url"),
-            Output::new("cluster", WORKER, "cluster_name"),
-        ],
-    })
 }
 
 /// The plugin type.
@@ -177,7 +129,58 @@ impl Template for QueueWorker {
     }
 
     fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
-        render(env)
+        let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;
+        let (worker, queue) = (&inputs.worker, &inputs.queue);
+        let findings = worker.check();
+        if !findings.is_empty() {
+            return Err(findings);
+        }
+
+        let sqs = Foundation::named(
+            ModuleCall::new(QUEUE, "sqs-queue")
+                .var("visibility_timeout_seconds", queue.visibility_timeout)
+                .var("message_retention_seconds", queue.retention_days * 86_400)
+                .var("max_receive_count", queue.max_receives),
+        )
+        .wire("kms_key_arn", Foundation::COMMON, "kms_key_arn");
+        let service = ModuleCall::new(WORKER, "ecs-service")
+            .var("region", env.region.as_str())
+            .var("expose_http", false)
+            .var("desired_count", worker.min_count)
+            .var("max_count", worker.max_count)
+            .var("messages_per_task", worker.messages_per_task)
+            .var("log_retention_days", inputs.common.log_retention_days(env));
+        let service = Foundation::in_vpc(worker.container.apply(service))
+            .wire("vpc_cidr_block", Foundation::NETWORK, "vpc_cidr_block")
+            .wire("scale_on_queue", QUEUE, "queue_name")
+            .wire("task_policy_json", QUEUE, "consumer_policy_json")
+            .wire("linked_environment", QUEUE, "container_environment");
+
+        let mut bill = Bill::new();
+        inputs.common.bill(&mut bill);
+        bill.fargate(WORKER, &worker.container, f64::from(worker.min_count))
+            .logs(WORKER, inputs.common.usage.log_gb_or(1.0))
+            .monthly(
+                QUEUE,
+                format!(
+                    "SQS standard requests (assumed {} million)",
+                    queue.million_requests
+                ),
+                "AWSQueueService",
+                "Requests-Tier1",
+                "Requests",
+                queue.million_requests * 1_000_000.0,
+            );
+
+        Ok(Rendering {
+            calls: inputs.common.foundation(env).with([sqs, service]),
+            bill: bill.into_items(),
+            outputs: vec![
+                Output::new("queue-url", QUEUE, "queue_url"),
+                Output::new("dead-letter-queue", QUEUE, "dead_letter_queue_url"),
+                Output::new("cluster", WORKER, "cluster_name"),
+            ],
+        })
     }
 }
 
@@ -186,18 +189,20 @@ export_template!(QueueWorker);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use idp_plugin_sdk::Class;
     use idp_plugin_sdk::serde_json::{Value, json};
-    use idp_template_blocks::testing;
+    use idp_plugin_sdk::testing::environment;
 
     fn env(inputs: Value) -> Environment {
-        testing::environment("queue-worker", Class::Preview, inputs)
+        environment()
+            .template("queue-worker")
+            .inputs(inputs)
+            .build()
     }
 
     #[test]
     fn the_worker_scales_on_its_queue_and_may_only_consume_it() {
-        let r = render(&env(json!({"worker": {"image": "x:1"}}))).expect("renders");
-        let worker = r.calls.iter().find(|c| c.name == WORKER).expect("worker");
+        let r = QueueWorker::render(&env(json!({"worker": {"image": "x:1"}}))).expect("renders");
+        let worker = r.call(WORKER).expect("worker");
         assert_eq!(worker.variables["expose_http"], false);
         let wired: Vec<_> = worker
             .wiring
@@ -213,13 +218,13 @@ mod tests {
             !r.bill.iter().any(|b| b.service_code == "AWSELB"),
             "no load balancer for a worker"
         );
-        let queue = r.calls.iter().find(|c| c.name == QUEUE).expect("queue");
+        let queue = r.call(QUEUE).expect("queue");
         assert_eq!(queue.variables["message_retention_seconds"], 345_600);
     }
 
     #[test]
     fn an_upside_down_scaling_range_points_at_max_count() {
-        let err = render(&env(
+        let err = QueueWorker::render(&env(
             json!({"worker": {"image": "x:1", "min-count": 5, "max-count": 2}}),
         ))
         .expect_err("max below min");

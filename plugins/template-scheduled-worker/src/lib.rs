@@ -56,68 +56,6 @@ impl Default for Job {
     }
 }
 
-/// The whole rendering, as a plain function so it is tested natively.
-pub fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
-    let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;
-    let job = &inputs.job;
-    let mut findings = Vec::new();
-    if let Err(f) = job.container.check_size("/job") {
-        findings.push(f);
-    }
-    let schedule = schedule::parse(&job.schedule).map_err(|reason| {
-        Finding::deny("schedule-expression", reason)
-            .at("/job/schedule")
-            .help("examples: cron(0 6 ? * MON-FRI *), rate(15 minutes), at(2026-12-01T09:00:00)")
-    });
-    let schedule = match schedule {
-        Ok(s) => s,
-        Err(f) => {
-            findings.push(f);
-            return Err(findings);
-        }
-    };
-    if !findings.is_empty() {
-        return Err(findings);
-    }
-
-    let call = ModuleCall::new(JOB, "scheduled-task")
-        .var("region", env.region.as_str())
-        .var("schedule_expression", schedule.expression.as_str())
-        .var("timezone", job.timezone.as_str())
-        .var("command", job.command.clone())
-        .var("retry_attempts", job.retries)
-        .var("log_retention_days", inputs.common.log_retention_days(env));
-    let call = Foundation::in_vpc(job.container.apply(call));
-
-    // A job runs only while it works: average tasks = run-hours a month / hours a month.
-    let average_tasks = schedule.runs_per_month * job.expected_minutes / 60.0 / HOURS_PER_MONTH;
-    let mut bill = Bill::new();
-    inputs.common.bill(&mut bill);
-    bill.fargate(JOB, &job.container, average_tasks)
-        .monthly(
-            JOB,
-            format!(
-                "EventBridge Scheduler invocations ({:.0} a month)",
-                schedule.runs_per_month
-            ),
-            "AWSEvents",
-            "Scheduler-Invocation",
-            "Invocations",
-            schedule.runs_per_month,
-        )
-        .logs(JOB, inputs.common.usage.log_gb_or(0.5));
-
-    Ok(Rendering {
-        calls: inputs.common.foundation(env).with([call]),
-        bill: bill.into_items(),
-        outputs: vec![
-            Output::new("cluster", JOB, "cluster_name"),
-            Output::new("schedule", JOB, "schedule_arn"),
-            Output::new("dead-letter-queue", JOB, "dead_letter_queue_url"),
-        ],
-    })
-}
-
 /// The plugin type.
 pub struct ScheduledWorker;
 
@@ -142,7 +80,66 @@ impl Template for ScheduledWorker {
     }
 
     fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
-        render(env)
+        let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;
+        let job = &inputs.job;
+        let mut findings = Vec::new();
+        if let Err(f) = job.container.check_size("/job") {
+            findings.push(f);
+        }
+        let schedule = schedule::parse(&job.schedule).map_err(|reason| {
+            Finding::deny("schedule-expression", reason)
+                .at("/job/schedule")
+                .help(
+                    "examples: cron(0 6 ? * MON-FRI *), rate(15 minutes), at(2026-12-01T09:00:00)",
+                )
+        });
+        let schedule = match schedule {
+            Ok(s) => s,
+            Err(f) => {
+                findings.push(f);
+                return Err(findings);
+            }
+        };
+        if !findings.is_empty() {
+            return Err(findings);
+        }
+
+        let call = ModuleCall::new(JOB, "scheduled-task")
+            .var("region", env.region.as_str())
+            .var("schedule_expression", schedule.expression.as_str())
+            .var("timezone", job.timezone.as_str())
+            .var("command", job.command.clone())
+            .var("retry_attempts", job.retries)
+            .var("log_retention_days", inputs.common.log_retention_days(env));
+        let call = Foundation::in_vpc(job.container.apply(call));
+
+        // A job runs only while it works: average tasks = run-hours a month / hours a month.
+        let average_tasks = schedule.runs_per_month * job.expected_minutes / 60.0 / HOURS_PER_MONTH;
+        let mut bill = Bill::new();
+        inputs.common.bill(&mut bill);
+        bill.fargate(JOB, &job.container, average_tasks)
+            .monthly(
+                JOB,
+                format!(
+                    "EventBridge Scheduler invocations ({:.0} a month)",
+                    schedule.runs_per_month
+                ),
+                "AWSEvents",
+                "Scheduler-Invocation",
+                "Invocations",
+                schedule.runs_per_month,
+            )
+            .logs(JOB, inputs.common.usage.log_gb_or(0.5));
+
+        Ok(Rendering {
+            calls: inputs.common.foundation(env).with([call]),
+            bill: bill.into_items(),
+            outputs: vec![
+                Output::new("cluster", JOB, "cluster_name"),
+                Output::new("schedule", JOB, "schedule_arn"),
+                Output::new("dead-letter-queue", JOB, "dead_letter_queue_url"),
+            ],
+        })
     }
 }
 
@@ -151,17 +148,19 @@ export_template!(ScheduledWorker);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use idp_plugin_sdk::Class;
     use idp_plugin_sdk::serde_json::{Value, json};
-    use idp_template_blocks::testing;
+    use idp_plugin_sdk::testing::environment;
 
     fn env(inputs: Value) -> Environment {
-        testing::environment("scheduled-worker", Class::Preview, inputs)
+        environment()
+            .template("scheduled-worker")
+            .inputs(inputs)
+            .build()
     }
 
     #[test]
     fn an_hourly_job_of_six_minutes_bills_a_tenth_of_a_task() {
-        let r = render(&env(
+        let r = ScheduledWorker::render(&env(
             json!({"job": {"image": "x:1", "schedule": "rate(1 hour)", "expected-minutes": 6}}),
         ))
         .expect("renders");
@@ -188,7 +187,7 @@ mod tests {
 
     #[test]
     fn a_schedule_eventbridge_would_refuse_points_at_the_schedule() {
-        let err = render(&env(
+        let err = ScheduledWorker::render(&env(
             json!({"job": {"image": "x:1", "schedule": "cron(0 6 * * MON *)"}}),
         ))
         .expect_err("both day fields set");
