@@ -450,3 +450,42 @@ fn a_plugin_failure_is_the_cases_error_not_a_mismatch() {
         "{failed}"
     );
 }
+
+#[test]
+fn in_idps_repository_a_catalog_unlike_the_built_in_one_says_to_rebuild_idp() {
+    let s = Sandbox::new();
+    // A workspace shaped like idp's: the `idp` package at its root, a guest crate in it,
+    // and a `catalog/` that is not the one this binary embeds.
+    let root = s.path().join("idp-clone");
+    std::fs::create_dir_all(root.join("catalog")).expect("catalog dir");
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"idp\"\nversion = \"0.1.0\"\nedition = \"2024\"\n[lib]\npath = \"lib.rs\"\n\n[workspace]\nmembers = [\"team-hello\"]\n",
+    )
+    .expect("manifest");
+    std::fs::write(root.join("lib.rs"), "").expect("lib.rs");
+    let team = team_crate(&s, &["greeting"]);
+    std::fs::rename(&team, root.join("team-hello")).expect("move crate");
+    let manifest = root.join("team-hello/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).expect("crate manifest");
+    std::fs::write(&manifest, text.replace("\n[workspace]\n", "\n")).expect("member");
+    let index = std::fs::read_to_string(repo().join("catalog/catalog.kdl")).expect("index");
+    std::fs::write(
+        root.join("catalog/catalog.kdl"),
+        index.replace("template hello version=\"", "template hello version=\"9"),
+    )
+    .expect("index");
+    let run = plugin_test(&s, &[&root.display().to_string()]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.flat_stderr().contains(
+            "`[SANDBOX]/idp-clone/catalog` differs from the built-in catalog this `idp` carries"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.flat_stderr()
+            .contains("rebuild idp after `idp plugin build`")
+    );
+}

@@ -17,9 +17,21 @@ pub struct GuestCrate {
     pub dir: PathBuf,
 }
 
-/// The guest crates below `path` (else the one `path` lies in), by name, and the root
-/// of the Cargo workspace around it. `cargo` is the cargo binary to run.
-pub fn guest_crates(cargo: &Path, path: &Path) -> Result<(Vec<GuestCrate>, PathBuf), TestError> {
+/// The Cargo workspace a path lies in, and the guest crates it designates.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The workspace's root directory.
+    pub root: PathBuf,
+    /// Whether it is idp's own repository (it has the `idp` package), whose `catalog/`
+    /// is the built-in catalog embedded in the binary.
+    pub in_repo: bool,
+    /// The guest crates below the path (else the one the path lies in), by name.
+    pub crates: Vec<GuestCrate>,
+}
+
+/// The workspace around `path` and its guest crates, from `cargo metadata` run with
+/// the cargo binary `cargo`.
+pub fn guest_crates(cargo: &Path, path: &Path) -> Result<Workspace, TestError> {
     let dir = path.canonicalize().map_err(|_| TestError::NoPath {
         path: path.to_path_buf(),
     })?;
@@ -49,10 +61,10 @@ pub fn guest_crates(cargo: &Path, path: &Path) -> Result<(Vec<GuestCrate>, PathB
         .as_str()
         .map(PathBuf::from)
         .ok_or_else(|| failed("its output names no `workspace_root`".into()))?;
-    let guests: Vec<GuestCrate> = metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let packages = metadata["packages"].as_array().cloned().unwrap_or_default();
+    let in_repo = packages.iter().any(|p| p["name"] == "idp");
+    let guests: Vec<GuestCrate> = packages
+        .iter()
         .filter(|p| is_guest(p))
         .filter_map(|p| {
             let manifest = PathBuf::from(p["manifest_path"].as_str()?);
@@ -76,7 +88,11 @@ pub fn guest_crates(cargo: &Path, path: &Path) -> Result<(Vec<GuestCrate>, PathB
             path: path.to_path_buf(),
         });
     }
-    Ok((crates, root))
+    Ok(Workspace {
+        root,
+        in_repo,
+        crates,
+    })
 }
 
 /// A `cdylib` target and a dependency on the SDK.

@@ -64,6 +64,18 @@ pub enum TestError {
         /// Where it was looked for.
         path: PathBuf,
     },
+    /// In idp's own repository, `catalog/` is not the catalog this binary embeds.
+    #[error("`{}` differs from the built-in catalog this `idp` carries", path.display())]
+    #[diagnostic(
+        code(idp::plugin_test::stale_builtin),
+        help(
+            "in idp's own repository `catalog/` is embedded in the binary: rebuild idp after `idp plugin build` (`cargo run -- plugin test` does both)"
+        )
+    )]
+    StaleBuiltin {
+        /// The repository's `catalog/`.
+        path: PathBuf,
+    },
     /// The catalog directory's index cannot be read.
     #[error(transparent)]
     #[diagnostic(transparent)]

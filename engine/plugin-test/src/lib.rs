@@ -31,7 +31,9 @@
 //! the case directory, plus the catalog directory as a team catalog (`catalog path=…`):
 //! `--catalog DIR`, else `catalog/` at the root of the Cargo workspace. A catalog
 //! directory that provides only what the built-in catalog provides, identically, is the
-//! built-in one (idp's own repository) and is not added twice. Plugins run under
+//! built-in one (idp's own repository) and is not added twice; in idp's own repository
+//! (a workspace with the `idp` package) a `catalog/` that differs from the embedded one
+//! is refused, with a hint to rebuild idp, rather than tested as a team's. Plugins run under
 //! production limits ([`idp_host::Limits::default`]), at the pinned clock [`NOW`]
 //! (`2026-01-01T00:00:00Z`, so `created-at`, `expires-at` and their tags are the same in
 //! every run), with the embedded price book and no state: every case plans as a new
@@ -61,7 +63,7 @@ use std::time::{Duration, Instant};
 
 use idp_catalog::{Catalog, Declared, Index, SourceDir, module_digest, modules_in};
 
-pub use discover::{CaseDir, GuestCrate, cases, guest_crates};
+pub use discover::{CaseDir, GuestCrate, Workspace, cases, guest_crates};
 pub use error::TestError;
 pub use report::{human, json, junit};
 
@@ -239,7 +241,8 @@ impl Report {
 /// Runs every case of the guest crates at `options.path`.
 pub fn run(options: &Options) -> Result<Report, TestError> {
     let started = Instant::now();
-    let (crates, root) = guest_crates(&options.cargo, &options.path)?;
+    let workspace = guest_crates(&options.cargo, &options.path)?;
+    let crates = &workspace.crates;
     let all: Vec<CaseDir> = crates.iter().flat_map(cases).collect();
     if all.is_empty() {
         let names: Vec<String> = crates.iter().map(|c| format!("`{}`", c.name)).collect();
@@ -247,11 +250,10 @@ pub fn run(options: &Options) -> Result<Report, TestError> {
             crates: names.join(", "),
         });
     }
-    let catalog = options
-        .catalog
-        .clone()
-        .unwrap_or_else(|| root.join("catalog"));
-    let team = team_catalog(&catalog)?;
+    let built_in = workspace.root.join("catalog");
+    let catalog = options.catalog.clone().unwrap_or_else(|| built_in.clone());
+    let repository_catalog = workspace.in_repo && same_dir(&catalog, &built_in);
+    let team = team_catalog(&catalog, repository_catalog)?;
     let setting = case::Setting {
         catalog: team.as_deref(),
         cache_dir: options.cache_dir.as_deref(),
@@ -268,8 +270,15 @@ pub fn run(options: &Options) -> Result<Report, TestError> {
     })
 }
 
+fn same_dir(a: &Path, b: &Path) -> bool {
+    a.canonicalize()
+        .ok()
+        .is_some_and(|a| b.canonicalize().ok() == Some(a))
+}
+
 /// The catalog directory to add as a team's: `None` when it is the built-in catalog.
-fn team_catalog(dir: &Path) -> Result<Option<PathBuf>, TestError> {
+/// `repository` says it is idp's own `catalog/`, which must be the built-in one.
+fn team_catalog(dir: &Path, repository: bool) -> Result<Option<PathBuf>, TestError> {
     if !dir.join(idp_catalog::INDEX_FILE).is_file() {
         return Err(TestError::NoCatalog {
             path: dir.to_path_buf(),
@@ -281,6 +290,9 @@ fn team_catalog(dir: &Path) -> Result<Option<PathBuf>, TestError> {
     let index = Index::read(&dir)?;
     if is_builtin(&index)? {
         return Ok(None);
+    }
+    if repository {
+        return Err(TestError::StaleBuiltin { path: dir });
     }
     // Once, here, rather than as the same error in every case: a team catalog that
     // provides a built-in's name is refused.
