@@ -19,6 +19,9 @@ const TEMPLATE_FILES: &[&str] = &[
     "schema.json",
     "src/lib.rs",
     "tests/basic/env.kdl",
+    "tests/basic/findings.json",
+    "tests/basic/main.tf",
+    "tests/basic/terraform.tfvars.json",
 ];
 
 const POLICY_FILES: &[&str] = &[
@@ -30,8 +33,10 @@ const POLICY_FILES: &[&str] = &[
     "settings.schema.json",
     "src/lib.rs",
     "tests/basic/env.kdl",
+    "tests/basic/findings.json",
     "tests/basic/idp.kdl",
     "tests/denied/env.kdl",
+    "tests/denied/findings.json",
     "tests/denied/idp.kdl",
 ];
 

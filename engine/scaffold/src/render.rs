@@ -35,11 +35,21 @@ const COMMON: &[Source] = &[
     ),
 ];
 
-/// A template's own files: the crate, its input schema, a case, and its module.
+/// A template's own files: the crate, its input schema, a case with its goldens, and its
+/// module.
 const TEMPLATE: &[Source] = &[
     source!("src/lib.rs", "template/src/lib.rs.j2"),
     source!("schema.json", "template/schema.json.j2"),
     source!("tests/basic/env.kdl", "template/tests/basic/env.kdl.j2"),
+    source!(
+        "tests/basic/findings.json",
+        "template/tests/basic/findings.json.j2"
+    ),
+    source!("tests/basic/main.tf", "template/tests/basic/main.tf.j2"),
+    source!(
+        "tests/basic/terraform.tfvars.json",
+        "template/tests/basic/terraform.tfvars.json.j2"
+    ),
     source!("catalog/modules/NAME/main.tf", "template/module/main.tf.j2"),
     source!(
         "catalog/modules/NAME/variables.tf",
@@ -55,14 +65,23 @@ const TEMPLATE: &[Source] = &[
     ),
 ];
 
-/// A policy's own files: the crate, its settings schema, a passing and a denied case.
+/// A policy's own files: the crate, its settings schema, a passing and a denied case,
+/// each with its goldens.
 const POLICY: &[Source] = &[
     source!("src/lib.rs", "policy/src/lib.rs.j2"),
     source!("settings.schema.json", "policy/settings.schema.json.j2"),
     source!("tests/basic/env.kdl", "policy/tests/basic/env.kdl.j2"),
     source!("tests/basic/idp.kdl", "policy/tests/basic/idp.kdl.j2"),
+    source!(
+        "tests/basic/findings.json",
+        "policy/tests/basic/findings.json.j2"
+    ),
     source!("tests/denied/env.kdl", "policy/tests/denied/env.kdl.j2"),
     source!("tests/denied/idp.kdl", "policy/tests/denied/idp.kdl.j2"),
+    source!(
+        "tests/denied/findings.json",
+        "policy/tests/denied/findings.json.j2"
+    ),
 ];
 
 /// What the templates may use.
@@ -98,6 +117,16 @@ pub(crate) fn type_name(name: &str) -> String {
     }
 }
 
+/// A name as a KDL value: quoted when it starts with a digit, which KDL would read as a
+/// number.
+pub(crate) fn kdl_value(name: &str) -> String {
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("\"{name}\"")
+    } else {
+        name.to_owned()
+    }
+}
+
 /// The files of a new plugin workspace, by path, rendered.
 pub(crate) fn render(names: &Names) -> Result<Vec<(String, String)>, ScaffoldError> {
     let mut env = Environment::new();
@@ -123,6 +152,7 @@ pub(crate) fn render(names: &Names) -> Result<Vec<(String, String)>, ScaffoldErr
         kind => names.kind.as_str(),
         crate_name => format!("{}-{}", names.kind.as_str(), names.name),
         type_name => type_name(names.name),
+        kdl_name => kdl_value(names.name),
         dir_name => names.dir_name,
         idp_version => names.idp_version,
     };
@@ -162,11 +192,13 @@ mod tests {
     }
 
     #[test]
-    fn type_names_are_rust_identifiers() {
+    fn type_names_are_rust_identifiers_and_kdl_names_kdl_values() {
         assert_eq!(type_name("docs-site"), "DocsSite");
         assert_eq!(type_name("x"), "X");
         assert_eq!(type_name("3d-models"), "Plugin3dModels");
         assert_eq!(type_name("a--b"), "AB");
+        assert_eq!(kdl_value("docs-site"), "docs-site");
+        assert_eq!(kdl_value("3d-models"), "\"3d-models\"");
     }
 
     #[test]

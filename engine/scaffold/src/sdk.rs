@@ -29,11 +29,18 @@ pub const SDK_FILES: &[(&str, &str)] = &[
     sdk_file!("src/bindings.rs"),
     sdk_file!("src/finding.rs"),
     sdk_file!("src/lib.rs"),
+    sdk_file!("src/log.rs"),
     sdk_file!("src/model.rs"),
+    sdk_file!("src/panic.rs"),
     sdk_file!("src/policy.rs"),
     sdk_file!("src/template.rs"),
     sdk_file!("src/testing.rs"),
     sdk_file!("src/ttl.rs"),
+    sdk_file!("wit/log.wit"),
+    sdk_file!("wit/policy.wit"),
+    sdk_file!("wit/template.wit"),
+    sdk_file!("wit/types.wit"),
+    sdk_file!("wit/worlds.wit"),
 ];
 
 /// Where the copy lives in a plugin workspace.
