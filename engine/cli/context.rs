@@ -1,6 +1,6 @@
 //! The run's surroundings: which `idp.kdl`, which state and cache directories, which
 //! clock. Environment variables (`IDP_CONFIG`, `IDP_STATE_DIR`, `IDP_CACHE_DIR`,
-//! `IDP_PLUGIN_TIMEOUT_MS`, `IDP_NOW`) are read here and nowhere else.
+//! `IDP_PLUGIN_TIMEOUT_MS`, `IDP_PLUGIN_LOG`, `IDP_NOW`) are read here and nowhere else.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -164,6 +164,19 @@ pub fn project(explicit: Option<&Path>, near: &Path) -> Result<Project, CliError
     Ok(project)
 }
 
+/// The plugin host. With `IDP_PLUGIN_LOG=1` what plugins log is shown on stderr, each
+/// line named with its plugin and escaped; otherwise it is dropped (decision 0008).
+pub fn host(isolation: idp_host::Isolation) -> Result<PluginHost, CliError> {
+    let host = PluginHost::new(cache_dir(), limits(isolation)).map_err(CliError::plugin)?;
+    Ok(
+        if std::env::var_os("IDP_PLUGIN_LOG").is_some_and(|v| v == "1") {
+            host.with_log_sink(Arc::new(|line| eprintln!("{line}")))
+        } else {
+            host
+        },
+    )
+}
+
 /// Everything the pipeline needs, for a configuration already loaded. Records are read
 /// from the local directory: `idp check` never needs the network.
 pub fn project_of(
@@ -171,7 +184,7 @@ pub fn project_of(
     isolation: idp_host::Isolation,
 ) -> Result<Project, CliError> {
     let catalog = Catalog::with_dirs(&config.catalogs).map_err(CliError::input)?;
-    let host = PluginHost::new(cache_dir(), limits(isolation)).map_err(CliError::plugin)?;
+    let host = host(isolation)?;
     let state = state(&config);
     Ok(Project {
         config,
