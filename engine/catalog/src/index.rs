@@ -25,6 +25,9 @@ pub struct Entry {
     pub sha256: String,
     /// Modules a template uses (empty for policies).
     pub modules: Vec<String>,
+    /// The compiler that built the component (`rustc --version`), recorded by a team
+    /// build; the built-in catalog, always built with the pinned recipe, leaves it out.
+    pub toolchain: Option<String>,
 }
 
 /// A module a catalog provides, pinned by the digest of its files
@@ -50,6 +53,11 @@ fn is_sha256(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A `rustc --version` line: printable, one line, bounded, so it can be shown as is.
+fn is_toolchain(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 200 && s.chars().all(|c| c == ' ' || c.is_ascii_graphic())
 }
 
 /// A component path: relative, inside the catalog (no `..`, no root), ending in `.wasm`.
@@ -151,6 +159,7 @@ impl Index {
                 file,
                 sha256,
                 modules,
+                toolchain: string_prop(node, "toolchain"),
             };
             check_entry(&entry)
                 .map_err(|(message, help)| invalid(name, text, node.span(), message, Some(help)))?;
@@ -203,6 +212,10 @@ impl Index {
             ] {
                 node.entries_mut()
                     .push(KdlEntry::new_prop(key, value.as_str()));
+            }
+            if let Some(toolchain) = &e.toolchain {
+                node.entries_mut()
+                    .push(KdlEntry::new_prop("toolchain", toolchain.as_str()));
             }
             if !e.modules.is_empty() {
                 let mut list = KdlNode::new("modules");
@@ -272,6 +285,17 @@ fn check_entry(e: &Entry) -> Result<(), (String, String)> {
             "let `idp plugin build` write the digest".into(),
         ));
     }
+    if let Some(toolchain) = &e.toolchain
+        && !is_toolchain(toolchain)
+    {
+        return Err((
+            format!(
+                "`toolchain` {} is not a compiler's one-line version",
+                idp_model::printable(toolchain)
+            ),
+            "let `idp plugin build` write it (`rustc --version`)".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -321,6 +345,7 @@ mod tests {
                     file: "policies/max-ttl.wasm".into(),
                     sha256: "ab".repeat(32),
                     modules: vec![],
+                    toolchain: None,
                 },
                 Entry {
                     kind: PluginKind::Template,
@@ -329,6 +354,7 @@ mod tests {
                     file: "templates/api-service.wasm".into(),
                     sha256: "cd".repeat(32),
                     modules: vec!["common".into(), "networking".into()],
+                    toolchain: Some("rustc 1.96.0 (ac68faa20 2026-05-25)".into()),
                 },
             ],
             pinned_modules: vec![ModulePin {
@@ -343,6 +369,11 @@ mod tests {
             "sorted: templates first"
         );
         assert_eq!(parsed.entries[0].modules, ["common", "networking"]);
+        assert_eq!(
+            parsed.entries[0].toolchain.as_deref(),
+            Some("rustc 1.96.0 (ac68faa20 2026-05-25)")
+        );
+        assert_eq!(parsed.entries[1].toolchain, None, "absent stays absent");
         assert_eq!(
             parsed,
             Index {
@@ -384,6 +415,12 @@ mod tests {
                 "module name `../x` is not valid",
             ),
             (
+                format!(
+                    "policy a version=\"0.1.0\" file=\"p/a.wasm\" sha256=\"{digest}\" toolchain=\"rustc\\n1\""
+                ),
+                "is not a compiler's one-line version",
+            ),
+            (
                 "module \"../up\" sha256=\"x\"".to_owned(),
                 "module name `../up` is not valid",
             ),
@@ -417,6 +454,7 @@ mod tests {
                 file: "x.wasm".into(),
                 sha256: "ab".repeat(32),
                 modules: vec![],
+                toolchain: None,
             }],
             pinned_modules: vec![],
         };
