@@ -348,12 +348,44 @@ impl Catalog {
             .join(", ");
         let help = match closest {
             Some(n) => format!("did you mean `{n}`? available: {list}"),
-            None => format!("available {kind}s: {list}; `idp catalog list` shows them all"),
+            None => format!(
+                "available {kind}s: {list}; {}",
+                self.where_plugins_live(kind, name)
+            ),
         };
         CatalogError::UnknownPlugin {
             kind,
             name: name.to_owned(),
             help,
+        }
+    }
+
+    /// Where idp looked for a plugin, and where a team's one belongs.
+    fn where_plugins_live(&self, kind: PluginKind, name: &str) -> String {
+        let dirs: Vec<String> = self
+            .sources
+            .iter()
+            .filter_map(|(s, _)| match s {
+                Source::Builtin => None,
+                Source::Dir(d) => Some(format!("`{}`", d.join(INDEX_FILE).display())),
+            })
+            .collect();
+        let folder = match kind {
+            PluginKind::Template => "templates",
+            PluginKind::Policy => "policies",
+        };
+        let place = format!(
+            "a team's {kind} is built by `idp plugin build` into `<catalog>/{folder}/{name}.wasm` and listed in `<catalog>/catalog.kdl`"
+        );
+        if dirs.is_empty() {
+            format!(
+                "looked in the built-in catalog only: no `catalog path=…` in idp.kdl; {place}, and idp.kdl declares the catalog with `catalog path=\"<catalog>\"`"
+            )
+        } else {
+            format!(
+                "looked in the built-in catalog and {}; {place}",
+                dirs.join(", ")
+            )
         }
     }
 
