@@ -121,6 +121,71 @@ impl Sandbox {
     }
 }
 
+/// The target directory every guest build in the tests shares with CI's and the
+/// example's, so `std` for wasm32 is compiled once.
+pub fn guest_target() -> PathBuf {
+    repo().join("target/guest")
+}
+
+/// What a child that builds guests needs besides the sandbox: the shared target
+/// directory, and the real cargo and rustup homes (the sandbox's `HOME` has neither, so
+/// the registry cache and the linker's toolchain would be missing).
+pub fn guest_env() -> Vec<(String, String)> {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let var = |name: &str, default: String| std::env::var(name).unwrap_or(default);
+    vec![
+        (
+            "CARGO_TARGET_DIR".into(),
+            guest_target().display().to_string(),
+        ),
+        (
+            "CARGO_HOME".into(),
+            var("CARGO_HOME", format!("{home}/.cargo")),
+        ),
+        (
+            "RUSTUP_HOME".into(),
+            var("RUSTUP_HOME", format!("{home}/.rustup")),
+        ),
+    ]
+}
+
+impl Sandbox {
+    /// Runs idp with [`guest_env`] and `env`: for commands that build guests.
+    pub fn idp_guest(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let guest = guest_env();
+        let mut all: Vec<(&str, &str)> = guest
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        all.extend_from_slice(env);
+        self.run_with(args, &all)
+    }
+}
+
+/// A component made from a core module in WebAssembly text and the `world` of the WIT
+/// package in `wit`: how the tests build plugins no SDK would (hostile, or for another
+/// contract version).
+pub fn wat_component(wat: &str, wit: &Path, world: &str) -> Vec<u8> {
+    let mut module = wat::parse_str(wat).expect("valid WAT");
+    let mut resolve = wit_parser::Resolve::default();
+    let (pkg, _) = resolve.push_dir(wit).expect("WIT parses");
+    let world = resolve
+        .select_world(&[pkg], Some(world))
+        .expect("the world");
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )
+    .expect("metadata");
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .and_then(|e| e.validate(true).encode())
+        .expect("component")
+}
+
 /// Every file under a directory, for "nothing changed on disk" checks.
 pub fn tree(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();

@@ -1,59 +1,105 @@
-//! `idp plugin build`: guest crates to components in the catalog.
+//! `idp plugin build`: guest crates to components in a catalog directory.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use idp_plugin_build::{BuildError, Built, Options, Report};
 
 use crate::args::Format;
 use crate::outcome::Outcome;
-use crate::ui::CliError;
-
-fn find_workspace(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .find(|d| d.join("plugins").is_dir() && d.join("Cargo.toml").is_file())
-        .map(Path::to_path_buf)
-}
+use crate::ui::{CliError, eprint_diagnostic, print_json, write_err, write_out};
 
 pub fn run(
     path: Option<PathBuf>,
-    names: &[String],
+    packages: &[String],
     check: bool,
-    _catalog: Option<PathBuf>,
-    _format: Format,
+    catalog: Option<PathBuf>,
+    format: Format,
 ) -> Result<Outcome, CliError> {
-    {
-        {
-            let cwd = std::env::current_dir().unwrap_or_default();
-            let start = path.unwrap_or(cwd);
-            let start = std::path::absolute(&start).unwrap_or(start);
-            let ws = find_workspace(&start).ok_or_else(|| {
-                CliError::input(idp_plugin_build::BuildError::NoWorkspace {
-                    start: start.clone(),
-                })
-            })?;
-            let built =
-                idp_plugin_build::build_catalog(&ws, names, check, |line| eprintln!("{line}"))
-                    .map_err(|e| match e {
-                        idp_plugin_build::BuildError::UnknownPlugin { .. }
-                        | idp_plugin_build::BuildError::NoWorkspace { .. } => CliError::input(e),
-                        idp_plugin_build::BuildError::Drift { .. } => CliError {
-                            failure: crate::outcome::Failure::Plugin,
-                            report: miette::Report::new(e),
-                        },
-                        other => CliError::plugin(other),
-                    })?;
-            let changed = built.iter().filter(|b| b.changed).count();
-            if check {
-                eprintln!(
-                    "checked {} plugin(s): every digest matches catalog/catalog.kdl",
-                    built.len()
-                );
-            } else {
-                eprintln!(
-                    "built {} plugin(s) into catalog/ ({changed} changed); commit catalog/ with the source",
-                    built.len()
-                );
-            }
+    let path = path.unwrap_or_else(|| PathBuf::from("."));
+    let options = Options {
+        path: std::path::absolute(&path).unwrap_or(path),
+        packages: packages.to_vec(),
+        check,
+        catalog,
+    };
+    let report =
+        idp_plugin_build::build(&options, |line| write_err(&format!("{line}\n"))).map_err(fail)?;
+    match format {
+        Format::Json => print_json(&serde_json::Value::Array(
+            report.built.iter().map(json).collect(),
+        )),
+        Format::Human => write_out(&human(&report)),
+    }
+    if !check {
+        write_err(&format!(
+            "wrote {} component(s) and {} module pin(s) into `{}`\n",
+            report.built.len(),
+            report.modules.pins.len(),
+            report.catalog.display()
+        ));
+        return Ok(Outcome::Clean);
+    }
+    match report.drift() {
+        Some(drift) => {
+            eprint_diagnostic(&drift);
+            Ok(Outcome::Denied)
+        }
+        None => {
+            write_err(&format!(
+                "checked {} component(s) and {} module pin(s): all match `{}`\n",
+                report.built.len(),
+                report.modules.pins.len(),
+                report.catalog.display()
+            ));
             Ok(Outcome::Clean)
         }
     }
+}
+
+fn fail(e: BuildError) -> CliError {
+    match e {
+        BuildError::Metadata { .. }
+        | BuildError::NoGuestCrate { .. }
+        | BuildError::UnknownPackage { .. } => CliError::input(e),
+        other => CliError::plugin(other),
+    }
+}
+
+fn status(b: &Built) -> &'static str {
+    if b.changed { "changed" } else { "unchanged" }
+}
+
+/// One line per component: what it is, its file, size and digest.
+fn human(report: &Report) -> String {
+    report
+        .built
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {} {}  {}  {} bytes  sha256:{}  ({})\n",
+                b.entry.kind,
+                b.entry.name,
+                b.entry.version,
+                b.entry.file,
+                b.size,
+                b.entry.sha256,
+                status(b)
+            )
+        })
+        .collect()
+}
+
+fn json(b: &Built) -> serde_json::Value {
+    serde_json::json!({
+        "package": b.package,
+        "kind": b.entry.kind.as_str(),
+        "name": b.entry.name,
+        "version": b.entry.version,
+        "file": b.entry.file,
+        "size": b.size,
+        "sha256": b.entry.sha256,
+        "modules": b.entry.modules,
+        "toolchain": b.entry.toolchain,
+        "changed": b.changed,
+    })
 }

@@ -1,0 +1,143 @@
+//! One guest crate to a core wasm module: the guest profile and flags, given to cargo on
+//! its command line so that no workspace needs a copy of them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::BuildError;
+use crate::discover::{GuestCrate, Workspace};
+use crate::toolchain::{Route, TARGET, Toolchain};
+
+/// The profile guests are built with: small and deterministic. Defined here, once, for
+/// the built-in catalog and every team's crates alike (cargo takes profiles from
+/// `--config` as from `Cargo.toml`). Every setting is spelled out, so a workspace's own
+/// `[profile.release]` does not leak in.
+const GUEST_PROFILE: &[(&str, &str)] = &[
+    ("inherits", "\"release\""),
+    ("opt-level", "\"s\""),
+    ("lto", "true"),
+    ("codegen-units", "1"),
+    ("panic", "\"abort\""),
+    ("debug", "0"),
+    ("strip", "\"debuginfo\""),
+    ("incremental", "false"),
+    ("debug-assertions", "false"),
+    ("overflow-checks", "false"),
+];
+
+/// The profile's name, and the directory under the target's where cargo puts its output.
+const PROFILE: &str = "guest";
+
+/// `--config` arguments defining the guest profile.
+pub fn profile_args() -> Vec<String> {
+    GUEST_PROFILE
+        .iter()
+        .flat_map(|(key, value)| {
+            [
+                "--config".to_owned(),
+                format!("profile.{PROFILE}.{key}={value}"),
+            ]
+        })
+        .collect()
+}
+
+/// The rustc flags of every guest build, `std`'s included. Nothing in them depends on
+/// where the workspace is, so one compiled `std` per target directory serves every
+/// workspace: cargo names workspace members by relative paths already, and registry
+/// sources (absolute, under `CARGO_HOME`) are remapped. Separated by 0x1f as
+/// `CARGO_ENCODED_RUSTFLAGS` requires.
+pub fn rustflags(cargo_home: &Path) -> String {
+    [
+        format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
+        "-Cdebuginfo=0".to_owned(),
+    ]
+    .join("\x1f")
+}
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from("/root/.cargo"))
+}
+
+/// Where guest builds go: `CARGO_TARGET_DIR` when set, else `<workspace>/target/guest`.
+pub fn target_dir(workspace: &Workspace) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.root.join("target/guest"))
+}
+
+/// The `cargo build` of one guest crate.
+fn command(tc: &Toolchain, ws: &Workspace, guest: &GuestCrate, target_dir: &Path) -> Command {
+    let mut cmd = Command::new(&tc.cargo);
+    cmd.current_dir(&ws.root)
+        .args(["build", "--profile", PROFILE, "--target", TARGET])
+        .args(["-p", &guest.package])
+        .args(profile_args())
+        .env("RUSTC", &tc.rustc)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env("CARGO_ENCODED_RUSTFLAGS", rustflags(&cargo_home()))
+        .env_remove("RUSTFLAGS")
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER");
+    // A lock file that exists is respected; a new crate gets one written.
+    if ws.in_repo || ws.root.join("Cargo.lock").is_file() {
+        cmd.arg("--locked");
+    }
+    if tc.route == Route::BuildStd {
+        cmd.arg("-Zbuild-std=std,panic_abort")
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env_remove("RUSTUP_TOOLCHAIN");
+        if let Some(linker) = &tc.linker {
+            cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", linker);
+        }
+    }
+    cmd
+}
+
+/// Builds one guest crate and returns its core module.
+pub fn build(tc: &Toolchain, ws: &Workspace, guest: &GuestCrate) -> Result<Vec<u8>, BuildError> {
+    let target_dir = target_dir(ws);
+    let status = command(tc, ws, guest, &target_dir)
+        .status()
+        .map_err(|e| BuildError::io("run", &tc.cargo, &e))?;
+    if !status.success() {
+        return Err(BuildError::Cargo {
+            krate: guest.package.clone(),
+            status: status.to_string(),
+        });
+    }
+    let wasm = target_dir
+        .join(TARGET)
+        .join(PROFILE)
+        .join(format!("{}.wasm", guest.lib_name));
+    std::fs::read(&wasm).map_err(|e| BuildError::io("read", &wasm, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flags_do_not_name_the_workspace() {
+        let flags = rustflags(Path::new("/home/dev/.cargo"));
+        assert_eq!(
+            flags.split('\x1f').collect::<Vec<_>>(),
+            [
+                "--remap-path-prefix=/home/dev/.cargo=/cargo",
+                "-Cdebuginfo=0"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_profile_is_given_as_cargo_configuration() {
+        let args = profile_args();
+        assert_eq!(args[0], "--config");
+        assert_eq!(args[1], "profile.guest.inherits=\"release\"");
+        assert!(args.contains(&"profile.guest.panic=\"abort\"".to_owned()));
+    }
+}
