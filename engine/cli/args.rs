@@ -442,6 +442,11 @@ pub enum PluginCommand {
         path: Option<PathBuf>,
     },
     /// Build guest crates into components in a catalog directory and update its index.
+    ///
+    /// A guest crate is a `cdylib` that depends on `idp-plugin-sdk`; its kind and name come
+    /// from its `info()`. The toolchain is Debian's `rustc-web` recipe or a rustup toolchain
+    /// with `wasm32-unknown-unknown` (`IDP_GUEST_RUSTC` names another compiler). Output goes
+    /// to `CARGO_TARGET_DIR`, else `<workspace>/target/guest`.
     Build {
         /// A guest crate, a directory of them, or a Cargo workspace (default: `.`).
         path: Option<PathBuf>,
@@ -451,7 +456,7 @@ pub enum PluginCommand {
         /// Rebuild without writing and fail if any component differs from the catalog.
         #[arg(long)]
         check: bool,
-        /// The catalog directory to write (default: `catalog/` beside the workspace).
+        /// The catalog directory to write (default: `catalog/` in the Cargo workspace's root).
         #[arg(long, value_name = "DIR")]
         catalog: Option<PathBuf>,
         /// Output format.
