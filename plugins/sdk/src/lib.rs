@@ -190,6 +190,39 @@ pub mod __private {
 mod tests {
     use super::*;
 
+    /// The Rust blocks of a Markdown text (README) or of `//!` docs (this file), hidden
+    /// doctest lines (`# …`) left out.
+    fn rust_blocks(text: &str) -> Vec<String> {
+        // `None` outside a block; `Some(None)` in a block of another language.
+        let (mut blocks, mut current) = (Vec::new(), None::<Option<String>>);
+        for line in text.lines() {
+            let line = match line.strip_prefix("//!") {
+                Some(doc) => doc.strip_prefix(' ').unwrap_or(doc),
+                None => line,
+            };
+            match (&mut current, line.strip_prefix("```")) {
+                (None, Some(lang)) => {
+                    current = Some((lang.is_empty() || lang == "rust").then(String::new))
+                }
+                (Some(_), Some(_)) => blocks.extend(current.take().flatten()),
+                (Some(Some(block)), None) if !line.starts_with("# ") => {
+                    block.push_str(line);
+                    block.push('\n');
+                }
+                _ => {}
+            }
+        }
+        blocks
+    }
+
+    #[test]
+    fn the_readme_shows_the_examples_the_docs_test() {
+        let readme = rust_blocks(include_str!("../README.md"));
+        let docs = rust_blocks(include_str!("lib.rs"));
+        assert_eq!(readme.len(), 2, "a policy and a template");
+        assert_eq!(readme, docs, "README.md and lib.rs's examples differ");
+    }
+
     #[test]
     fn pointer_escapes_segments() {
         assert_eq!(pointer(&["tags", "idp:owner"]), "/tags/idp:owner");
