@@ -23,8 +23,17 @@
 //! when none exist, a default set: `diagnostics.txt` for a spec with input errors;
 //! `findings.json` for a case whose `idp.kdl` enables a policy (a policy's case); else
 //! `main.tf`, `terraform.tfvars.json` (for a spec with one environment) and
-//! `findings.json` (a template's case). A case that cannot produce one of its goldens
-//! writes nothing.
+//! `findings.json` (a template's case). Which kind of case it is comes from the case
+//! itself, so the runner need not load the crate's component to know its kind. A case
+//! that cannot produce one of its goldens writes nothing; a case without any golden
+//! fails (it would pass vacuously) and says what `--bless` would write.
+//!
+//! **Results.** A case passes, is blessed, fails (a golden differs or cannot be
+//! produced) or is an error (it could not run: a hostile case, a plugin the host
+//! refused or that trapped). The run exits 0 when every case passed or was blessed, 1
+//! otherwise; a run with nothing to run (no crate, no case, no catalog) is a
+//! [`TestError`], exit 2. Reports: [`human`], [`json`] (`docs/json-output.md`),
+//! [`junit`].
 //!
 //! **How a case runs.** The configuration is the case's `idp.kdl` (or an empty one) as
 //! the organisation's, shown as `idp.kdl` in diagnostics, its relative paths taken from
