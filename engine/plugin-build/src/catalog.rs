@@ -165,6 +165,33 @@ pub fn drift(dir: &Path, built: &[Built], modules: &Modules) -> Option<BuildErro
     })
 }
 
+/// Modules a built template uses that neither the catalog's modules directory nor the
+/// built-in catalog provides, as warnings: the catalog would refuse to load it.
+pub fn unprovided(
+    built: &[Built],
+    modules: &Modules,
+    dir: &Path,
+) -> Result<Vec<String>, BuildError> {
+    let builtin: Vec<String> = modules_in(None)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let provided = |m: &String| builtin.contains(m) || modules.pins.iter().any(|p| &p.name == m);
+    Ok(built
+        .iter()
+        .flat_map(|b| b.entry.modules.iter().map(move |m| (b, m)))
+        .filter(|(_, m)| !provided(m))
+        .map(|(b, m)| {
+            format!(
+                "warning: {} `{}` uses module `{m}`, which is neither built in nor in `{}`",
+                b.entry.kind,
+                b.entry.name,
+                dir.join("modules").join(m).display()
+            )
+        })
+        .collect())
+}
+
 /// The module pins a build wrote or checked.
 #[derive(Debug, Clone)]
 pub struct Modules {
@@ -183,4 +210,45 @@ fn pin_modules(dir: &Path) -> Result<Vec<ModulePin>, BuildError> {
             name,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(modules: &[&str]) -> Built {
+        Built {
+            package: "t".into(),
+            entry: Entry {
+                kind: PluginKind::Template,
+                name: "docs-site".into(),
+                version: "0.1.0".into(),
+                file: "templates/docs-site.wasm".into(),
+                sha256: "ab".repeat(32),
+                modules: modules.iter().map(|m| (*m).to_owned()).collect(),
+                toolchain: None,
+            },
+            size: 1,
+            changed: false,
+        }
+    }
+
+    #[test]
+    fn a_module_neither_built_in_nor_in_the_catalog_is_warned_about() {
+        let modules = Modules {
+            pins: vec![ModulePin {
+                name: "bucket".into(),
+                sha256: "cd".repeat(32),
+            }],
+            changed: false,
+        };
+        let built = [template(&["common", "bucket", "missing"])];
+        let warnings = unprovided(&built, &modules, Path::new("/team/catalog")).expect("read");
+        assert_eq!(
+            warnings,
+            [
+                "warning: template `docs-site` uses module `missing`, which is neither built in nor in `/team/catalog/modules/missing`"
+            ]
+        );
+    }
 }

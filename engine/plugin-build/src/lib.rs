@@ -126,6 +126,9 @@ pub fn build(options: &Options, mut progress: impl FnMut(&str)) -> Result<Report
         built.push(target.add(&guest.package, entry, &component)?);
     }
     let modules = target.finish()?;
+    for warning in catalog::unprovided(&built, &modules, &dir)? {
+        progress(&warning);
+    }
     Ok(Report {
         catalog: dir,
         toolchain: tc,
