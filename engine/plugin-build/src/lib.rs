@@ -5,7 +5,7 @@
 //! A guest crate is a package with a `cdylib` target depending on `idp-plugin-sdk`,
 //! found by `cargo metadata` in any Cargo workspace: a team's repository, or idp's own,
 //! whose built-in catalog is always built with the pinned recipe
-//! (`shared/guest-toolchain.md`: Debian's `rustc-web` builds `std` for
+//! (docs/decisions/0003: Debian's `rustc-web` builds `std` for
 //! `wasm32-unknown-unknown` from `rust-web-src`) so that its digests reproduce. A team's
 //! build may use a rustup toolchain with the target installed instead, and records its
 //! compiler in the entry. wit-component turns the core module into a component, which

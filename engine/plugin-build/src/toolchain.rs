@@ -1,5 +1,5 @@
 //! Finding a compiler that builds `wasm32-unknown-unknown` guests: Debian's recipe
-//! (`shared/guest-toolchain.md`: `std` built from `rust-web-src`) or a rustup toolchain
+//! (`std` built from `rust-web-src`, docs/decisions/0003) or a rustup toolchain
 //! with the target installed.
 
 use std::path::{Path, PathBuf};
