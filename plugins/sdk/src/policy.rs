@@ -120,7 +120,8 @@ impl CostEstimate {
 /// Reads a policy's settings as the host hands them over (a JSON object, `{}` when
 /// `idp.kdl` gives none); what does not fit becomes the `invalid-settings` finding the
 /// plugin reports instead of judging.
-pub fn parse_settings<S: DeserializeOwned + Default>(text: &str) -> Result<S, Finding> {
+#[cfg(any(feature = "policy", not(target_arch = "wasm32")))]
+pub(crate) fn parse_settings<S: DeserializeOwned + Default>(text: &str) -> Result<S, Finding> {
     if text.trim().is_empty() {
         return Ok(S::default());
     }

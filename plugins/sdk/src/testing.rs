@@ -231,7 +231,7 @@ fn tag(key: &str, value: &str) -> Tag {
 /// as this object's text): the settings, or the `invalid-settings` finding the plugin
 /// would report instead of judging.
 pub fn settings<S: DeserializeOwned + Default>(settings: Value) -> Result<S, Finding> {
-    crate::parse_settings(&settings.to_string())
+    crate::policy::parse_settings(&settings.to_string())
 }
 
 /// Runs policy `P` as the host does: its settings read from `settings` (`json!({})` for
