@@ -123,16 +123,18 @@ impl Workspace {
     /// The guest crates `path` designates: those below it, else the one it lies in;
     /// `only` narrows them to packages by name.
     pub fn select(&self, path: &Path, only: &[String]) -> Result<Vec<GuestCrate>, BuildError> {
-        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        // Both sides resolved, so a path through a symlink (macOS's `/tmp`) still matches.
+        let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let path = real(path);
         let below: Vec<&GuestCrate> = self
             .guests
             .iter()
-            .filter(|g| g.dir.starts_with(&path))
+            .filter(|g| real(&g.dir).starts_with(&path))
             .collect();
         let under = if below.is_empty() {
             self.guests
                 .iter()
-                .filter(|g| path.starts_with(&g.dir))
+                .filter(|g| path.starts_with(real(&g.dir)))
                 .collect()
         } else {
             below
@@ -243,5 +245,21 @@ mod tests {
             .select(Path::new("/nonexistent/other"), &[])
             .expect_err("none");
         assert_eq!(err.to_string(), "no guest crate under `/nonexistent/other`");
+    }
+
+    #[test]
+    fn a_path_through_a_symlink_selects_the_same_crates() {
+        let dir = tempfile::tempdir().expect("temp");
+        let real = dir.path().join("real");
+        std::fs::create_dir_all(real.join("a")).expect("crate dir");
+        std::os::unix::fs::symlink(&real, dir.path().join("link")).expect("symlink");
+        // cargo reports the path it was run through; the user names the real one.
+        let link = dir.path().join("link");
+        let ws = metadata(serde_json::json!({
+            "workspace_root": link,
+            "packages": [package("a", &link.join("a").display().to_string(), &["cdylib"], &[(SDK_PACKAGE, None)])],
+        }));
+        let selected = ws.select(&real.join("a"), &[]).expect("selected");
+        assert_eq!(selected[0].package, "a");
     }
 }
