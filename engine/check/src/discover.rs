@@ -12,7 +12,8 @@ const NOT_SPECS: &[&str] = &[idp_config::CONFIG_FILE, "catalog.kdl"];
 /// Every spec under `paths`, sorted. A file named directly is always a spec; directories
 /// are walked honouring `.gitignore` (and `.ignore`), keeping the `*.kdl` files that
 /// `idp apply` would read as specs ([`idp_spec::is_spec`]: one rule for both), and those
-/// that cannot be read, so that the check says why.
+/// that cannot be read, so that the check says why. A plugin crate's `tests/` folder is
+/// skipped: its specs are `idp plugin test` cases, some of them wrong on purpose.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CheckError> {
     let mut found = Vec::new();
     for path in paths {
@@ -28,6 +29,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CheckError> {
             .hidden(true)
             .require_git(false)
             .sort_by_file_name(|a, b| a.cmp(b))
+            .filter_entry(|e| !is_plugin_cases(e.path()))
             .build();
         for entry in walk.flatten() {
             let p = entry.path();
@@ -118,6 +120,12 @@ fn relative_to_cwd(path: PathBuf) -> PathBuf {
         .unwrap_or(path)
 }
 
+/// Whether `dir` is the `tests/` folder of a Cargo crate (`idp plugin test` cases).
+fn is_plugin_cases(dir: &Path) -> bool {
+    dir.file_name().is_some_and(|n| n == "tests")
+        && dir.parent().is_some_and(|p| p.join("Cargo.toml").is_file())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +170,23 @@ mod tests {
             groups[0].config,
             std::path::absolute(root.join("idp.kdl")).expect("abs")
         );
+    }
+
+    #[test]
+    fn a_plugin_crates_test_cases_are_not_environments() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("plugin/tests/denied")).expect("mkdir");
+        std::fs::create_dir_all(root.join("envs/tests")).expect("mkdir");
+        std::fs::write(root.join("plugin/Cargo.toml"), "[package]\n").expect("write");
+        std::fs::write(
+            root.join("plugin/tests/denied/env.kdl"),
+            "environment a {}\n",
+        )
+        .expect("write");
+        // A `tests/` folder that is not a crate's holds specs like any other.
+        std::fs::write(root.join("envs/tests/b.kdl"), "environment b {}\n").expect("write");
+        let found = discover(&[root.to_path_buf()]).expect("found");
+        assert_eq!(found, [root.join("envs/tests/b.kdl")]);
     }
 }
