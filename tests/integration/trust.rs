@@ -232,3 +232,21 @@ fn a_problem_far_along_a_long_line_is_reported_not_a_crash() {
         run.stderr
     );
 }
+
+#[test]
+fn the_organisations_policies_hold_when_idp_runs_inside_a_team_folder() {
+    let s = Sandbox::new();
+    let root = repository(&s);
+    let team = root.join("specs/team");
+    std::fs::write(team.join("idp.kdl"), "policy naming\n").expect("nested");
+    // `idp check .` from the team's folder: the path is relative, and the walk up to the
+    // repository root must not stop at the working directory.
+    let out = s
+        .command(&["check", ".", "--format", "json"])
+        .current_dir(&team)
+        .output()
+        .expect("idp runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("ttl-above-maximum"), "{stdout}");
+}

@@ -584,8 +584,20 @@ fn read(path: &Path) -> Result<String, Problems> {
 /// on to `/` would let a file in a shared directory (`/tmp/idp.kdl`) become the
 /// organisation's configuration.
 fn chain(nearest: &Path) -> Vec<PathBuf> {
+    // Walked absolute: a relative path's ancestors end at the working directory, and a
+    // walk that stops there, short of the repository root, would leave out the
+    // organisation's file (`idp check .` run in a team's folder).
+    let absolute = std::path::absolute(nearest).unwrap_or_else(|_| nearest.to_path_buf());
+    let cwd = std::env::current_dir().ok();
+    // Files above are named as `nearest` was: relative to the working directory if it was.
+    let shown = |p: &Path| match &cwd {
+        Some(cwd) if nearest.is_relative() => p
+            .strip_prefix(cwd)
+            .map_or_else(|_| p.to_path_buf(), Path::to_path_buf),
+        _ => p.to_path_buf(),
+    };
     let mut found = vec![nearest.to_path_buf()];
-    let mut dir = nearest.parent();
+    let mut dir = absolute.parent();
     while let Some(d) = dir {
         // Nothing above the repository root governs the specs in it.
         if d.join(".git").exists() {
@@ -594,7 +606,7 @@ fn chain(nearest: &Path) -> Vec<PathBuf> {
         }
         dir = d.parent();
         if let Some(candidate) = dir.map(|p| p.join(CONFIG_FILE)).filter(|c| c.is_file()) {
-            found.push(candidate);
+            found.push(shown(&candidate));
         }
     }
     vec![nearest.to_path_buf()]
