@@ -179,7 +179,6 @@ pub mod __private {
     pub use crate::bindings::policy_world as policy;
     #[cfg(feature = "template")]
     pub use crate::bindings::template_world as template;
-    pub use crate::panic::install as install_panic_hook;
     #[cfg(feature = "policy")]
     pub use crate::policy::glue as policy_glue;
     #[cfg(feature = "template")]

@@ -171,7 +171,7 @@ macro_rules! export_policy {
             }
         }
         // Native builds (for `cargo test`) skip the export symbols: their WIT names
-        // (`idp:plugin/policy@0.1.0#…`) are not valid in a native linker script.
+        // (`idp:plugin/policy@0.2.0#…`) are not valid in a native linker script.
         #[cfg(target_arch = "wasm32")]
         $crate::__export_policy_plugin_impl!(__IdpPolicyExport with_types_in $crate::__private::policy);
     };
@@ -185,6 +185,8 @@ pub mod glue {
     use crate::bindings::policy_world::idp::plugin::types as wit_types;
 
     pub fn info<P: Policy>() -> wit::PolicyInfo {
+        // First thing in every call: a panic below reaches the user named (panic.rs).
+        crate::panic::install();
         let info = P::info();
         wit::PolicyInfo {
             name: info.name,
@@ -208,6 +210,8 @@ pub mod glue {
         input: wit::PolicyInput,
         settings: String,
     ) -> Vec<wit_types::Finding> {
+        // First thing in every call: a panic below reaches the user named (panic.rs).
+        crate::panic::install();
         let input = PolicyInput {
             env: input.env.into(),
             cost: input.cost.map(|c| CostEstimate {

@@ -115,7 +115,7 @@ macro_rules! export_template {
             }
         }
         // Native builds (for `cargo test`) skip the export symbols: their WIT names
-        // (`idp:plugin/template@0.1.0#…`) are not valid in a native linker script.
+        // (`idp:plugin/template@0.2.0#…`) are not valid in a native linker script.
         #[cfg(target_arch = "wasm32")]
         $crate::__export_template_plugin_impl!(__IdpTemplateExport with_types_in $crate::__private::template);
     };
@@ -129,6 +129,8 @@ pub mod glue {
     use crate::bindings::template_world::idp::plugin::types as wit_types;
 
     pub fn info<T: Template>() -> wit::TemplateInfo {
+        // First thing in every call: a panic below reaches the user named (panic.rs).
+        crate::panic::install();
         let info = T::info();
         wit::TemplateInfo {
             name: info.name,
@@ -143,6 +145,8 @@ pub mod glue {
     pub fn render<T: Template>(
         env: wit_types::Environment,
     ) -> Result<wit::Rendering, Vec<wit_types::Finding>> {
+        // First thing in every call: a panic below reaches the user named (panic.rs).
+        crate::panic::install();
         let env = Environment::from(env);
         match T::render(&env) {
             Ok(r) => Ok(wit::Rendering {
