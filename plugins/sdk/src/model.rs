@@ -87,6 +87,15 @@ impl Environment {
         crate::Ttl::from_seconds(self.ttl_seconds)
     }
 
+    /// Every tag as the map a module's `tags` variable takes:
+    /// `ModuleCall::new("bucket", "s3").var("tags", env.tag_map())`.
+    pub fn tag_map(&self) -> Map<String, Value> {
+        self.tags
+            .iter()
+            .map(|t| (t.key.clone(), Value::String(t.value.clone())))
+            .collect()
+    }
+
     /// The value of a tag, if present.
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.tags

@@ -47,15 +47,10 @@ impl Template for Hello {
 
     fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
         let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;
-        let tags: idp_plugin_sdk::serde_json::Map<_, _> = env
-            .tags
-            .iter()
-            .map(|t| (t.key.clone(), t.value.clone().into()))
-            .collect();
         let call = ModuleCall::new("hello", "hello")
             .var("environment", env.name.as_str())
             .var("greeting", inputs.greeting.as_str())
-            .var("tags", tags);
+            .var("tags", env.tag_map());
         Ok(Rendering {
             calls: vec![call],
             bill: Vec::new(),
