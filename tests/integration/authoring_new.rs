@@ -227,3 +227,86 @@ fn vendor_refuses_what_is_not_a_plugin_workspace() {
     );
     assert_eq!(tree(s.path()), before);
 }
+
+/// The first plugin of issue 13, as a team makes it: scaffold, build into the workspace's
+/// own catalog, run its case, and plan its spec through the workspace's `idp.kdl`.
+#[test]
+fn a_new_template_builds_passes_its_case_and_plans_its_module() {
+    let s = Sandbox::new();
+    let dir = s.path().join("docs-site");
+    assert_eq!(new(&s, "template", "docs-site", &dir).code, 0);
+    let ws = dir.display().to_string();
+
+    let build = s.idp_guest(&["plugin", "build", &ws], &[]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    assert!(
+        build
+            .stdout
+            .contains("template docs-site 0.1.0  templates/docs-site.wasm"),
+        "{}",
+        build.stdout
+    );
+    let test = s.idp_guest(&["plugin", "test", &ws], &[]);
+    assert_eq!(test.code, 0, "{}\n{}", test.stdout, test.stderr);
+    assert!(
+        format!("{}{}", test.stdout, test.stderr).contains("test result: ok. 1 passed"),
+        "{}\n{}",
+        test.stdout,
+        test.stderr
+    );
+
+    let spec = dir.join("tests/basic/env.kdl").display().to_string();
+    let plan = s.idp(&["plan", &spec]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("template   docs-site 0.1.0 (catalog `[SANDBOX]/docs-site/catalog`"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("bucket (docs-site): 5 variables"),
+        "{}",
+        plan.stdout
+    );
+}
+
+/// The same for a policy: both its cases pass, and `idp check` with the workspace's
+/// `idp.kdl` denies the bad spec at its `team` line.
+#[test]
+fn a_new_policy_builds_passes_its_cases_and_denies_the_bad_spec_at_its_line() {
+    let s = Sandbox::new();
+    let dir = s.path().join("team-rule");
+    assert_eq!(new(&s, "policy", "team-rule", &dir).code, 0);
+    let ws = dir.display().to_string();
+
+    let build = s.idp_guest(&["plugin", "build", &ws], &[]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    let test = s.idp_guest(&["plugin", "test", &ws], &[]);
+    assert_eq!(test.code, 0, "{}\n{}", test.stdout, test.stderr);
+    assert!(
+        format!("{}{}", test.stdout, test.stderr).contains("test result: ok. 2 passed"),
+        "{}\n{}",
+        test.stdout,
+        test.stderr
+    );
+
+    let spec = dir.join("tests/denied/env.kdl").display().to_string();
+    let config = dir.join("idp.kdl").display().to_string();
+    let check = s.idp(&["check", &spec, "--config", &config]);
+    assert_eq!(check.code, 1, "{}\n{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains(
+            "6:10  deny           team-rule/team-allowed  team `marketing` may not own environments"
+        ),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check
+            .stderr
+            .contains("╭─[[SANDBOX]/team-rule/tests/denied/env.kdl:6:10]\n 5 │     owner \"alice@acme.io\"\n 6 │     team marketing"),
+        "{}",
+        check.stderr
+    );
+}
