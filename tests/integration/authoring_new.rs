@@ -11,6 +11,7 @@ const TEMPLATE_FILES: &[&str] = &[
     ".gitignore",
     "Cargo.toml",
     "README.md",
+    "catalog/catalog.kdl",
     "catalog/modules/docs-site/main.tf",
     "catalog/modules/docs-site/outputs.tf",
     "catalog/modules/docs-site/variables.tf",
@@ -29,6 +30,7 @@ const POLICY_FILES: &[&str] = &[
     ".gitignore",
     "Cargo.toml",
     "README.md",
+    "catalog/catalog.kdl",
     "idp.kdl",
     "settings.schema.json",
     "src/lib.rs",
@@ -236,6 +238,18 @@ fn a_new_template_builds_passes_its_case_and_plans_its_module() {
     let dir = s.path().join("docs-site");
     assert_eq!(new(&s, "template", "docs-site", &dir).code, 0);
     let ws = dir.display().to_string();
+    let spec = dir.join("tests/basic/env.kdl").display().to_string();
+
+    // Before the first build the catalog is empty, and idp says what makes the template.
+    let early = s.idp(&["plan", &spec]);
+    assert_eq!(early.code, 2, "{}", early.stderr);
+    assert!(
+        early
+            .flat_stderr()
+            .contains("a team's template is built by `idp plugin build`"),
+        "{}",
+        early.stderr
+    );
 
     let build = s.idp_guest(&["plugin", "build", &ws], &[]);
     assert_eq!(build.code, 0, "{}", build.stderr);
@@ -255,7 +269,6 @@ fn a_new_template_builds_passes_its_case_and_plans_its_module() {
         test.stderr
     );
 
-    let spec = dir.join("tests/basic/env.kdl").display().to_string();
     let plan = s.idp(&["plan", &spec]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(

@@ -28,6 +28,7 @@ const COMMON: &[Source] = &[
     source!("Cargo.toml", "common/Cargo.toml.j2"),
     source!("README.md", "common/README.md.j2"),
     source!("idp.kdl", "common/idp.kdl.j2"),
+    source!("catalog/catalog.kdl", "common/catalog/catalog.kdl.j2"),
     source!(".gitignore", "common/gitignore.j2"),
     source!(
         ".github/workflows/plugin.yml",
