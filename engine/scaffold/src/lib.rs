@@ -77,6 +77,8 @@ pub fn new_plugin(req: &NewPlugin) -> Result<Created, ScaffoldError> {
 /// A name the built-in catalog provides cannot be a team's: its catalog would be refused
 /// as shadowing it. A template's module takes the template's name, so it is checked too.
 fn refuse_builtin(kind: PluginKind, name: &str) -> Result<(), ScaffoldError> {
+    // The built-in catalog is embedded; were it unreadable, every other command would
+    // say so, and this check only spares the author a name that cannot be used.
     let Ok(builtin) = idp_catalog::Catalog::builtin() else {
         return Ok(());
     };
