@@ -6,31 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::harness::{Sandbox, repo};
+use crate::harness::{Sandbox, repo, wat_component};
 
 /// Makes a WAT fixture a component of `world` in the real `wit/plugin@0.2.0/`.
 fn component(fixture: &str, world: &str) -> Vec<u8> {
-    let wat = repo().join("tests/fixtures/hostile").join(fixture);
-    let mut module = wat::parse_file(wat).expect("valid WAT");
-    let mut resolve = wit_parser::Resolve::default();
-    let (pkg, _) = resolve
-        .push_dir(repo().join("wit/plugin@0.2.0"))
-        .expect("WIT parses");
-    let world = resolve
-        .select_world(&[pkg], Some(world))
-        .expect("the world");
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-        false,
-    )
-    .expect("metadata");
-    wit_component::ComponentEncoder::default()
-        .module(&module)
-        .and_then(|e| e.validate(true).encode())
-        .expect("component")
+    let wat = std::fs::read_to_string(repo().join("tests/fixtures/hostile").join(fixture))
+        .expect("fixture");
+    wat_component(&wat, &repo().join("wit/plugin@0.2.0"), world)
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -90,4 +72,62 @@ fn a_panicking_template_is_named_with_its_escaped_message() {
         "{}",
         run.stderr
     );
+}
+
+/// A real plugin, written with the SDK as `idp plugin new` generates it, that logs and then
+/// panics: the SDK's hook carries the message and its place to the user, and what it logs
+/// is shown, escaped, only when asked for with `IDP_PLUGIN_LOG=1`.
+#[test]
+fn a_real_plugins_panic_and_log_reach_the_user_named_and_escaped() {
+    let s = Sandbox::new();
+    let dir = s.path().join("crashy");
+    let ws = dir.display().to_string();
+    let new = s.idp(&["plugin", "new", "template", "crashy", "--path", &ws]);
+    assert_eq!(new.code, 0, "{}", new.stderr);
+    let lib = dir.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).expect("lib.rs");
+    let render = "let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;";
+    assert!(source.contains(render), "the scaffold's render changed");
+    let source = source.replacen(
+        render,
+        &format!(
+            "idp_plugin_sdk::log::warn(format!(\"rendering {{}} \\u{{1b}}[31m\", env.name));\n        \
+             if env.name.starts_with(\"boom\") {{\n            panic!(\"no bucket for {{}}\", env.name);\n        }}\n        {render}"
+        ),
+        1,
+    );
+    std::fs::write(&lib, source).expect("lib.rs");
+    let build = s.idp_guest(&["plugin", "build", &ws], &[]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+
+    let spec = dir.join("tests/basic/env.kdl");
+    let text = std::fs::read_to_string(&spec).expect("spec");
+    let boom = dir.join("boom.kdl");
+    std::fs::write(&boom, text.replace("example-preview", "boom-preview")).expect("spec");
+    let run = s.idp(&["plan", &boom.display().to_string()]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let err = run.flat_stderr();
+    assert!(
+        err.contains("template `crashy` 0.1.0 panicked in `render`: no bucket for boom-preview at src/lib.rs:"),
+        "{err}"
+    );
+    assert!(!err.contains("unreachable"), "{err}");
+    assert!(
+        !err.contains("rendering"),
+        "log lines are not shown unasked: {err}"
+    );
+
+    let logged = s.run_with(
+        &["plan", &spec.display().to_string()],
+        &[("IDP_PLUGIN_LOG", "1")],
+    );
+    assert_eq!(logged.code, 0, "{}", logged.stderr);
+    assert!(
+        logged
+            .stderr
+            .contains("template `crashy` 0.1.0: warn: rendering example-preview \\u{1b}[31m"),
+        "{}",
+        logged.stderr
+    );
+    assert!(!logged.stderr.contains('\u{1b}'), "{:?}", logged.stderr);
 }

@@ -11,7 +11,6 @@ fn component(fixture: &str, wit_version: &str) -> Vec<u8> {
     let wat = std::fs::read_to_string(repo().join("tests/fixtures/hostile").join(fixture))
         .expect("fixture");
     let wat = wat.replace("@0.1.0#", &format!("@{wit_version}#"));
-    let mut module = wat::parse_str(&wat).expect("valid WAT");
     let wit_dir = tempfile::tempdir().expect("temp dir");
     for entry in std::fs::read_dir(repo().join("wit/plugin@0.1.0"))
         .expect("wit dir")
@@ -22,23 +21,7 @@ fn component(fixture: &str, wit_version: &str) -> Vec<u8> {
             .replace("@0.1.0", &format!("@{wit_version}"));
         std::fs::write(wit_dir.path().join(entry.file_name()), text).expect("copy wit");
     }
-    let mut resolve = wit_parser::Resolve::default();
-    let (pkg, _) = resolve.push_dir(wit_dir.path()).expect("WIT parses");
-    let world = resolve
-        .select_world(&[pkg], Some("policy-plugin"))
-        .expect("policy world");
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-        false,
-    )
-    .expect("metadata");
-    wit_component::ComponentEncoder::default()
-        .module(&module)
-        .and_then(|e| e.validate(true).encode())
-        .expect("component")
+    crate::harness::wat_component(&wat, wit_dir.path(), "policy-plugin")
 }
 
 fn sha256(bytes: &[u8]) -> String {

@@ -349,7 +349,11 @@ impl Catalog {
         let help = match closest {
             Some(n) => format!("did you mean `{n}`? available: {list}"),
             None => format!(
-                "available {kind}s: {list}; {}",
+                "available {}: {list}; {}",
+                match kind {
+                    PluginKind::Template => "templates",
+                    PluginKind::Policy => "policies",
+                },
                 self.where_plugins_live(kind, name)
             ),
         };
