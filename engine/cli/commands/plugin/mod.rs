@@ -31,3 +31,12 @@ pub fn run(command: PluginCommand) -> Result<Outcome, CliError> {
         PluginCommand::Vendor { path } => vendor::run(path),
     }
 }
+
+/// A scaffolding error's exit code: 2 for what the user gave (a name, a path), else 3.
+fn scaffold_error(e: idp_scaffold::ScaffoldError) -> CliError {
+    if e.is_input() {
+        CliError::input(e)
+    } else {
+        CliError::plugin(e)
+    }
+}

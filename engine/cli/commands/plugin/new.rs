@@ -7,6 +7,8 @@ use crate::args::NewKind;
 use crate::outcome::Outcome;
 use crate::ui::CliError;
 
+use super::scaffold_error;
+
 pub fn run(kind: NewKind, name: &str, path: Option<PathBuf>) -> Result<Outcome, CliError> {
     let kind = match kind {
         NewKind::Template => idp_scaffold::PluginKind::Template,
@@ -19,13 +21,7 @@ pub fn run(kind: NewKind, name: &str, path: Option<PathBuf>) -> Result<Outcome, 
         target: &target,
         idp_version: env!("CARGO_PKG_VERSION"),
     })
-    .map_err(|e| {
-        if e.is_input() {
-            CliError::input(e)
-        } else {
-            CliError::plugin(e)
-        }
-    })?;
+    .map_err(scaffold_error)?;
     let dir = created.dir.display();
     eprintln!(
         "created {kind} `{name}` in `{dir}` ({} files, idp-plugin-sdk {} vendored)",

@@ -6,15 +6,11 @@ use std::path::PathBuf;
 use crate::outcome::Outcome;
 use crate::ui::CliError;
 
+use super::scaffold_error;
+
 pub fn run(path: Option<PathBuf>) -> Result<Outcome, CliError> {
     let workspace = path.unwrap_or_else(|| PathBuf::from("."));
-    let vendored = idp_scaffold::vendor(&workspace).map_err(|e| {
-        if e.is_input() {
-            CliError::input(e)
-        } else {
-            CliError::plugin(e)
-        }
-    })?;
+    let vendored = idp_scaffold::vendor(&workspace).map_err(scaffold_error)?;
     let dir = vendored.dir.display();
     let version = &vendored.version;
     match (&vendored.previous, vendored.changed.len()) {
