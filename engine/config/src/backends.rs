@@ -90,7 +90,7 @@ fn settings<'a>(
                 Problem::error(
                     source,
                     child.span(),
-                    "idp::config::invalid",
+                    "idp::config::not_a_string",
                     format!("`{key}` takes one string"),
                 )
                 .help(format!("write `{key} \"…\"`")),
@@ -113,15 +113,18 @@ pub(crate) fn executor(
     node: &KdlNode,
     problems: &mut Problems,
 ) -> ExecutorConfig {
-    let err = |msg: String| Problem::error(source, node.span(), "idp::config::invalid", msg);
+    let err = |code, msg: String| Problem::error(source, node.span(), code, msg);
     match single_string(node).map(|(s, _)| s).as_deref() {
         Some("local") => ExecutorConfig::Local,
         Some("github") => {
             let values = settings(source, node, &["repository", "ref"], problems);
             let Some(repository) = get(&values, "repository") else {
                 problems.push(
-                    err("`executor github` needs the repository holding the workflows".into())
-                        .help("write `executor github { repository \"acme/envs\"; ref \"main\" }`"),
+                    err(
+                        "idp::config::executor_repository",
+                        "`executor github` needs the repository holding the workflows".into(),
+                    )
+                    .help("write `executor github { repository \"acme/envs\"; ref \"main\" }`"),
                 );
                 return ExecutorConfig::Local;
             };
@@ -132,9 +135,11 @@ pub(crate) fn executor(
         }
         _ => {
             problems.push(
-                err("`executor` is `local` or `github`".into()).help(
-                    "write `executor local`, or `executor github { repository \"acme/envs\" }`",
-                ),
+                err(
+                    "idp::config::unknown_executor",
+                    "`executor` is `local` or `github`".into(),
+                )
+                .help("write `executor local`, or `executor github { repository \"acme/envs\" }`"),
             );
             ExecutorConfig::Local
         }
@@ -148,7 +153,7 @@ pub(crate) fn state(
     root: &std::path::Path,
     problems: &mut Problems,
 ) -> Option<StateConfig> {
-    let err = |msg: String| Problem::error(source, node.span(), "idp::config::invalid", msg);
+    let err = |code, msg: String| Problem::error(source, node.span(), code, msg);
     match single_string(node).map(|(s, _)| s).as_deref() {
         Some("local") => {
             let values = settings(source, node, &["path"], problems);
@@ -175,14 +180,14 @@ pub(crate) fn state(
                     endpoint: get(&values, "endpoint"),
                 })),
                 _ => {
-                    problems.push(err("`state s3` needs a bucket and its region".into())
+                    problems.push(err("idp::config::s3_incomplete", "`state s3` needs a bucket and its region".into())
                         .help("write `state s3 { bucket \"acme-idp-state\"; region \"us-east-1\"; prefix \"environments\"; lock-table \"idp-locks\" }`"));
                     None
                 }
             }
         }
         _ => {
-            problems.push(err("`state` is `local` or `s3`".into())
+            problems.push(err("idp::config::unknown_state", "`state` is `local` or `s3`".into())
                 .help("write `state local { path \".idp\" }` or `state s3 { bucket \"…\"; region \"…\" }`"));
             None
         }

@@ -324,7 +324,7 @@ impl ProjectConfig {
                         }),
                         Err(e) => problems.push(
                             err(
-                                "idp::config::invalid",
+                                "idp::config::invalid_glob",
                                 format!("`{glob}` is not a glob: {e}"),
                             )
                             .help("write path=\"specs/legacy/**\""),
@@ -332,7 +332,7 @@ impl ProjectConfig {
                     },
                     (Ok(_), None) => problems.push(
                         err(
-                            "idp::config::invalid",
+                            "idp::config::waiver_path",
                             "a waiver in idp.kdl needs the specs it covers".into(),
                         )
                         .help("add path=\"specs/legacy/**\" (relative to idp.kdl)"),
@@ -366,7 +366,7 @@ impl ProjectConfig {
                 Problem::error(
                     source,
                     node.span(),
-                    "idp::config::invalid",
+                    "idp::config::catalog_path",
                     "`catalog` needs a `path`",
                 )
                 .help("write `catalog path=\"./platform/catalog\"`"),
@@ -411,7 +411,7 @@ impl ProjectConfig {
                 Problem::error(
                     source,
                     node.span(),
-                    "idp::config::invalid",
+                    "idp::config::policy_name",
                     "`policy` names one policy",
                 )
                 .help("write `policy max-ttl { preview \"14d\" }`"),
@@ -427,7 +427,7 @@ impl ProjectConfig {
                     Problem::error(
                         source,
                         node.span(),
-                        "idp::config::invalid",
+                        "idp::config::unknown_enforcement",
                         format!(
                             "unknown enforcement `{}`",
                             enforcement_text.clone().unwrap_or_default()
@@ -522,7 +522,7 @@ impl ProjectConfig {
                 problems.push(Problem::error(
                     source,
                     tag.span(),
-                    "idp::config::invalid",
+                    "idp::config::tag_value",
                     format!("tag `{key}` needs one string value"),
                 ));
                 continue;
@@ -650,7 +650,7 @@ fn delegation(source: &SourceFile, node: &KdlNode, problems: &mut Problems) -> D
                 Problem::error(
                     source,
                     child.name().span(),
-                    "idp::config::invalid",
+                    "idp::config::unknown_delegation",
                     format!("`delegate` takes `waive` and `policy NAME…`, not `{other}`"),
                 )
                 .help("write `delegate { waive; policy max-ttl }`"),
