@@ -6,40 +6,10 @@ use miette::Diagnostic;
 /// cannot run is not one of these: it is reported as that case's error.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum TestError {
-    /// The path given is not there.
-    #[error("`{}` does not exist", path.display())]
-    #[diagnostic(
-        code(idp::plugin_test::no_path),
-        help("pass a guest crate, a directory of them or a Cargo workspace")
-    )]
-    NoPath {
-        /// The path as given.
-        path: PathBuf,
-    },
-    /// `cargo metadata` could not run or failed.
-    #[error("`cargo metadata` failed in `{}`: {reason}", dir.display())]
-    #[diagnostic(
-        code(idp::plugin_test::metadata),
-        help("run `idp plugin test` in a Cargo workspace, or pass the path of one")
-    )]
-    Metadata {
-        /// Where it ran.
-        dir: PathBuf,
-        /// What went wrong.
-        reason: String,
-    },
-    /// No guest crate under the path.
-    #[error("no guest crate in `{}`", path.display())]
-    #[diagnostic(
-        code(idp::plugin_test::no_crate),
-        help(
-            "a guest crate has a `cdylib` target and depends on `idp-plugin-sdk`; create one with `idp plugin new`"
-        )
-    )]
-    NoCrate {
-        /// The path searched.
-        path: PathBuf,
-    },
+    /// The path holds no Cargo workspace or no guest crate.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Discover(#[from] idp_plugin_build::BuildError),
     /// Guest crates, but no case in any of them.
     #[error("no test cases in {crates}")]
     #[diagnostic(

@@ -55,10 +55,10 @@
 //! of it is written. An `env.kdl` past the spec size limit is an input error like any
 //! other: its `diagnostics.txt` says so.
 //!
-//! **Crates.** The path is a guest crate, a directory of them or a Cargo workspace:
-//! `cargo metadata --no-deps` lists the packages, and a guest crate is one with a
-//! `cdylib` target that depends on `idp-plugin-sdk` (not as a dev-dependency). The crates
-//! below the path run, or, for a path inside a crate (`tests/`, a case), that crate.
+//! **Crates.** The path is a guest crate, a directory of them or a Cargo workspace,
+//! found as `idp plugin build` finds them (`idp_plugin_build::Workspace`: `cargo
+//! metadata --no-deps`, a `cdylib` that depends on `idp-plugin-sdk`): the crates below
+//! the path run, or, for a path inside a crate (`tests/`, a case), that crate.
 #![deny(missing_docs)]
 
 mod case;
@@ -71,8 +71,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use idp_catalog::{Catalog, Declared, Index, SourceDir, module_digest, modules_in};
+use idp_plugin_build::Workspace;
 
-pub use discover::{CaseDir, GuestCrate, Workspace, cases, guest_crates};
+pub use discover::{CaseDir, cases};
 pub use error::TestError;
 pub use report::{human, json, junit};
 
@@ -250,11 +251,11 @@ impl Report {
 /// Runs every case of the guest crates at `options.path`.
 pub fn run(options: &Options) -> Result<Report, TestError> {
     let started = Instant::now();
-    let workspace = guest_crates(&options.cargo, &options.path)?;
-    let crates = &workspace.crates;
+    let workspace = Workspace::discover(&options.cargo, &options.path)?;
+    let crates = workspace.select(&options.path, &[])?;
     let all: Vec<CaseDir> = crates.iter().flat_map(cases).collect();
     if all.is_empty() {
-        let names: Vec<String> = crates.iter().map(|c| format!("`{}`", c.name)).collect();
+        let names: Vec<String> = crates.iter().map(|c| format!("`{}`", c.package)).collect();
         return Err(TestError::NoCases {
             crates: names.join(", "),
         });
