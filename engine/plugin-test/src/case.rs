@@ -229,10 +229,10 @@ fn output(plan: &Plan, golden: Golden) -> Result<String, String> {
     match golden {
         Golden::Findings => Ok(by_env(&|e| findings_json(plan, e))),
         Golden::Bill => Ok(by_env(&|e| json!(e.rendering.as_ref().map(|r| &r.bill)))),
-        Golden::Cost => Ok(by_env(&|e| match &e.cost {
-            Some(Ok(estimate)) => serde_json::to_value(estimate).unwrap_or(Value::Null),
-            Some(Err(err)) => json!({ "error": err.to_string() }),
-            None => Value::Null,
+        Golden::Cost => Ok(by_env(&|e| {
+            e.cost
+                .as_ref()
+                .map_or(Value::Null, idp_report::estimate_json)
         })),
         Golden::MainTf | Golden::Tfvars => workspace_file(plan, golden.file()),
         Golden::Diagnostics => Err("the case has no input error: its spec planned".into()),

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use idp_report::xml_text;
+
 use crate::{CaseResult, GoldenStatus, Report, Status};
 
 /// Version of the JSON document.
@@ -146,25 +148,6 @@ fn case_json(case: &CaseResult) -> Value {
     })
 }
 
-/// Escapes text for XML content and attribute values; characters XML 1.0 cannot carry
-/// at all become `?`.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' | '\r' | '\t' => out.push(c),
-            c if (c as u32) < 0x20 || matches!(c, '\u{fffe}' | '\u{ffff}') => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn seconds(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64())
 }
@@ -182,7 +165,7 @@ pub fn junit(report: &Report) -> String {
         writeln!(
             suites,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{}\">",
-            xml(krate),
+            xml_text(krate),
             cases.len(),
             count(Status::Failed),
             count(Status::Error),
@@ -207,8 +190,8 @@ fn testcase(case: &CaseResult, out: &mut String) {
     write!(
         out,
         "    <testcase name=\"{}\" classname=\"{}\" time=\"{}\"",
-        xml(&case.case),
-        xml(&case.krate),
+        xml_text(&case.case),
+        xml_text(&case.krate),
         seconds(case.duration)
     )
     .ok();
@@ -219,7 +202,7 @@ fn testcase(case: &CaseResult, out: &mut String) {
             writeln!(
                 out,
                 ">\n      <system-out>{}</system-out>\n    </testcase>",
-                xml(&text)
+                xml_text(&text)
             )
             .ok();
             return;
@@ -230,7 +213,7 @@ fn testcase(case: &CaseResult, out: &mut String) {
     writeln!(
         out,
         ">\n      <{element} message=\"{message}\">{}</{element}>\n    </testcase>",
-        xml(&failure_text(case))
+        xml_text(&failure_text(case))
     )
     .ok();
 }

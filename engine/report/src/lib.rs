@@ -16,10 +16,10 @@ use serde_json::{Value, json};
 
 pub use check::{
     Counts, check_costs, check_github, check_human, check_json, check_junit, check_markdown,
-    check_problems, check_sarif, check_timings, item_problem, item_status,
+    check_problems, check_sarif, check_timings, item_problem, item_status, xml_text,
 };
 
-pub use cost::{CostRow, cost_human, cost_json, cost_markdown, cost_summary};
+pub use cost::{CostRow, cost_human, cost_json, cost_markdown, cost_summary, estimate_json};
 
 /// Version of the JSON documents; bumped only for a breaking change.
 pub const JSON_VERSION: u32 = 1;

@@ -7,8 +7,9 @@ use idp_check::{CheckReport, FileResult, Item, ItemKind};
 
 use super::item_status;
 
-/// Escapes text for XML content and attribute values.
-fn xml(text: &str) -> String {
+/// Escapes text for XML content and attribute values; characters XML 1.0 cannot carry at
+/// all become `?`. Every JUnit report idp writes (`idp check`, `idp plugin test`) uses it.
+pub fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -17,8 +18,8 @@ fn xml(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // XML 1.0 has no way to write most control characters at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push('?'),
+            '\n' | '\r' | '\t' => out.push(c),
+            c if (c as u32) < 0x20 || matches!(c, '\u{fffe}' | '\u{ffff}') => out.push('?'),
             c => out.push(c),
         }
     }

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 pub use github::check_github;
 pub use junit::check_junit;
+pub use junit::xml as xml_text;
 pub use markdown::check_markdown;
 pub use sarif::check_sarif;
 
