@@ -20,6 +20,7 @@ pub fn check_tool(record: &Record, has_tool: bool) -> Result<(), LifecycleError>
     );
     if applied && !has_tool {
         return Err(LifecycleError::refused(
+            "idp::lifecycle::destroy_needs_run",
             format!(
                 "`{}` was applied ({}); destroying its resources needs `--run`",
                 record.name, record.status
@@ -131,6 +132,7 @@ fn reemit(
 ) -> Result<idp_emit::Workspace, LifecycleError> {
     let Some(project) = legacy else {
         return Err(LifecycleError::refused(
+            "idp::lifecycle::no_config",
             "no idp.kdl to emit the workspace from",
             "run it where idp.kdl is",
         ));

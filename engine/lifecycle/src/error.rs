@@ -149,16 +149,11 @@ pub enum LifecycleError {
         /// Why.
         reason: String,
     },
-    /// A command that cannot act on the environment in its current state.
-    #[error("{message}")]
-    #[diagnostic(code(idp::lifecycle::refused))]
-    Refused {
-        /// What is refused.
-        message: String,
-        /// How to go on.
-        #[help]
-        help: String,
-    },
+    /// A command that cannot act on the environment in its current state, or with the
+    /// flags it was given; its code names which refusal.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Refused(Refusal),
     /// A run handed to GitHub ended in anything but success.
     #[error("run {run_id} of {workflow} for `{environment}` ended in {conclusion}: {url}")]
     #[diagnostic(
@@ -186,12 +181,18 @@ pub enum LifecycleError {
 }
 
 impl LifecycleError {
-    /// A command refused in the environment's current state, with how to go on.
-    pub fn refused(message: impl Into<String>, help: impl Into<String>) -> LifecycleError {
-        LifecycleError::Refused {
+    /// A command refused in the environment's current state, with its code (one per
+    /// refusal, `idp::lifecycle::…`) and how to go on.
+    pub fn refused(
+        code: &'static str,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> LifecycleError {
+        LifecycleError::Refused(Refusal {
+            code,
             message: message.into(),
             help: help.into(),
-        }
+        })
     }
 
     /// Whether the caller's input (or the state it names) is at fault: exit 2 in the
@@ -210,7 +211,7 @@ impl LifecycleError {
             | LifecycleError::SpecUnreadable { .. }
             | LifecycleError::NotDeclared { .. }
             | LifecycleError::DestroyBlocked { .. }
-            | LifecycleError::Refused { .. } => true,
+            | LifecycleError::Refused(_) => true,
             LifecycleError::GitHubSetup(_) => true,
             LifecycleError::Exec(idp_executor::ExecError::NoTool) => true,
             LifecycleError::Exec(_)
@@ -218,5 +219,28 @@ impl LifecycleError {
             | LifecycleError::RunFailed { .. }
             | LifecycleError::Runtime(_) => false,
         }
+    }
+}
+
+/// A command that cannot act, with the code of its refusal: the refusals share a shape
+/// (a message and how to go on), not a problem, so each has a code of its own.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Refusal {
+    /// The refusal's code, `idp::lifecycle::…` (docs/error-codes.md).
+    pub code: &'static str,
+    /// What is refused.
+    pub message: String,
+    /// How to go on.
+    pub help: String,
+}
+
+impl Diagnostic for Refusal {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.help))
     }
 }

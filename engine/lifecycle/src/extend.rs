@@ -44,6 +44,7 @@ pub fn parse_by(by: &str) -> Result<u64, LifecycleError> {
     match by.parse::<Ttl>() {
         Ok(Ttl::Seconds(s)) if s > 0 => Ok(s),
         _ => Err(LifecycleError::refused(
+            "idp::lifecycle::extend_by",
             format!("`{by}` is not a length of time to extend by"),
             "write it like `12h`, `3d` or `1w`",
         )),
@@ -56,6 +57,7 @@ pub fn extendable(ctx: &Ctx, name: &str) -> Result<idp_state::Stored, LifecycleE
     let record = &stored.record;
     if matches!(record.status, Status::Destroying | Status::Destroyed) {
         return Err(LifecycleError::refused(
+            "idp::lifecycle::not_extendable",
             format!(
                 "`{}` is {}; there is nothing to extend",
                 record.name, record.status
@@ -65,6 +67,7 @@ pub fn extendable(ctx: &Ctx, name: &str) -> Result<idp_state::Stored, LifecycleE
     }
     if record.expires_at.is_none() {
         return Err(LifecycleError::refused(
+            "idp::lifecycle::never_expires",
             format!("`{}` never expires", record.name),
             "only environments with a TTL can be extended",
         ));
@@ -88,7 +91,11 @@ pub fn judge(ctx: &Ctx, project: &Project, name: &str, by: u64) -> Result<Judged
             i64::try_from(by).unwrap_or(i64::MAX),
         ))
         .map_err(|_| {
-            LifecycleError::refused("that extension ends after the year 9999", "extend by less")
+            LifecycleError::refused(
+                "idp::lifecycle::extend_overflow",
+                "that extension ends after the year 9999",
+                "extend by less",
+            )
         })?;
     let lifetime = (expires_at.as_second() - record.created_at.as_second()).unsigned_abs();
     let mut spec = project::read_recorded_spec(&ctx.root, &record.name, &record.spec)?;
@@ -121,6 +128,7 @@ pub fn judge(ctx: &Ctx, project: &Project, name: &str, by: u64) -> Result<Judged
 pub fn record(ctx: &Ctx, mut judged: Judged) -> Result<(), LifecycleError> {
     if judged.denied() {
         return Err(LifecycleError::refused(
+            "idp::lifecycle::extend_denied",
             format!("a policy denies extending `{}`", judged.name()),
             "see the findings",
         ));

@@ -51,6 +51,7 @@ pub fn github_settings(
         (Some(ExecutorKind::Local), _) | (None, None) => {
             if choice.no_wait || choice.git_ref.is_some() {
                 return Err(LifecycleError::refused(
+                    "idp::lifecycle::handoff_flags",
                     "`--no-wait` and `--ref` are for the github executor",
                     "add `--executor github`, or set `executor github { repository \"acme/envs\" }` in idp.kdl",
                 ));
@@ -65,6 +66,7 @@ pub fn github_settings(
             },
             _ => {
                 return Err(LifecycleError::refused(
+                    "idp::lifecycle::no_repository",
                     "`--executor github` needs the repository holding the workflows, and idp.kdl names none",
                     "add `executor github { repository \"acme/envs\"; ref \"main\" }` to idp.kdl (or set GITHUB_REPOSITORY)",
                 ));
@@ -80,6 +82,7 @@ pub fn github_settings(
 /// `--run` (tofu on this machine) asked of a command that hands off to a runner.
 pub fn run_here_conflict(verb: &str) -> LifecycleError {
     LifecycleError::refused(
+        "idp::lifecycle::run_with_handoff",
         "`--run` runs tofu on this machine, and the github executor runs it on a runner",
         format!("drop `--run`, or pass `--executor local` to {verb} here"),
     )

@@ -36,7 +36,7 @@ use std::path::PathBuf;
 pub use apply::{COST_FILE, apply_here, check_digest, hand_off};
 pub use clock::{CLOCK_SKEW, Clock, PINNABLE, QUEUE_WINDOW};
 pub use destroy::{check_tool, destroy_here, destroy_inputs, hand_off_destroy, mark_destroying};
-pub use error::LifecycleError;
+pub use error::{LifecycleError, Refusal};
 pub use event::{Event, Events};
 pub use executor::Executor;
 pub use extend::{Judged, extendable, judge, parse_by, record as record_extension};
