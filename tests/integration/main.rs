@@ -11,6 +11,7 @@ mod authoring_test;
 mod catalog;
 mod check;
 mod cost;
+mod error_codes;
 mod github;
 mod harness;
 mod hostile;
