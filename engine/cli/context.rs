@@ -44,6 +44,7 @@ pub fn now() -> Result<jiff::Timestamp, CliError> {
     match std::env::var("IDP_NOW") {
         Ok(v) => v.parse().map_err(|_| {
             CliError::usage(
+                "idp::usage::idp_now",
                 format!("`IDP_NOW={v}` is not an RFC 3339 time"),
                 "write it like `2026-11-23T10:00:00Z`, or unset it",
             )

@@ -29,6 +29,7 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool, CliError> {
     }
     if !std::io::stdin().is_terminal() {
         return Err(CliError::usage(
+            "idp::usage::no_terminal",
             "refusing to continue without confirmation: there is no terminal to ask",
             "pass `--yes` to confirm in scripts and CI",
         ));

@@ -14,6 +14,7 @@ use crate::ui::{self, CliError};
 pub fn read_spec(path: &Path) -> Result<SpecFile, CliError> {
     let source = SourceFile::read(path).map_err(|e| {
         CliError::usage(
+            "idp::usage::spec_unreadable",
             format!("cannot read `{}`: {e}", path.display()),
             "pass the path of an environment spec, such as `examples/orders-preview.kdl`",
         )

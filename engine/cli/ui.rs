@@ -27,22 +27,35 @@ impl CliError {
         }
     }
 
-    /// A usage error with a message and a hint.
-    pub fn usage(message: impl Into<String>, help: impl Into<String>) -> Self {
+    /// A usage error with its code (`idp::usage::…`, one per problem), a message and a
+    /// hint.
+    pub fn usage(code: &'static str, message: impl Into<String>, help: impl Into<String>) -> Self {
         CliError::input(Usage {
+            code,
             message: message.into(),
             help: help.into(),
         })
     }
 }
 
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+/// A command line or environment the CLI cannot act on. The usage errors share a shape,
+/// not a problem: each has a code of its own (docs/error-codes.md).
+#[derive(Debug, thiserror::Error)]
 #[error("{message}")]
-#[diagnostic(code(idp::usage))]
 struct Usage {
+    code: &'static str,
     message: String,
-    #[help]
     help: String,
+}
+
+impl miette::Diagnostic for Usage {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.help))
+    }
 }
 
 impl From<idp_plan::PlanError> for CliError {

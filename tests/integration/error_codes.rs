@@ -171,3 +171,18 @@ fn each_lifecycle_refusal_shows_its_own_code() {
         assert!(err.contains(message), "{args:?}: {err}");
     }
 }
+
+/// Usage errors too: one code per problem (they were all `idp::usage`).
+#[test]
+fn each_usage_error_shows_its_own_code() {
+    let s = Sandbox::new();
+    let unreadable = s.idp(&["plan", "no-such-spec.kdl"]);
+    let bad_clock = s.run_with(&["plan", "examples/hello.kdl"], &[("IDP_NOW", "soon")]);
+    for (run, code) in [
+        (unreadable, "idp::usage::spec_unreadable"),
+        (bad_clock, "idp::usage::idp_now"),
+    ] {
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.flat_stderr().contains(code), "{code}: {}", run.stderr);
+    }
+}

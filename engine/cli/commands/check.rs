@@ -26,6 +26,7 @@ fn write_file(path: &Path, text: &str, append: bool) -> Result<(), CliError> {
         .and_then(|mut f| f.write_all(text.as_bytes()))
         .map_err(|e| {
             CliError::usage(
+                "idp::usage::output_unwritable",
                 format!("cannot write `{}`: {e}", path.display()),
                 "pass a path in a directory that exists and is writable",
             )

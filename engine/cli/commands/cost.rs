@@ -21,6 +21,7 @@ fn estimates(plan: &Plan) -> Result<Vec<(&str, String, &Estimate)>, CliError> {
             Some(Ok(estimate)) => Ok((e.env.name.as_str(), e.env.ttl.to_string(), estimate)),
             Some(Err(err)) => Err(CliError::input(err.clone())),
             None => Err(CliError::usage(
+                "idp::usage::not_rendered",
                 format!("`{}` was not rendered, so it has no bill", e.env.name),
                 "run `idp plan` on the spec to see why",
             )),
@@ -45,6 +46,7 @@ fn recorded_estimate(config: Option<&Path>, name: &str) -> Result<(String, Estim
     let store = context::state_only(config)?;
     let record = store.get(name)?.ok_or_else(|| {
         CliError::usage(
+            "idp::usage::compare_target",
             format!("`{name}` is neither a spec file nor a recorded environment"),
             "compare with another spec (`--compare base.kdl`) or an applied environment (`idp list` shows them)",
         )
@@ -52,12 +54,14 @@ fn recorded_estimate(config: Option<&Path>, name: &str) -> Result<(String, Estim
     let path = store.env_dir(&record.name).join(COST_FILE);
     let text = std::fs::read_to_string(&path).map_err(|_| {
         CliError::usage(
+            "idp::usage::no_recorded_estimate",
             format!("`{name}` has no recorded estimate"),
             "it was applied before idp recorded estimates, or in a region without prices; apply it again to record one",
         )
     })?;
     let estimate = serde_json::from_str(&text).map_err(|e| {
         CliError::usage(
+            "idp::usage::recorded_estimate_unreadable",
             format!("the recorded estimate of `{name}` is unreadable: {e}"),
             "apply the environment again to record a fresh one",
         )
@@ -110,6 +114,7 @@ pub fn run(config: Option<&Path>, args: &CostArgs) -> Result<Outcome, CliError> 
     {
         let names: Vec<&str> = b.iter().map(|(n, ..)| *n).collect();
         return Err(CliError::usage(
+            "idp::usage::compare_no_environment",
             format!("no environment in `{}` to compare with", path.display()),
             format!(
                 "compare a spec holding the same environment names (it has {})",

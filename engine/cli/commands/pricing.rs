@@ -19,6 +19,7 @@ pub fn run(command: PricingCommand) -> Result<Outcome, CliError> {
         Some(p) => p,
         None => {
             return Err(CliError::usage(
+                "idp::usage::no_cache_dir",
                 "no cache directory to write the price book to",
                 "set IDP_CACHE_DIR, or pass --output FILE",
             ));

@@ -21,6 +21,7 @@ fn window(text: &str) -> Result<jiff::SignedDuration, CliError> {
             i64::try_from(s).unwrap_or(i64::MAX),
         )),
         _ => Err(CliError::usage(
+            "idp::usage::duration",
             format!("`{text}` is not a duration"),
             "write it like `24h`, `90m` or `2d`",
         )),
@@ -63,6 +64,7 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
     }
     let Some(settings) = handoff::github_settings(here.config.as_ref(), &args.handoff)? else {
         return Err(CliError::usage(
+            "idp::usage::sweep_local",
             "`idp sweep` destroys through the github executor; this project runs the local one",
             "pass `--executor github` (with `executor github { … }` in idp.kdl), or `--dry-run` to only list",
         ));
