@@ -76,11 +76,11 @@ impl From<idp_spec::Problems> for CliError {
 
 impl From<idp_state::StateError> for CliError {
     fn from(e: idp_state::StateError) -> Self {
-        match e {
-            idp_state::StateError::Unknown { .. } | idp_state::StateError::Locked { .. } => {
-                CliError::input(e)
-            }
-            _ => CliError::plugin(e),
+        // One rule for every command: the state crate says what is the caller's input.
+        if e.is_input() {
+            CliError::input(e)
+        } else {
+            CliError::plugin(e)
         }
     }
 }
