@@ -300,6 +300,8 @@ fn check_reports_a_failing_plugin_per_file_with_exit_3() {
     assert_eq!(doc["summary"]["failures"], 1);
     let finding = &doc["files"][0]["findings"][0];
     assert_eq!(finding["kind"], "failure");
+    // The failure's own code, the one `idp plan` shows, not a catch-all.
+    assert_eq!(finding["rule"], "idp::host::trap", "{finding}");
     assert!(
         finding["message"]
             .as_str()

@@ -38,12 +38,15 @@ fn engine_rules() -> Vec<RuleDescriptor> {
     ]
 }
 
+/// A file the pipeline could not finish, under the error's own code (`idp::host::trap`,
+/// `idp::catalog::digest_mismatch`): the one `idp plan` shows for the same failure.
 fn failure(source: SourceFile, e: &PlanError) -> FileResult {
-    let code = match e {
-        PlanError::Plugin(_) | PlanError::PluginSchema { .. } => "idp::plugin",
-        _ => "idp::infrastructure",
-    };
-    FileResult::failed(source, code, e.to_string())
+    let code = miette::Diagnostic::code(e).map(|c| c.to_string());
+    FileResult::failed(
+        source,
+        code.as_deref().unwrap_or("idp::plan::failed"),
+        e.to_string(),
+    )
 }
 
 /// Plans one file up to judge and reduces it to its result.
