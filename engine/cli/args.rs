@@ -139,8 +139,11 @@ pub enum Command {
     #[command(subcommand)]
     Catalog(CatalogCommand),
 
-    /// Build and check plugins (for template and policy authors).
-    #[command(subcommand)]
+    /// Write, build, test and inspect plugins (for template and policy authors).
+    #[command(
+        subcommand,
+        after_help = "A first plugin, in a repository of your own (docs/authoring.md):\n  idp plugin new template docs-site\n  cd docs-site\n  idp plugin build                # the component into catalog/, its entry into catalog.kdl\n  idp plugin test                 # tests/<case>/ through idp's real host\n  idp plan tests/basic/env.kdl    # idp.kdl declares `catalog path=\"catalog\"`"
+    )]
     Plugin(PluginCommand),
 
     /// Print shell completions: `idp completions bash > /etc/bash_completion.d/idp`.
