@@ -1,6 +1,7 @@
 //! The run's surroundings: which `idp.kdl`, which state and cache directories, which
 //! clock. Environment variables (`IDP_CONFIG`, `IDP_STATE_DIR`, `IDP_CACHE_DIR`,
-//! `IDP_PLUGIN_TIMEOUT_MS`, `IDP_PLUGIN_LOG`, `IDP_NOW`) are read here and nowhere else.
+//! `IDP_PLUGIN_TIMEOUT_MS`, `IDP_PLUGIN_LOG`, `IDP_GUEST_RUSTC`, `IDP_NOW`) are read here
+//! and nowhere else.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -163,6 +164,12 @@ pub fn project(explicit: Option<&Path>, near: &Path) -> Result<Project, CliError
     let mut project = project_of(config, idp_host::Isolation::Strict)?;
     project.records = records;
     Ok(project)
+}
+
+/// The `rustc` `idp plugin build` uses instead of looking for one: `IDP_GUEST_RUSTC`
+/// (the tests name `/nonexistent` to play a machine with no guest toolchain).
+pub fn guest_rustc() -> Option<PathBuf> {
+    std::env::var_os("IDP_GUEST_RUSTC").map(PathBuf::from)
 }
 
 /// The plugin host. With `IDP_PLUGIN_LOG=1` what plugins log is shown on stderr, each

@@ -340,7 +340,11 @@ fn no_cases_and_no_crate_are_usage_errors() {
     std::fs::write(empty.join("lib.rs"), "").expect("lib.rs");
     let none = run_on(&s, &empty, &[]);
     assert_eq!(none.code, 2);
-    assert!(none.stderr.contains("no guest crate under"), "{}", none.stderr);
+    assert!(
+        none.stderr.contains("no guest crate under"),
+        "{}",
+        none.stderr
+    );
 }
 
 /// A small XML reader for the JUnit report: checks that every tag closes in order,

@@ -31,7 +31,7 @@ mod error;
 mod inspect;
 mod toolchain;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use catalog::{Built, Modules};
 pub use compile::{profile_args, rustflags};
@@ -39,7 +39,7 @@ pub use component::{Info, Loaded, check_info, componentize};
 pub use discover::{GuestCrate, SDK_PACKAGE, Workspace};
 pub use error::BuildError;
 pub use inspect::{Inspection, inspect};
-pub use toolchain::{RUSTC_ENV, Route, Toolchain};
+pub use toolchain::{Route, Toolchain};
 
 use catalog::Target;
 
@@ -54,6 +54,8 @@ pub struct Options {
     pub check: bool,
     /// The catalog directory (default: `catalog/` in the workspace root).
     pub catalog: Option<PathBuf>,
+    /// The `rustc` to build with instead of looking for one (`IDP_GUEST_RUSTC`).
+    pub rustc: Option<PathBuf>,
 }
 
 /// What a build made.
@@ -77,11 +79,12 @@ impl Report {
 }
 
 /// The toolchain for a workspace: any for a team's, the pinned recipe for idp's own.
-fn toolchain_for(path: &Path) -> Result<(Toolchain, Workspace), BuildError> {
-    let tc = Toolchain::detect(false)?;
-    let ws = Workspace::discover(&tc.cargo, path)?;
+fn toolchain_for(options: &Options) -> Result<(Toolchain, Workspace), BuildError> {
+    let named = options.rustc.as_deref();
+    let tc = Toolchain::detect(named, false)?;
+    let ws = Workspace::discover(&tc.cargo, &options.path)?;
     if ws.in_repo && tc.route != Route::BuildStd {
-        return Ok((Toolchain::detect(true)?, ws));
+        return Ok((Toolchain::detect(named, true)?, ws));
     }
     Ok((tc, ws))
 }
@@ -89,7 +92,7 @@ fn toolchain_for(path: &Path) -> Result<(Toolchain, Workspace), BuildError> {
 /// Builds the guest crates `options` designate into their catalog (see the crate doc);
 /// `progress` gets a line per step.
 pub fn build(options: &Options, mut progress: impl FnMut(&str)) -> Result<Report, BuildError> {
-    let (tc, ws) = toolchain_for(&options.path)?;
+    let (tc, ws) = toolchain_for(options)?;
     let guests = ws.select(&options.path, &options.packages)?;
     progress(&format!("guest toolchain: {}", tc.describe()));
     let dir = options

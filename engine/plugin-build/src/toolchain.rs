@@ -7,10 +7,6 @@ use std::process::Command;
 
 use crate::BuildError;
 
-/// Names a `rustc` to use instead of looking (tests set `/nonexistent` to simulate a
-/// machine with no guest toolchain).
-pub const RUSTC_ENV: &str = "IDP_GUEST_RUSTC";
-
 /// Debian's `rustc-web`: the pinned compiler of the built-in catalog.
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 
@@ -98,20 +94,21 @@ fn sibling_cargo(rustc: &Path) -> Option<PathBuf> {
     }
 }
 
-/// The candidate compilers, in order: the one named by [`RUSTC_ENV`] alone, else
-/// Debian's pinned recipe, then the `rustc` on PATH (rustup's).
-fn candidates() -> Vec<PathBuf> {
-    match std::env::var_os(RUSTC_ENV) {
-        Some(rustc) => vec![PathBuf::from(rustc)],
+/// The candidate compilers, in order: the one the user named alone, else Debian's
+/// pinned recipe, then the `rustc` on PATH (rustup's).
+fn candidates(named: Option<&Path>) -> Vec<PathBuf> {
+    match named {
+        Some(rustc) => vec![rustc.to_path_buf()],
         None => vec![PathBuf::from(DEBIAN_RUSTC), PathBuf::from("rustc")],
     }
 }
 
 impl Toolchain {
-    /// Finds a guest toolchain. `pinned` (the built-in catalog) accepts only
+    /// Finds a guest toolchain: `named` alone when given (`IDP_GUEST_RUSTC`), else the
+    /// first that works. `pinned` (the built-in catalog) accepts only
     /// [`Route::BuildStd`], whose version `.ci/run` pins, so the digests reproduce.
-    pub fn detect(pinned: bool) -> Result<Toolchain, BuildError> {
-        Self::detect_among(&candidates(), pinned)
+    pub fn detect(named: Option<&Path>, pinned: bool) -> Result<Toolchain, BuildError> {
+        Self::detect_among(&candidates(named), pinned)
     }
 
     /// [`Toolchain::detect`] over explicit candidates (what the tests drive).

@@ -21,6 +21,7 @@ pub fn run(
         packages: packages.to_vec(),
         check,
         catalog,
+        rustc: crate::context::guest_rustc(),
     };
     let report =
         idp_plugin_build::build(&options, |line| write_err(&format!("{line}\n"))).map_err(fail)?;
