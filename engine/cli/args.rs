@@ -451,7 +451,7 @@ pub enum PluginCommand {
     /// with `wasm32-unknown-unknown` (`IDP_GUEST_RUSTC` names another compiler). Output goes
     /// to `CARGO_TARGET_DIR`, else `<workspace>/target/guest`.
     Build {
-        /// A guest crate, a directory of them, or a Cargo workspace (default: `.`).
+        /// A guest crate, a Cargo workspace of them, or a folder of such workspaces (default: `.`).
         path: Option<PathBuf>,
         /// Build only these packages (crate names).
         #[arg(short = 'p', long = "package", value_name = "CRATE")]
@@ -474,7 +474,7 @@ pub enum PluginCommand {
     /// `diagnostics.txt`. Exit 0 when every case passes, 1 when one fails, 2 when there is
     /// nothing to run.
     Test {
-        /// A guest crate, a directory of them, or a Cargo workspace (default: `.`).
+        /// A guest crate, a Cargo workspace of them, or a folder of such workspaces (default: `.`).
         path: Option<PathBuf>,
         /// Write the golden files present (or, in a case without any, the usual ones)
         /// from what the cases produce now.

@@ -323,3 +323,45 @@ fn a_new_policy_builds_passes_its_cases_and_denies_the_bad_spec_at_its_line() {
         check.stderr
     );
 }
+
+/// A folder holding several plugin workspaces (each with its own `[workspace]`, as
+/// `idp plugin new` makes them) is built and tested as each of them, into each one's
+/// own catalog.
+#[test]
+fn a_folder_of_plugin_workspaces_builds_and_tests_each() {
+    let s = Sandbox::new();
+    let folder = s.path().join("plugins");
+    assert_eq!(
+        new(&s, "template", "site-a", &folder.join("site-a")).code,
+        0
+    );
+    assert_eq!(new(&s, "policy", "rule-b", &folder.join("rule-b")).code, 0);
+    let path = folder.display().to_string();
+
+    let build = s.idp_guest(&["plugin", "build", &path], &[]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    assert!(
+        folder
+            .join("site-a/catalog/templates/site-a.wasm")
+            .is_file()
+    );
+    assert!(folder.join("rule-b/catalog/policies/rule-b.wasm").is_file());
+    assert!(
+        build.stdout.contains("template site-a 0.1.0"),
+        "{}",
+        build.stdout
+    );
+    assert!(
+        build.stdout.contains("policy rule-b 0.1.0"),
+        "{}",
+        build.stdout
+    );
+
+    let test = s.idp_guest(&["plugin", "test", &path], &[]);
+    assert_eq!(test.code, 0, "{}\n{}", test.stdout, test.stderr);
+    assert!(
+        test.stdout.contains("test result: ok. 3 passed"),
+        "{}",
+        test.stdout
+    );
+}

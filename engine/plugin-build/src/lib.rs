@@ -31,7 +31,7 @@ mod error;
 mod inspect;
 mod toolchain;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use catalog::{Built, Modules};
 pub use compile::{profile_args, rustflags};
@@ -89,6 +89,29 @@ fn toolchain_for(options: &Options) -> Result<(Toolchain, Workspace), BuildError
     Ok((tc, ws))
 }
 
+/// The workspaces `path` designates: itself when it is in a Cargo workspace, else each
+/// directory right below it holding a `Cargo.toml` (a folder of a team's plugin
+/// workspaces, each with its own `[workspace]`), sorted. When there is none, `path`
+/// itself, so that the error names it.
+pub fn workspace_paths(path: &Path) -> Vec<PathBuf> {
+    if path.ancestors().any(|d| d.join("Cargo.toml").is_file()) {
+        return vec![path.to_path_buf()];
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .collect();
+    found.sort();
+    if found.is_empty() {
+        vec![path.to_path_buf()]
+    } else {
+        found
+    }
+}
+
 /// Builds the guest crates `options` designate into their catalog (see the crate doc);
 /// `progress` gets a line per step.
 pub fn build(options: &Options, mut progress: impl FnMut(&str)) -> Result<Report, BuildError> {
@@ -138,4 +161,28 @@ pub fn build(options: &Options, mut progress: impl FnMut(&str)) -> Result<Report
         built,
         modules,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_of_workspaces_is_each_of_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for ws in ["site", "rule"] {
+            std::fs::create_dir_all(root.join(ws)).expect("mkdir");
+            std::fs::write(root.join(ws).join("Cargo.toml"), "[workspace]\n").expect("write");
+        }
+        std::fs::create_dir_all(root.join("docs")).expect("mkdir");
+        assert_eq!(
+            workspace_paths(root),
+            [root.join("rule"), root.join("site")]
+        );
+        // Inside a workspace, the path is the workspace (or the crate) itself.
+        assert_eq!(workspace_paths(&root.join("site")), [root.join("site")]);
+        // Nothing to build: the path itself, for the error to name.
+        assert_eq!(workspace_paths(&root.join("docs")), [root.join("docs")]);
+    }
 }

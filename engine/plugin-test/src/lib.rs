@@ -251,8 +251,22 @@ impl Report {
 /// Runs every case of the guest crates at `options.path`.
 pub fn run(options: &Options) -> Result<Report, TestError> {
     let started = Instant::now();
-    let workspace = Workspace::discover(&options.cargo, &options.path)?;
-    let crates = workspace.select(&options.path, &[])?;
+    let mut cases = Vec::new();
+    // A folder of plugin workspaces is each of them, as `idp plugin build` takes it.
+    for path in idp_plugin_build::workspace_paths(&options.path) {
+        cases.extend(run_workspace(options, &path)?);
+    }
+    Ok(Report {
+        cases,
+        bless: options.bless,
+        duration: started.elapsed(),
+    })
+}
+
+/// The cases of the guest crates one workspace path designates.
+fn run_workspace(options: &Options, path: &Path) -> Result<Vec<CaseResult>, TestError> {
+    let workspace = Workspace::discover(&options.cargo, path)?;
+    let crates = workspace.select(path, &[])?;
     let all: Vec<CaseDir> = crates.iter().flat_map(cases).collect();
     if all.is_empty() {
         let names: Vec<String> = crates.iter().map(|c| format!("`{}`", c.package)).collect();
@@ -269,15 +283,10 @@ pub fn run(options: &Options) -> Result<Report, TestError> {
         cache_dir: options.cache_dir.as_deref(),
         now: NOW.parse().unwrap_or_default(),
     };
-    let cases = all
+    Ok(all
         .iter()
         .map(|c| run_case(c, &setting, options.bless))
-        .collect();
-    Ok(Report {
-        cases,
-        bless: options.bless,
-        duration: started.elapsed(),
-    })
+        .collect())
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {

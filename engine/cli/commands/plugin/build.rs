@@ -16,21 +16,38 @@ pub fn run(
     format: Format,
 ) -> Result<Outcome, CliError> {
     let path = path.unwrap_or_else(|| PathBuf::from("."));
-    let options = Options {
-        path: std::path::absolute(&path).unwrap_or(path),
-        packages: packages.to_vec(),
-        check,
-        catalog,
-        rustc: crate::context::guest_rustc(),
-    };
-    let report =
-        idp_plugin_build::build(&options, |line| write_err(&format!("{line}\n"))).map_err(fail)?;
-    match format {
-        Format::Json => print_json(&serde_json::Value::Array(
-            report.built.iter().map(json).collect(),
-        )),
-        Format::Human => write_out(&human(&report)),
+    let path = std::path::absolute(&path).unwrap_or(path);
+    let mut reports = Vec::new();
+    let mut outcome = Outcome::Clean;
+    // A folder of plugin workspaces is each of them, in turn.
+    for path in idp_plugin_build::workspace_paths(&path) {
+        let options = Options {
+            path,
+            packages: packages.to_vec(),
+            check,
+            catalog: catalog.clone(),
+            rustc: crate::context::guest_rustc(),
+        };
+        let report = idp_plugin_build::build(&options, |line| write_err(&format!("{line}\n")))
+            .map_err(fail)?;
+        if format == Format::Human {
+            write_out(&human(&report));
+        }
+        if conclude(&report, check) == Outcome::Denied {
+            outcome = Outcome::Denied;
+        }
+        reports.push(report);
     }
+    if format == Format::Json {
+        print_json(&serde_json::Value::Array(
+            reports.iter().flat_map(|r| &r.built).map(json).collect(),
+        ));
+    }
+    Ok(outcome)
+}
+
+/// Says what one workspace's build wrote, or how its check went.
+fn conclude(report: &Report, check: bool) -> Outcome {
     if !check {
         write_err(&format!(
             "wrote {} component(s) and {} module pin(s) into `{}`\n",
@@ -38,12 +55,12 @@ pub fn run(
             report.modules.pins.len(),
             report.catalog.display()
         ));
-        return Ok(Outcome::Clean);
+        return Outcome::Clean;
     }
     match report.drift() {
         Some(drift) => {
             eprint_diagnostic(&drift);
-            Ok(Outcome::Denied)
+            Outcome::Denied
         }
         None => {
             write_err(&format!(
@@ -52,7 +69,7 @@ pub fn run(
                 report.modules.pins.len(),
                 report.catalog.display()
             ));
-            Ok(Outcome::Clean)
+            Outcome::Clean
         }
     }
 }
