@@ -263,3 +263,30 @@ fn a_template_entry_must_pin_the_modules_its_component_declares() {
         run.stderr
     );
 }
+
+/// A huge component (or an endless one) is refused at its size, before it is read whole,
+/// hashed or compiled (module files: `idp_catalog`'s unit tests).
+#[test]
+fn a_huge_catalog_file_is_refused_unread() {
+    let s = Sandbox::new();
+    let dir = project_with(&s, "catalog path=\"team\"\npolicy strict-ttl\n");
+    let huge = dir.join("team/policies/strict-ttl.wasm");
+    // Sparse: 17 MiB on paper, nothing on disk.
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(17 << 20))
+        .expect("sparse file");
+    pin_policy(
+        &dir,
+        "strict-ttl",
+        "policies/strict-ttl.wasm",
+        &"0".repeat(64),
+    );
+    let run = s.idp(&["plan", &dir.join("env.kdl").display().to_string()]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let err = run.flat_stderr();
+    assert!(
+        err.contains("`[SANDBOX]/project/team/policies/strict-ttl.wasm` is larger than 16 MiB"),
+        "{err}"
+    );
+    assert!(err.contains("idp::catalog::too_large"), "{err}");
+}

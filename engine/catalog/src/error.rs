@@ -33,6 +33,36 @@ pub enum CatalogError {
         reason: String,
     },
 
+    /// A component or module file larger than a catalog file may be.
+    #[error("`{}` is larger than {} MiB", path.display(), limit >> 20)]
+    #[diagnostic(
+        code(idp::catalog::too_large),
+        help(
+            "a catalog holds components and OpenTofu files; is this the file `catalog.kdl` names?"
+        )
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: usize,
+    },
+
+    /// A module with more files than a module may hold.
+    #[error("module `{}` holds more than {limit} files", module.display())]
+    #[diagnostic(
+        code(idp::catalog::too_many_files),
+        help(
+            "a module is its `.tf` files (and a few more); move what else is there out of the catalog"
+        )
+    )]
+    TooManyFiles {
+        /// The module's directory.
+        module: PathBuf,
+        /// The limit.
+        limit: usize,
+    },
+
     /// No catalog source has a plugin of that name.
     #[error("unknown {kind} `{name}`")]
     #[diagnostic(code(idp::catalog::unknown_plugin))]

@@ -17,5 +17,6 @@ mod source;
 pub use error::CatalogError;
 pub use index::{Entry, INDEX_FILE, Index, ModulePin};
 pub use source::{
-    Catalog, Declared, ModuleFiles, Plugin, Source, SourceDir, module_digest, modules_in,
+    Catalog, Declared, MAX_COMPONENT_BYTES, MAX_MODULE_FILE_BYTES, MAX_MODULE_FILES, ModuleFiles,
+    Plugin, Source, SourceDir, module_digest, modules_in, read_bounded,
 };

@@ -53,10 +53,7 @@ impl Source {
                 }),
             Source::Dir(dir) => {
                 let path = confined(dir, Path::new(rel))?;
-                std::fs::read(&path).map_err(|e| CatalogError::Io {
-                    path,
-                    reason: e.to_string(),
-                })
+                read_bounded(&path, MAX_COMPONENT_BYTES)
             }
         }
     }
@@ -454,6 +451,31 @@ impl Catalog {
     }
 }
 
+/// The most bytes a catalog's component may have: the built-in ones are 160-300 KB, and
+/// a team's is compiled by Cranelift before it runs, so a huge one is refused unread.
+pub const MAX_COMPONENT_BYTES: usize = 16 << 20;
+
+/// The most bytes one file of a module may have (the built-in modules' largest is 12 KB).
+pub const MAX_MODULE_FILE_BYTES: usize = 1 << 20;
+
+/// The most files one module may hold.
+pub const MAX_MODULE_FILES: usize = 256;
+
+/// A catalog file, refused past `limit` bytes without reading the rest.
+pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, CatalogError> {
+    let bytes = idp_model::read_prefix(path, limit).map_err(|e| CatalogError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    if bytes.len() > limit {
+        return Err(CatalogError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
 /// Every file under `root` (paths relative to it), refusing symlinks: a module is plain
 /// files inside its catalog, never a pointer out of it.
 fn read_tree(catalog: &Path, root: &Path) -> Result<Vec<(String, Vec<u8>)>, CatalogError> {
@@ -479,10 +501,13 @@ fn read_tree(catalog: &Path, root: &Path) -> Result<Vec<(String, Vec<u8>)>, Cata
                 stack.push(path);
                 continue;
             }
-            let bytes = std::fs::read(&path).map_err(|e| CatalogError::Io {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+            if out.len() == MAX_MODULE_FILES {
+                return Err(CatalogError::TooManyFiles {
+                    module: root.to_path_buf(),
+                    limit: MAX_MODULE_FILES,
+                });
+            }
+            let bytes = read_bounded(&path, MAX_MODULE_FILE_BYTES)?;
             let rel = path
                 .strip_prefix(root)
                 .unwrap_or(&path)
@@ -493,4 +518,33 @@ fn read_tree(catalog: &Path, root: &Path) -> Result<Vec<(String, Vec<u8>)>, Cata
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_module_with_a_huge_file_or_too_many_files_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let catalog = dir.path();
+        let module = catalog.join("modules/blob");
+        std::fs::create_dir_all(&module).expect("mkdir");
+        std::fs::write(module.join("main.tf"), "# fine\n").expect("write");
+        assert!(read_tree(catalog, &module).is_ok());
+
+        // Sparse: 2 MiB on paper.
+        std::fs::File::create(module.join("huge.tf"))
+            .and_then(|f| f.set_len(2 << 20))
+            .expect("sparse");
+        let err = read_tree(catalog, &module).expect_err("too large");
+        assert!(matches!(err, CatalogError::TooLarge { .. }), "{err}");
+        std::fs::remove_file(module.join("huge.tf")).expect("rm");
+
+        for i in 0..MAX_MODULE_FILES {
+            std::fs::write(module.join(format!("f{i}.tf")), "").expect("write");
+        }
+        let err = read_tree(catalog, &module).expect_err("too many");
+        assert!(matches!(err, CatalogError::TooManyFiles { .. }), "{err}");
+    }
 }

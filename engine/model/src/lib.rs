@@ -7,6 +7,7 @@
 
 mod duration;
 mod environment;
+mod files;
 mod finding;
 mod names;
 mod plugin;
@@ -14,6 +15,7 @@ mod rendering;
 
 pub use duration::{Ttl, TtlError};
 pub use environment::{Class, Environment, Tag, UnknownClass};
+pub use files::read_prefix;
 pub use finding::{Finding, Severity, Waived};
 pub use names::{
     InvalidName, MAX_NAME_LEN, NameKind, check_name, check_version, is_environment_name,

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use idp_catalog::{Entry, INDEX_FILE, Index, ModulePin, module_digest, modules_in};
+use idp_catalog::{
+    Entry, INDEX_FILE, Index, MAX_COMPONENT_BYTES, ModulePin, module_digest, modules_in,
+};
 use idp_host::digest;
 use idp_model::PluginKind;
 
@@ -113,7 +115,8 @@ impl Target {
         entry: Entry,
         component: &[u8],
     ) -> Result<Built, BuildError> {
-        let on_disk = std::fs::read(self.dir.join(&entry.file))
+        // What is there now; unreadable or oversized counts as different.
+        let on_disk = idp_catalog::read_bounded(&self.dir.join(&entry.file), MAX_COMPONENT_BYTES)
             .ok()
             .map(|b| digest(&b));
         let changed = !self

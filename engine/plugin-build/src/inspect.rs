@@ -27,7 +27,7 @@ pub struct Inspection {
 /// built for a contract version this idp does not load is the host's error, naming the
 /// versions it supports.
 pub fn inspect(file: &Path) -> Result<Inspection, BuildError> {
-    let bytes = std::fs::read(file).map_err(|e| BuildError::io("read", file, &e))?;
+    let bytes = idp_catalog::read_bounded(file, idp_catalog::MAX_COMPONENT_BYTES)?;
     let host = PluginHost::new(None, idp_host::Limits::default())?;
     let label = file
         .file_name()

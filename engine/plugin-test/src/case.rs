@@ -1,6 +1,5 @@
 //! One case: its files read without trusting them, then run through the pipeline.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -107,18 +106,14 @@ fn confined_root(case: &CaseDir) -> Result<PathBuf, String> {
 /// one); `None` when it does not exist.
 fn read_text(path: &Path, limit: usize) -> Result<Option<String>, String> {
     let shown = path.file_name().unwrap_or_default().to_string_lossy();
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err(format!("`{shown}` is not a file")),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read `{shown}`: {e}")),
-    };
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return Err(format!("`{shown}` is not a file"));
     }
-    let mut bytes = Vec::new();
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let bytes =
+        idp_model::read_prefix(path, limit).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
     if bytes.len() > limit {
         // Too long either way: the spec's prescan or the golden check refuses it at its
         // size, and the cut may split a character.

@@ -33,11 +33,7 @@ impl SourceFile {
     /// the prescan to refuse it as too large at its line, never a whole huge file (or an
     /// endless one, like `/dev/zero`) in memory.
     pub fn read(path: &Path) -> std::io::Result<SourceFile> {
-        use std::io::Read;
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)?
-            .take(crate::MAX_BYTES as u64 + 1)
-            .read_to_end(&mut bytes)?;
+        let bytes = idp_model::read_prefix(path, crate::MAX_BYTES)?;
         // Past the limit the file is refused anyway; the cut may split a character.
         let text = if bytes.len() > crate::MAX_BYTES {
             String::from_utf8_lossy(&bytes).into_owned()
