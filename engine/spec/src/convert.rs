@@ -198,34 +198,60 @@ impl Converter<'_> {
             return Value::Null;
         }
         if !props.is_empty() || !children.is_empty() {
-            self.map
-                .insert(pointer.to_owned(), node.name().span(), node.span());
-            let mut object = Map::new();
-            for prop in props {
-                let key = prop.name().map(|n| n.value()).unwrap_or_default();
-                let p = format!("{pointer}/{}", escape(key));
-                self.map.insert(p, prop.span(), prop.span());
-                let v = self.scalar(prop);
-                object.insert(key.to_owned(), v);
-            }
-            for (key, value) in self.children(&children, schema, pointer) {
-                if object.contains_key(&key) {
-                    let span = self.map.key_span(&format!("{pointer}/{}", escape(&key)));
-                    self.problems.push(
-                        Problem::error(
-                            self.source,
-                            span,
-                            "idp::spec::duplicate_field",
-                            format!("`{key}` is given twice in `{name}`"),
-                        )
-                        .help("keep one: as a property `key=value` or as a child node"),
-                    );
-                }
-                object.insert(key, value);
-            }
-            return Value::Object(object);
+            return self.object(node, props, &children, schema, pointer);
         }
-        match args.as_slice() {
+        self.values(node, &args, schema, pointer)
+    }
+
+    /// A node with properties or children: one object of both, a key given both ways
+    /// refused.
+    fn object(
+        &mut self,
+        node: &KdlNode,
+        props: Vec<&KdlEntry>,
+        children: &[&KdlNode],
+        schema: Option<&Value>,
+        pointer: &str,
+    ) -> Value {
+        let name = node.name().value();
+        self.map
+            .insert(pointer.to_owned(), node.name().span(), node.span());
+        let mut object = Map::new();
+        for prop in props {
+            let key = prop.name().map(|n| n.value()).unwrap_or_default();
+            let p = format!("{pointer}/{}", escape(key));
+            self.map.insert(p, prop.span(), prop.span());
+            let v = self.scalar(prop);
+            object.insert(key.to_owned(), v);
+        }
+        for (key, value) in self.children(children, schema, pointer) {
+            if object.contains_key(&key) {
+                let span = self.map.key_span(&format!("{pointer}/{}", escape(&key)));
+                self.problems.push(
+                    Problem::error(
+                        self.source,
+                        span,
+                        "idp::spec::duplicate_field",
+                        format!("`{key}` is given twice in `{name}`"),
+                    )
+                    .help("keep one: as a property `key=value` or as a child node"),
+                );
+            }
+            object.insert(key, value);
+        }
+        Value::Object(object)
+    }
+
+    /// A node with values only: none is a flag (or an empty object or array, as the
+    /// schema wants), one is a scalar (or a one-item array), several an array.
+    fn values(
+        &mut self,
+        node: &KdlNode,
+        args: &[&KdlEntry],
+        schema: Option<&Value>,
+        pointer: &str,
+    ) -> Value {
+        match args {
             [] => {
                 self.map
                     .insert(pointer.to_owned(), node.name().span(), node.span());

@@ -162,7 +162,8 @@ impl Scan<'_> {
         &self.text.as_bytes()[self.i..]
     }
 
-    /// Walks the tokens; stops at the first problem.
+    /// Walks the tokens; stops at the first problem (each step that finds one records it,
+    /// which ends the loop).
     fn structure(&mut self) {
         self.i = self.text.len() - self.text.trim_start_matches('\u{feff}').len();
         while self.problems.0.is_empty() {
@@ -177,15 +178,7 @@ impl Scan<'_> {
                 );
             }
             match c {
-                c if is_newline(c) => {
-                    self.i += c.len_utf8();
-                    if std::mem::take(&mut self.continued) {
-                        continue;
-                    }
-                    if self.last != Token::Slashdash {
-                        self.last = Token::Start;
-                    }
-                }
+                c if is_newline(c) => self.line_end(c),
                 '/' if self.rest().starts_with(b"//") => self.line_comment(),
                 '/' if self.rest().starts_with(b"/*") => self.block_comment(),
                 '/' if self.rest().starts_with(b"/-") => {
@@ -193,80 +186,13 @@ impl Scan<'_> {
                     self.before_slashdash = self.last;
                     self.last = Token::Slashdash;
                 }
-                '{' => {
-                    let nameless = self.last == Token::Start
-                        || (self.last == Token::Slashdash && self.before_slashdash == Token::Start);
-                    let second = self.last == Token::Closed && !self.closed_slashdashed;
-                    if nameless || second {
-                        return self.syntax(
-                            1,
-                            "a block needs a node name before it, and a node has one block",
-                            "write `name { … }`",
-                        );
-                    }
-                    if self.blocks.len() == MAX_DEPTH {
-                        return self.error(
-                            (self.i, 1).into(),
-                            "idp::spec::too_deep",
-                            format!("blocks nest deeper than {MAX_DEPTH} levels here"),
-                            "flatten the structure; no template needs this depth",
-                        );
-                    }
-                    self.blocks.push(self.last == Token::Slashdash);
-                    self.i += 1;
-                    self.last = Token::Start;
-                }
-                '}' => {
-                    let Some(slashdashed) = self.blocks.pop() else {
-                        return self.syntax(
-                            1,
-                            "this `}` closes no block",
-                            "remove it, or add the `{` it closes",
-                        );
-                    };
-                    self.closed_slashdashed = slashdashed;
-                    self.i += 1;
-                    self.last = Token::Closed;
-                }
-                ';' => {
-                    if matches!(self.last, Token::Start | Token::Semicolon) {
-                        return self.syntax(1, "this `;` ends no node", "remove it");
-                    }
-                    self.i += 1;
-                    self.last = Token::Semicolon;
-                }
+                '{' => self.open_block(),
+                '}' => self.close_block(),
+                ';' => self.semicolon(),
                 '(' if !self.value_may_start() => {}
-                '(' => {
-                    if self.open_paren || self.last == Token::Annotation {
-                        return self.syntax(
-                            1,
-                            "a type annotation cannot follow another",
-                            "keep one `(type)`",
-                        );
-                    }
-                    self.open_paren = true;
-                    self.before_annotation = self.last;
-                    self.i += 1;
-                }
-                ')' => {
-                    if !self.open_paren {
-                        return self.syntax(1, "this `)` closes no type annotation", "remove it");
-                    }
-                    self.open_paren = false;
-                    self.i += 1;
-                    self.last = Token::Annotation;
-                }
-                '=' => {
-                    if self.last != Token::Value {
-                        return self.syntax(
-                            1,
-                            "`=` without a property name before it",
-                            "write `name=value`",
-                        );
-                    }
-                    self.i += 1;
-                    self.last = Token::Equals;
-                }
+                '(' => self.open_annotation(),
+                ')' => self.close_annotation(),
+                '=' => self.equals(),
                 '"' | '#' | 'r' if !self.value_may_start() => {}
                 '"' => self.string(),
                 '#' | 'r' if self.raw_string_hashes().is_some() => self.raw_string(),
@@ -279,6 +205,97 @@ impl Scan<'_> {
                 _ => self.word(),
             }
         }
+    }
+
+    /// A line end starts a new node, unless a `\` continued the line or a `/-` waits for
+    /// the node it comments out.
+    fn line_end(&mut self, c: char) {
+        self.i += c.len_utf8();
+        if std::mem::take(&mut self.continued) {
+            return;
+        }
+        if self.last != Token::Slashdash {
+            self.last = Token::Start;
+        }
+    }
+
+    fn open_block(&mut self) {
+        let nameless = self.last == Token::Start
+            || (self.last == Token::Slashdash && self.before_slashdash == Token::Start);
+        let second = self.last == Token::Closed && !self.closed_slashdashed;
+        if nameless || second {
+            return self.syntax(
+                1,
+                "a block needs a node name before it, and a node has one block",
+                "write `name { … }`",
+            );
+        }
+        if self.blocks.len() == MAX_DEPTH {
+            return self.error(
+                (self.i, 1).into(),
+                "idp::spec::too_deep",
+                format!("blocks nest deeper than {MAX_DEPTH} levels here"),
+                "flatten the structure; no template needs this depth",
+            );
+        }
+        self.blocks.push(self.last == Token::Slashdash);
+        self.i += 1;
+        self.last = Token::Start;
+    }
+
+    fn close_block(&mut self) {
+        let Some(slashdashed) = self.blocks.pop() else {
+            return self.syntax(
+                1,
+                "this `}` closes no block",
+                "remove it, or add the `{` it closes",
+            );
+        };
+        self.closed_slashdashed = slashdashed;
+        self.i += 1;
+        self.last = Token::Closed;
+    }
+
+    fn semicolon(&mut self) {
+        if matches!(self.last, Token::Start | Token::Semicolon) {
+            return self.syntax(1, "this `;` ends no node", "remove it");
+        }
+        self.i += 1;
+        self.last = Token::Semicolon;
+    }
+
+    fn open_annotation(&mut self) {
+        if self.open_paren || self.last == Token::Annotation {
+            return self.syntax(
+                1,
+                "a type annotation cannot follow another",
+                "keep one `(type)`",
+            );
+        }
+        self.open_paren = true;
+        self.before_annotation = self.last;
+        self.i += 1;
+    }
+
+    fn close_annotation(&mut self) {
+        if !self.open_paren {
+            return self.syntax(1, "this `)` closes no type annotation", "remove it");
+        }
+        self.open_paren = false;
+        self.i += 1;
+        self.last = Token::Annotation;
+    }
+
+    fn equals(&mut self) {
+        if self.last != Token::Value {
+            return self.syntax(
+                1,
+                "`=` without a property name before it",
+                "write `name=value`",
+            );
+        }
+        self.i += 1;
+        self.last = Token::Equals;
     }
 
     /// Whether `c` would leave a `=`, `/-` or `(type)` without what it applies to: it

@@ -339,23 +339,11 @@ impl SpecFile {
 
 impl EnvSpec {
     fn parse(source: &SourceFile, node: &KdlNode, problems: &mut Problems) -> Option<EnvSpec> {
-        let err =
-            |span: SourceSpan, code: &str, msg: String| Problem::error(source, span, code, msg);
-        let Some(name) = string_arg(node) else {
-            problems.push(
-                err(
-                    node.name().span(),
-                    "idp::spec::missing_name",
-                    "environment has no name".into(),
-                )
-                .help("write `environment orders-preview { … }`"),
-            );
-            return None;
-        };
+        let name = read_env_name(source, node, problems)?;
         let before = problems.0.len();
         if !valid_name(&name.value) {
             problems.push(
-                err(name.span, "idp::spec::invalid_name", format!("`{}` is not a valid environment name", name.value))
+                Problem::error(source, name.span, "idp::spec::invalid_name", format!("`{}` is not a valid environment name", name.value))
                     .label("not DNS-safe")
                     .help("use lowercase letters, digits and hyphens, starting with a letter, at most 40 characters"),
             );
@@ -366,169 +354,29 @@ impl EnvSpec {
             .map(|d| d.nodes().iter().collect())
             .unwrap_or_default();
 
-        let mut seen: Vec<(&str, SourceSpan)> = Vec::new();
-        let mut template = None;
-        let mut template_version = None;
-        let mut owner = None;
-        let mut team = None;
-        let mut class = None;
-        let mut region = None;
-        let mut ttl = None;
-        let mut tags = Vec::new();
-        let mut waivers = Vec::new();
-        let mut input_nodes = Vec::new();
-
+        let mut fields = Fields::default();
         for child in &children {
-            let key = child.name().value();
-            if !RESERVED.contains(&key) {
-                input_nodes.push((*child).clone());
-                continue;
-            }
-            if key != "waive" {
-                if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-                    let (line, _) = source.line_col(first.offset());
-                    problems.push(
-                        err(
-                            child.name().span(),
-                            "idp::spec::duplicate_field",
-                            format!("`{key}` is given twice"),
-                        )
-                        .help(format!("the first is on line {line}; keep one")),
-                    );
-                    continue;
-                }
-                seen.push((key, child.name().span()));
-            }
-            let value_span = child.entries().first().map_or(child.span(), |e| e.span());
-            base_map.insert(format!("/{key}"), child.name().span(), value_span);
-            let want_string = |what: &str| {
-                err(
-                    child.span(),
-                    "idp::spec::invalid_value",
-                    format!("`{key}` needs one string value"),
-                )
-                .help(format!("write `{key} {what}`"))
-            };
-            match key {
-                "template" => match string_arg(child) {
-                    Some(v) => {
-                        template_version = string_prop(child, "version").map(|v| v.value);
-                        template = Some(v);
-                    }
-                    None => problems.push(want_string("api-service")),
-                },
-                "owner" => match string_arg(child) {
-                    Some(v) => owner = Some(v),
-                    None => problems.push(want_string("\"alice@acme.io\"")),
-                },
-                "team" => match string_arg(child) {
-                    Some(v) => team = Some(v),
-                    None => problems.push(want_string("payments")),
-                },
-                "region" => match string_arg(child) {
-                    Some(v) => region = Some(v),
-                    None => problems.push(want_string("us-east-1")),
-                },
-                "class" => match string_arg(child) {
-                    Some(v) => match v.value.parse::<Class>() {
-                        Ok(c) => class = Some(Spanned { value: c, span: v.span }),
-                        Err(_) => {
-                            let hint = did_you_mean(&v.value, Class::ALL.iter().map(|c| c.as_str()));
-                            problems.push(
-                                err(v.span, "idp::spec::invalid_value", format!("`{}` is not a class", v.value))
-                                    .help(match hint {
-                                        Some(h) => format!("did you mean `{h}`? classes are preview, staging and production"),
-                                        None => "classes are preview, staging and production".to_owned(),
-                                    }),
-                            );
-                        }
-                    },
-                    None => problems.push(want_string("preview")),
-                },
-                "ttl" => match string_arg(child) {
-                    Some(v) => match v.value.parse::<Ttl>() {
-                        Ok(t) => ttl = Some(Spanned { value: t, span: v.span }),
-                        Err(e) => problems.push(
-                            err(v.span, "idp::spec::invalid_ttl", e.to_string())
-                                .label("not a duration")
-                                .help("write a whole number and a unit, quoted: `\"90m\"`, `\"36h\"`, `\"7d\"`, `\"2w\"`, or `never`"),
-                        ),
-                    },
-                    None => problems.push(want_string("\"7d\"")),
-                },
-                "tags" => {
-                    for tag in child.children().map(|d| d.nodes()).unwrap_or_default() {
-                        let tag_key = tag.name().value().to_owned();
-                        let args: Vec<_> = tag.entries().iter().filter(|e| e.name().is_none()).collect();
-                        let value = match args.as_slice() {
-                            [one] => scalar(one.value()).map(|v| match v {
-                                Value::String(s) => s,
-                                other => other.to_string(),
-                            }),
-                            _ => None,
-                        };
-                        let Some(value) = value else {
-                            problems.push(
-                                err(tag.span(), "idp::spec::invalid_value", format!("tag `{tag_key}` needs one value"))
-                                    .help(format!("write `{tag_key} VALUE` inside `tags {{ }}`")),
-                            );
-                            continue;
-                        };
-                        let value_span = args.first().map_or(tag.span(), |a| a.span());
-                        base_map.insert(format!("/tags/{}", escape(&tag_key)), tag.name().span(), value_span);
-                        tags.push((
-                            Spanned { value: tag_key, span: tag.name().span() },
-                            Spanned { value, span: value_span },
-                        ));
-                    }
-                }
-                "waive" => match parse_waiver(source, child) {
-                    Ok(w) => waivers.push(w),
-                    Err(p) => problems.push(p),
-                },
-                _ => {}
-            }
+            fields.read(source, child, &mut base_map, problems);
         }
-
-        let missing = |field: &str, example: &str| {
-            err(
-                name.span,
-                "idp::spec::missing_field",
-                format!("environment `{}` has no `{field}`", name.value),
-            )
-            .label(format!("needs `{field}`"))
-            .help(format!("add `{field} {example}`"))
-        };
-        if template.is_none() && !seen.iter().any(|(k, _)| *k == "template") {
-            problems.push(
-                missing("template", "api-service")
-                    .help("add `template NAME`; `idp catalog list` shows the templates"),
-            );
-        }
-        if owner.is_none() && !seen.iter().any(|(k, _)| *k == "owner") {
-            problems.push(missing("owner", "\"alice@acme.io\""));
-        }
-        if region.is_none() && !seen.iter().any(|(k, _)| *k == "region") {
-            problems.push(missing("region", "us-east-1"));
-        }
+        fields.report_missing(source, &name, problems);
         if problems.0.len() > before {
             return None;
         }
         Some(EnvSpec {
             span: node.span(),
-            template: template?,
-            template_version,
-            owner: owner?,
-            team,
-            class: class.unwrap_or(Spanned {
+            template: fields.template?,
+            template_version: fields.template_version,
+            owner: fields.owner?,
+            team: fields.team,
+            class: fields.class.unwrap_or(Spanned {
                 value: Class::Preview,
                 span: name.span,
             }),
-            region: region?,
-            ttl,
-            tags,
-            waivers,
-            input_nodes,
+            region: fields.region?,
+            ttl: fields.ttl,
+            tags: fields.tags,
+            waivers: fields.waivers,
+            input_nodes: fields.input_nodes,
             base_map,
             name,
         })
@@ -552,6 +400,279 @@ impl EnvSpec {
     /// The names of the input nodes, for messages.
     pub fn input_names(&self) -> impl Iterator<Item = &str> {
         self.input_nodes.iter().map(|n| n.name().value())
+    }
+}
+
+/// The environment's name argument, or a problem when it has none.
+fn read_env_name(
+    source: &SourceFile,
+    node: &KdlNode,
+    problems: &mut Problems,
+) -> Option<Spanned<String>> {
+    let name = string_arg(node);
+    if name.is_none() {
+        problems.push(
+            Problem::error(
+                source,
+                node.name().span(),
+                "idp::spec::missing_name",
+                String::from("environment has no name"),
+            )
+            .help("write `environment orders-preview { … }`"),
+        );
+    }
+    name
+}
+
+/// The children of one `environment` as they are read: reserved fields typed, the rest
+/// kept as input nodes. `seen` remembers which reserved fields were written, even badly.
+#[derive(Default)]
+struct Fields<'a> {
+    seen: Vec<(&'a str, SourceSpan)>,
+    template: Option<Spanned<String>>,
+    template_version: Option<String>,
+    owner: Option<Spanned<String>>,
+    team: Option<Spanned<String>>,
+    class: Option<Spanned<Class>>,
+    region: Option<Spanned<String>>,
+    ttl: Option<Spanned<Ttl>>,
+    tags: Vec<(Spanned<String>, Spanned<String>)>,
+    waivers: Vec<Waiver>,
+    input_nodes: Vec<KdlNode>,
+}
+
+impl<'a> Fields<'a> {
+    /// Reads one child: an input node is kept, a reserved field given twice is refused,
+    /// any other reserved field is mapped and typed.
+    fn read(
+        &mut self,
+        source: &SourceFile,
+        child: &'a KdlNode,
+        base_map: &mut SpanMap,
+        problems: &mut Problems,
+    ) {
+        let key = child.name().value();
+        if !RESERVED.contains(&key) {
+            self.input_nodes.push(child.clone());
+            return;
+        }
+        if key != "waive" {
+            if let Some((_, first)) = self.seen.iter().find(|(k, _)| *k == key) {
+                let (line, _) = source.line_col(first.offset());
+                problems.push(
+                    Problem::error(
+                        source,
+                        child.name().span(),
+                        "idp::spec::duplicate_field",
+                        format!("`{key}` is given twice"),
+                    )
+                    .help(format!("the first is on line {line}; keep one")),
+                );
+                return;
+            }
+            self.seen.push((key, child.name().span()));
+        }
+        let value_span = child.entries().first().map_or(child.span(), |e| e.span());
+        base_map.insert(format!("/{key}"), child.name().span(), value_span);
+        self.read_reserved(source, key, child, base_map, problems);
+    }
+
+    /// Types the value of the reserved field `key`.
+    fn read_reserved(
+        &mut self,
+        source: &SourceFile,
+        key: &str,
+        child: &KdlNode,
+        base_map: &mut SpanMap,
+        problems: &mut Problems,
+    ) {
+        let want_string = |what: &str| {
+            Problem::error(
+                source,
+                child.span(),
+                "idp::spec::invalid_value",
+                format!("`{key}` needs one string value"),
+            )
+            .help(format!("write `{key} {what}`"))
+        };
+        match key {
+            "template" => match string_arg(child) {
+                Some(v) => {
+                    self.template_version = string_prop(child, "version").map(|v| v.value);
+                    self.template = Some(v);
+                }
+                None => problems.push(want_string("api-service")),
+            },
+            "owner" => match string_arg(child) {
+                Some(v) => self.owner = Some(v),
+                None => problems.push(want_string("\"alice@acme.io\"")),
+            },
+            "team" => match string_arg(child) {
+                Some(v) => self.team = Some(v),
+                None => problems.push(want_string("payments")),
+            },
+            "region" => match string_arg(child) {
+                Some(v) => self.region = Some(v),
+                None => problems.push(want_string("us-east-1")),
+            },
+            "class" => match string_arg(child) {
+                Some(v) => {
+                    if let Some(c) = read_class(source, v, problems) {
+                        self.class = Some(c);
+                    }
+                }
+                None => problems.push(want_string("preview")),
+            },
+            "ttl" => match string_arg(child) {
+                Some(v) => {
+                    if let Some(t) = read_ttl(source, v, problems) {
+                        self.ttl = Some(t);
+                    }
+                }
+                None => problems.push(want_string("\"7d\"")),
+            },
+            "tags" => read_tags(source, child, base_map, &mut self.tags, problems),
+            "waive" => match parse_waiver(source, child) {
+                Ok(w) => self.waivers.push(w),
+                Err(p) => problems.push(p),
+            },
+            _ => {}
+        }
+    }
+
+    /// A problem for each required field that was not written at all (one written badly
+    /// already has its own).
+    fn report_missing(&self, source: &SourceFile, name: &Spanned<String>, problems: &mut Problems) {
+        let missing = |field: &str, example: &str| {
+            Problem::error(
+                source,
+                name.span,
+                "idp::spec::missing_field",
+                format!("environment `{}` has no `{field}`", name.value),
+            )
+            .label(format!("needs `{field}`"))
+            .help(format!("add `{field} {example}`"))
+        };
+        let seen = |key: &str| self.seen.iter().any(|(k, _)| *k == key);
+        if self.template.is_none() && !seen("template") {
+            problems.push(
+                missing("template", "api-service")
+                    .help("add `template NAME`; `idp catalog list` shows the templates"),
+            );
+        }
+        if self.owner.is_none() && !seen("owner") {
+            problems.push(missing("owner", "\"alice@acme.io\""));
+        }
+        if self.region.is_none() && !seen("region") {
+            problems.push(missing("region", "us-east-1"));
+        }
+    }
+}
+
+/// The `class` value typed, or a problem naming the classes.
+fn read_class(
+    source: &SourceFile,
+    v: Spanned<String>,
+    problems: &mut Problems,
+) -> Option<Spanned<Class>> {
+    match v.value.parse::<Class>() {
+        Ok(c) => Some(Spanned {
+            value: c,
+            span: v.span,
+        }),
+        Err(_) => {
+            let hint = did_you_mean(&v.value, Class::ALL.iter().map(|c| c.as_str()));
+            problems.push(
+                Problem::error(
+                    source,
+                    v.span,
+                    "idp::spec::invalid_value",
+                    format!("`{}` is not a class", v.value),
+                )
+                .help(match hint {
+                    Some(h) => {
+                        format!("did you mean `{h}`? classes are preview, staging and production")
+                    }
+                    None => "classes are preview, staging and production".to_owned(),
+                }),
+            );
+            None
+        }
+    }
+}
+
+/// The `ttl` value typed, or a problem showing how durations are written.
+fn read_ttl(
+    source: &SourceFile,
+    v: Spanned<String>,
+    problems: &mut Problems,
+) -> Option<Spanned<Ttl>> {
+    match v.value.parse::<Ttl>() {
+        Ok(t) => Some(Spanned {
+            value: t,
+            span: v.span,
+        }),
+        Err(e) => {
+            problems.push(
+                Problem::error(source, v.span, "idp::spec::invalid_ttl", e.to_string())
+                    .label("not a duration")
+                    .help("write a whole number and a unit, quoted: `\"90m\"`, `\"36h\"`, `\"7d\"`, `\"2w\"`, or `never`"),
+            );
+            None
+        }
+    }
+}
+
+/// Each child of `tags { }` as one key and one scalar value, mapped under `/tags/`.
+fn read_tags(
+    source: &SourceFile,
+    child: &KdlNode,
+    base_map: &mut SpanMap,
+    tags: &mut Vec<(Spanned<String>, Spanned<String>)>,
+    problems: &mut Problems,
+) {
+    for tag in child.children().map(|d| d.nodes()).unwrap_or_default() {
+        let tag_key = tag.name().value().to_owned();
+        let args: Vec<_> = tag
+            .entries()
+            .iter()
+            .filter(|e| e.name().is_none())
+            .collect();
+        let value = match args.as_slice() {
+            [one] => scalar(one.value()).map(|v| match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            }),
+            _ => None,
+        };
+        let Some(value) = value else {
+            problems.push(
+                Problem::error(
+                    source,
+                    tag.span(),
+                    "idp::spec::invalid_value",
+                    format!("tag `{tag_key}` needs one value"),
+                )
+                .help(format!("write `{tag_key} VALUE` inside `tags {{ }}`")),
+            );
+            continue;
+        };
+        let value_span = args.first().map_or(tag.span(), |a| a.span());
+        base_map.insert(
+            format!("/tags/{}", escape(&tag_key)),
+            tag.name().span(),
+            value_span,
+        );
+        tags.push((
+            Spanned {
+                value: tag_key,
+                span: tag.name().span(),
+            },
+            Spanned {
+                value,
+                span: value_span,
+            },
+        ));
     }
 }
 

@@ -80,8 +80,13 @@ impl Validator {
         source: &SourceFile,
         what: &str,
     ) -> Problems {
-        let mut problems = Problems::default();
-        let mut reported: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut findings = Findings {
+            map,
+            source,
+            what,
+            reported: std::collections::HashSet::new(),
+            problems: Problems::default(),
+        };
         for error in self.compiled.iter_errors(instance) {
             let at = error.instance_path().as_str().to_owned();
             let schema_path = error.schema_path().as_str().to_owned();
@@ -91,96 +96,128 @@ impl Validator {
             };
             match error.kind() {
                 jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
-                    let known: Vec<&str> = self
-                        .schema_at(&at)
-                        .and_then(|s| s.get("properties"))
-                        .and_then(Value::as_object)
-                        .map(|o| o.keys().map(String::as_str).collect())
-                        .unwrap_or_default();
-                    for field in unexpected {
-                        let pointer =
-                            format!("{at}/{}", field.replace('~', "~0").replace('/', "~1"));
-                        reported.insert(pointer.clone());
-                        let help = match did_you_mean(field, known.iter().copied()) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None if known.is_empty() => format!("this takes no {what}s"),
-                            None => format!(
-                                "valid {what}s here: {}",
-                                known
-                                    .iter()
-                                    .map(|k| format!("`{k}`"))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        };
-                        problems.push(
-                            Problem::error(
-                                source,
-                                map.key_span(&pointer),
-                                "idp::spec::unknown_field",
-                                format!("unknown {what} `{field}`{within}"),
-                            )
-                            .label("not in the schema")
-                            .help(help),
-                        );
-                    }
+                    self.unknown_fields(&mut findings, &at, &within, unexpected);
                 }
                 jsonschema::error::ValidationErrorKind::Required { property } => {
-                    let field = property.as_str().unwrap_or_default();
-                    let pointer = format!("{at}/{field}");
-                    if !reported.insert(pointer) {
-                        continue;
-                    }
-                    let desc = self
-                        .schema_at(&at)
-                        .and_then(|s| s.get("properties"))
-                        .and_then(|p| p.get(field))
-                        .and_then(|s| s.get("description"))
-                        .and_then(Value::as_str);
-                    problems.push(
-                        Problem::error(
-                            source,
-                            map.key_span(&at),
-                            "idp::spec::missing_field",
-                            format!("missing required {what} `{field}`{within}"),
-                        )
-                        .label(format!("needs `{field}`"))
-                        .help(match desc {
-                            Some(d) => format!("add `{field}`: {d}"),
-                            None => format!("add `{field}`"),
-                        }),
-                    );
+                    self.missing_field(&mut findings, &at, &within, property);
                 }
-                _ => {
-                    if !reported.insert(at.clone()) {
-                        continue;
-                    }
-                    let field = last_segment(&at).unwrap_or_else(|| what.to_owned());
-                    let help = self
-                        .description(&schema_path)
-                        .map(|d| format!("`{field}`: {d}"));
-                    problems.push(
-                        Problem::error(
-                            source,
-                            map.value_span(&at),
-                            "idp::spec::invalid_value",
-                            format!(
-                                "invalid {what} `{field}`{}: {error}",
-                                if at.matches('/').count() > 1 {
-                                    within_parent(&at)
-                                } else {
-                                    String::new()
-                                }
-                            ),
-                        )
-                        .label("invalid")
-                        .maybe_help(help),
-                    );
-                }
+                _ => self.invalid_value(&mut findings, &at, &schema_path, &error),
             }
         }
-        problems
+        findings.problems
     }
+
+    /// One problem per field the schema does not allow at `at`, naming the fields it does.
+    fn unknown_fields(&self, f: &mut Findings, at: &str, within: &str, unexpected: &[String]) {
+        let what = f.what;
+        let known: Vec<&str> = self
+            .schema_at(at)
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object)
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        for field in unexpected {
+            let pointer = format!("{at}/{}", field.replace('~', "~0").replace('/', "~1"));
+            f.reported.insert(pointer.clone());
+            let help = match did_you_mean(field, known.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if known.is_empty() => format!("this takes no {what}s"),
+                None => format!(
+                    "valid {what}s here: {}",
+                    known
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            f.problems.push(
+                Problem::error(
+                    f.source,
+                    f.map.key_span(&pointer),
+                    "idp::spec::unknown_field",
+                    format!("unknown {what} `{field}`{within}"),
+                )
+                .label("not in the schema")
+                .help(help),
+            );
+        }
+    }
+
+    /// A required field that is absent, with its `description` as help; once per pointer,
+    /// since an unknown field of the same name already said it.
+    fn missing_field(&self, f: &mut Findings, at: &str, within: &str, property: &Value) {
+        let what = f.what;
+        let field = property.as_str().unwrap_or_default();
+        let pointer = format!("{at}/{field}");
+        if !f.reported.insert(pointer) {
+            return;
+        }
+        let desc = self
+            .schema_at(at)
+            .and_then(|s| s.get("properties"))
+            .and_then(|p| p.get(field))
+            .and_then(|s| s.get("description"))
+            .and_then(Value::as_str);
+        f.problems.push(
+            Problem::error(
+                f.source,
+                f.map.key_span(at),
+                "idp::spec::missing_field",
+                format!("missing required {what} `{field}`{within}"),
+            )
+            .label(format!("needs `{field}`"))
+            .help(match desc {
+                Some(d) => format!("add `{field}`: {d}"),
+                None => format!("add `{field}`"),
+            }),
+        );
+    }
+
+    /// Any other error: the first one at a pointer, at its value.
+    fn invalid_value(
+        &self,
+        f: &mut Findings,
+        at: &str,
+        schema_path: &str,
+        error: &jsonschema::ValidationError<'_>,
+    ) {
+        let what = f.what;
+        if !f.reported.insert(at.to_owned()) {
+            return;
+        }
+        let field = last_segment(at).unwrap_or_else(|| what.to_owned());
+        let help = self
+            .description(schema_path)
+            .map(|d| format!("`{field}`: {d}"));
+        f.problems.push(
+            Problem::error(
+                f.source,
+                f.map.value_span(at),
+                "idp::spec::invalid_value",
+                format!(
+                    "invalid {what} `{field}`{}: {error}",
+                    if at.matches('/').count() > 1 {
+                        within_parent(at)
+                    } else {
+                        String::new()
+                    }
+                ),
+            )
+            .label("invalid")
+            .maybe_help(help),
+        );
+    }
+}
+
+/// What every problem of one validation needs, and the pointers already reported (a
+/// pointer gets one problem).
+struct Findings<'a> {
+    map: &'a SpanMap,
+    source: &'a SourceFile,
+    what: &'a str,
+    reported: std::collections::HashSet<String>,
+    problems: Problems,
 }
 
 fn within_parent(pointer: &str) -> String {
