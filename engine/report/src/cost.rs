@@ -83,103 +83,121 @@ fn base_line<'e>(base: &'e Estimate, l: &Line) -> Option<&'e Line> {
 pub fn cost_human(rows: &[CostRow<'_>]) -> String {
     let mut out = String::new();
     for row in rows {
-        let e = row.estimate;
-        let hours = e
-            .lifetime_hours
-            .map_or_else(|| "no expiry".to_owned(), |h| format!("{} h", trim(h)));
-        writeln!(
-            out,
-            "environment {} ({}, ttl {} = {hours}), prices of {}, {}",
-            row.name, e.region, row.ttl, e.price_book, e.currency
-        )
-        .ok();
-        let width = e
-            .lines
-            .iter()
-            .map(|l| l.description.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(8);
-        writeln!(
-            out,
-            "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}{}",
-            "CALL",
-            "RESOURCE",
-            "UNIT PRICE",
-            "QUANTITY",
-            "MONTHLY",
-            "LIFETIME",
-            if row.base.is_some() {
-                "  VS BASE (MONTHLY)"
-            } else {
-                ""
-            }
-        )
-        .ok();
-        for l in &e.lines {
-            let vs = match &row.base {
-                Some((_, base)) => {
-                    format!(
-                        "  {}",
-                        delta(l.monthly, base_line(base, l).map_or(0.0, |b| b.monthly))
-                    )
-                }
-                None => String::new(),
-            };
-            writeln!(
-                out,
-                "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}{vs}",
-                l.call,
-                l.description,
-                format!("{}/{}", trim(l.unit_price), l.unit),
-                quantity(l),
-                format!("{:.2}", l.monthly),
-                money(l.lifetime)
-            )
-            .ok();
+        let width = heading_human(row, &mut out);
+        lines_human(row, width, &mut out);
+        if let Some((name, base)) = &row.base {
+            comparison_human(row.estimate, name, base, &mut out);
         }
+    }
+    out
+}
+
+/// The environment's line and the table's column heads; returns the width of the
+/// resource column, wide enough for every line's description.
+fn heading_human(row: &CostRow<'_>, out: &mut String) -> usize {
+    let e = row.estimate;
+    let hours = e
+        .lifetime_hours
+        .map_or_else(|| "no expiry".to_owned(), |h| format!("{} h", trim(h)));
+    writeln!(
+        out,
+        "environment {} ({}, ttl {} = {hours}), prices of {}, {}",
+        row.name, e.region, row.ttl, e.price_book, e.currency
+    )
+    .ok();
+    let width = e
+        .lines
+        .iter()
+        .map(|l| l.description.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    writeln!(
+        out,
+        "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}{}",
+        "CALL",
+        "RESOURCE",
+        "UNIT PRICE",
+        "QUANTITY",
+        "MONTHLY",
+        "LIFETIME",
+        if row.base.is_some() {
+            "  VS BASE (MONTHLY)"
+        } else {
+            ""
+        }
+    )
+    .ok();
+    width
+}
+
+/// A row per priced line, then the total, each against the baseline when there is one.
+fn lines_human(row: &CostRow<'_>, width: usize, out: &mut String) {
+    let e = row.estimate;
+    for l in &e.lines {
         let vs = match &row.base {
-            Some((_, base)) => format!("  {}", delta(e.monthly, base.monthly)),
+            Some((_, base)) => {
+                format!(
+                    "  {}",
+                    delta(l.monthly, base_line(base, l).map_or(0.0, |b| b.monthly))
+                )
+            }
             None => String::new(),
         };
         writeln!(
             out,
             "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}{vs}",
-            "total",
-            "",
-            "",
-            "",
-            format!("{:.2}", e.monthly),
-            money(e.lifetime)
+            l.call,
+            l.description,
+            format!("{}/{}", trim(l.unit_price), l.unit),
+            quantity(l),
+            format!("{:.2}", l.monthly),
+            money(l.lifetime)
         )
         .ok();
-        if let Some((name, base)) = &row.base {
-            for b in &base.lines {
-                if !e
-                    .lines
-                    .iter()
-                    .any(|l| l.call == b.call && l.usage_type == b.usage_type)
-                {
-                    writeln!(
-                        out,
-                        "  only in {name}: {} ({:.2} a month)",
-                        b.description, b.monthly
-                    )
-                    .ok();
-                }
-            }
+    }
+    let vs = match &row.base {
+        Some((_, base)) => format!("  {}", delta(e.monthly, base.monthly)),
+        None => String::new(),
+    };
+    writeln!(
+        out,
+        "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}{vs}",
+        "total",
+        "",
+        "",
+        "",
+        format!("{:.2}", e.monthly),
+        money(e.lifetime)
+    )
+    .ok();
+}
+
+/// What only the baseline has, and the monthly totals side by side.
+fn comparison_human(e: &Estimate, name: &str, base: &Estimate, out: &mut String) {
+    for b in &base.lines {
+        if !e
+            .lines
+            .iter()
+            .any(|l| l.call == b.call && l.usage_type == b.usage_type)
+        {
             writeln!(
                 out,
-                "  compared with {name}: {:.2} → {:.2} {} a month ({})",
-                base.monthly,
-                e.monthly,
-                e.currency,
-                delta(e.monthly, base.monthly)
+                "  only in {name}: {} ({:.2} a month)",
+                b.description, b.monthly
             )
             .ok();
         }
     }
-    out
+    writeln!(
+        out,
+        "  compared with {name}: {:.2} → {:.2} {} a month ({})",
+        base.monthly,
+        e.monthly,
+        e.currency,
+        delta(e.monthly, base.monthly)
+    )
+    .ok();
 }
 
 /// The `idp cost` table in markdown, for PR comments.

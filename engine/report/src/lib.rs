@@ -258,99 +258,17 @@ pub(crate) fn provenance_human(p: &Provenance, out: &mut String) {
 pub fn plan_human(plan: &Plan) -> String {
     let mut out = String::new();
     for env in &plan.environments {
-        let e = &env.env;
-        writeln!(out, "environment {}", e.name).ok();
-        let t = &env.template;
-        writeln!(
-            out,
-            "  template   {} {} ({}, sha256 {})",
-            t.name,
-            t.version,
-            t.source,
-            short(&t.sha256)
-        )
-        .ok();
-        writeln!(out, "  class      {} in {}", e.class, e.region).ok();
-        writeln!(
-            out,
-            "  owner      {}{}",
-            e.owner,
-            if e.team.is_empty() {
-                String::new()
-            } else {
-                format!(" (team {})", e.team)
-            }
-        )
-        .ok();
-        writeln!(out, "  created    {}", e.created_at).ok();
-        match e.expires_at {
-            Some(t) => writeln!(out, "  expires    {t} (ttl {})", e.ttl),
-            None => writeln!(out, "  expires    never"),
-        }
-        .ok();
-        writeln!(out, "  tags").ok();
-        let width = e.tags.iter().map(|t| t.key.len()).max().unwrap_or(0);
-        for t in &e.tags {
-            writeln!(out, "    {:width$}  {}", t.key, t.value).ok();
-        }
-        if let Some(r) = &env.rendering {
-            writeln!(out, "  modules").ok();
-            for c in &r.calls {
-                let wired = if c.wiring.is_empty() {
-                    String::new()
-                } else {
-                    let mut from: Vec<&str> =
-                        c.wiring.iter().map(|w| w.from_call.as_str()).collect();
-                    from.dedup();
-                    format!(", wired from {}", from.join(", "))
-                };
-                writeln!(
-                    out,
-                    "    {} ({}): {} variables{wired}",
-                    c.name,
-                    c.module,
-                    c.variables.len()
-                )
-                .ok();
-            }
-        }
+        env_human(env, &mut out);
+        modules_human(env, &mut out);
         if let Some(cost) = &env.cost {
             writeln!(
                 out,
                 "  cost       {}",
-                cost_summary(cost, &e.ttl.to_string())
+                cost_summary(cost, &env.env.ttl.to_string())
             )
             .ok();
         }
-        if env.rendering.is_some() {
-            if env.findings.is_empty() {
-                writeln!(out, "  findings   none").ok();
-            } else {
-                let count = |s: Severity| env.findings.iter().filter(|f| f.severity == s).count();
-                writeln!(
-                    out,
-                    "  findings   {} deny, {} warn, {} info",
-                    count(Severity::Deny),
-                    count(Severity::Warn),
-                    count(Severity::Info)
-                )
-                .ok();
-                for f in &env.findings {
-                    let (line, col) = plan
-                        .source
-                        .line_col(env.spans.value_span(&f.pointer).offset());
-                    writeln!(
-                        out,
-                        "    {:<5} {} at {}:{line}:{col}: {}",
-                        finding_status(f),
-                        f.code(),
-                        plan.source.path.display(),
-                        f.message
-                    )
-                    .ok();
-                }
-            }
-        }
+        findings_human(plan, env, &mut out);
         if let Some(w) = &env.workspace {
             writeln!(out, "  digest     {}", w.digest).ok();
         }
@@ -358,6 +276,104 @@ pub fn plan_human(plan: &Plan) -> String {
     }
     provenance_human(&plan.provenance, &mut out);
     out
+}
+
+/// The environment's own fields in a plan: template, class, owner, lifetime and tags.
+fn env_human(env: &PlannedEnv, out: &mut String) {
+    let e = &env.env;
+    writeln!(out, "environment {}", e.name).ok();
+    let t = &env.template;
+    writeln!(
+        out,
+        "  template   {} {} ({}, sha256 {})",
+        t.name,
+        t.version,
+        t.source,
+        short(&t.sha256)
+    )
+    .ok();
+    writeln!(out, "  class      {} in {}", e.class, e.region).ok();
+    writeln!(
+        out,
+        "  owner      {}{}",
+        e.owner,
+        if e.team.is_empty() {
+            String::new()
+        } else {
+            format!(" (team {})", e.team)
+        }
+    )
+    .ok();
+    writeln!(out, "  created    {}", e.created_at).ok();
+    match e.expires_at {
+        Some(t) => writeln!(out, "  expires    {t} (ttl {})", e.ttl),
+        None => writeln!(out, "  expires    never"),
+    }
+    .ok();
+    writeln!(out, "  tags").ok();
+    let width = e.tags.iter().map(|t| t.key.len()).max().unwrap_or(0);
+    for t in &e.tags {
+        writeln!(out, "    {:width$}  {}", t.key, t.value).ok();
+    }
+}
+
+/// The module calls of a rendered environment, with the calls each is wired from.
+fn modules_human(env: &PlannedEnv, out: &mut String) {
+    let Some(r) = &env.rendering else {
+        return;
+    };
+    writeln!(out, "  modules").ok();
+    for c in &r.calls {
+        let wired = if c.wiring.is_empty() {
+            String::new()
+        } else {
+            let mut from: Vec<&str> = c.wiring.iter().map(|w| w.from_call.as_str()).collect();
+            from.dedup();
+            format!(", wired from {}", from.join(", "))
+        };
+        writeln!(
+            out,
+            "    {} ({}): {} variables{wired}",
+            c.name,
+            c.module,
+            c.variables.len()
+        )
+        .ok();
+    }
+}
+
+/// The findings of a rendered environment: counts, then each at its spec line.
+fn findings_human(plan: &Plan, env: &PlannedEnv, out: &mut String) {
+    if env.rendering.is_none() {
+        return;
+    }
+    if env.findings.is_empty() {
+        writeln!(out, "  findings   none").ok();
+        return;
+    }
+    let count = |s: Severity| env.findings.iter().filter(|f| f.severity == s).count();
+    writeln!(
+        out,
+        "  findings   {} deny, {} warn, {} info",
+        count(Severity::Deny),
+        count(Severity::Warn),
+        count(Severity::Info)
+    )
+    .ok();
+    for f in &env.findings {
+        let (line, col) = plan
+            .source
+            .line_col(env.spans.value_span(&f.pointer).offset());
+        writeln!(
+            out,
+            "    {:<5} {} at {}:{line}:{col}: {}",
+            finding_status(f),
+            f.code(),
+            plan.source.path.display(),
+            f.message
+        )
+        .ok();
+    }
 }
 
 /// A record as JSON (the fields of `metadata.json`).

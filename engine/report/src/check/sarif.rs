@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use idp_check::{CheckReport, Item, ItemKind};
+use idp_check::{CheckReport, FileResult, Item, ItemKind};
 use idp_model::Severity;
 use serde_json::{Value, json};
 
@@ -29,8 +29,30 @@ fn result_level(item: &Item) -> &'static str {
 
 /// The SARIF log of a check.
 pub fn check_sarif(report: &CheckReport) -> Value {
-    // Every rule a result names gets a descriptor: the policies' own, idp's, and one per
-    // input-problem code that occurred.
+    let rules = rule_descriptors(report);
+    let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (*k, i)).collect();
+    let results: Vec<Value> = report
+        .items()
+        .map(|(file, item)| sarif_result(file, item, &index))
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "idp",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules.into_values().collect::<Vec<_>>(),
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    })
+}
+
+/// Every rule a result names gets a descriptor: the policies' own, idp's, and one per
+/// input-problem code that occurred.
+fn rule_descriptors(report: &CheckReport) -> BTreeMap<&str, Value> {
     let mut rules: BTreeMap<&str, Value> = report
         .rules
         .iter()
@@ -68,56 +90,42 @@ pub fn check_sarif(report: &CheckReport) -> Value {
             })
         });
     }
-    let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (*k, i)).collect();
-    let results: Vec<Value> = report
-        .items()
-        .map(|(file, item)| {
-            let mut text = item.message.clone();
-            if let Some(env) = &item.environment {
-                text = format!("{env}: {text}");
+    rules
+}
+
+/// One item as a SARIF result at its place, a waiver as an accepted suppression.
+fn sarif_result(file: &FileResult, item: &Item, index: &BTreeMap<&str, usize>) -> Value {
+    let mut text = item.message.clone();
+    if let Some(env) = &item.environment {
+        text = format!("{env}: {text}");
+    }
+    if let Some(help) = &item.help {
+        text = format!("{text}. Hint: {help}");
+    }
+    let mut result = json!({
+        "ruleId": item.rule,
+        "ruleIndex": index.get(item.rule.as_str()),
+        "level": result_level(item),
+        "message": {"text": text},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": {"uri": uri(&file.source.path), "uriBaseId": "%SRCROOT%"},
+                "region": {
+                    "startLine": item.start.0,
+                    "startColumn": item.start.1,
+                    "endLine": item.end.0,
+                    "endColumn": item.end.1,
+                }
             }
-            if let Some(help) = &item.help {
-                text = format!("{text}. Hint: {help}");
-            }
-            let mut result = json!({
-                "ruleId": item.rule,
-                "ruleIndex": index.get(item.rule.as_str()),
-                "level": result_level(item),
-                "message": {"text": text},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&file.source.path), "uriBaseId": "%SRCROOT%"},
-                        "region": {
-                            "startLine": item.start.0,
-                            "startColumn": item.start.1,
-                            "endLine": item.end.0,
-                            "endColumn": item.end.1,
-                        }
-                    }
-                }],
-                "properties": {"advisory": item.advisory, "environment": item.environment},
-            });
-            if let Some(w) = &item.waived {
-                result["suppressions"] = json!([{
-                    "kind": if w.in_spec { "inSource" } else { "external" },
-                    "status": "accepted",
-                    "justification": format!("{} (owner {}, until {})", w.reason, w.owner, w.until),
-                }]);
-            }
-            result
-        })
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "idp",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules.into_values().collect::<Vec<_>>(),
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }]
-    })
+        }],
+        "properties": {"advisory": item.advisory, "environment": item.environment},
+    });
+    if let Some(w) = &item.waived {
+        result["suppressions"] = json!([{
+            "kind": if w.in_spec { "inSource" } else { "external" },
+            "status": "accepted",
+            "justification": format!("{} (owner {}, until {})", w.reason, w.owner, w.until),
+        }]);
+    }
+    result
 }
