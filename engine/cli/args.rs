@@ -215,6 +215,16 @@ pub struct CheckArgs {
     /// (slower; reuse is safe because plugins are pure, strict proves it).
     #[arg(long)]
     pub strict: bool,
+
+    /// Compute every result, reading and writing no cached one (results are otherwise
+    /// kept by content in the cache directory; docs/decisions/0011-check-cache.md).
+    #[arg(long, conflicts_with = "cache_readonly")]
+    pub no_cache: bool,
+
+    /// Read cached results but write none: for a pull request reading a cache that only
+    /// default-branch runs write.
+    #[arg(long)]
+    pub cache_readonly: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

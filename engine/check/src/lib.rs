@@ -6,11 +6,13 @@
 //! [`FileResult`] at once, so memory grows with the findings, not with the specs.
 #![deny(missing_docs)]
 
+mod cache;
 mod discover;
 mod error;
 mod report;
 mod run;
 
+pub use cache::{Cache, CacheMode, CacheStats};
 pub use discover::{Group, discover, group};
 pub use error::CheckError;
 pub use report::{CheckReport, EnvSummary, FileResult, Item, ItemKind, RuleDescriptor, Timings};

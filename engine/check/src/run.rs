@@ -9,15 +9,18 @@ use idp_plan::{Pipeline, PlanError, Project, Stage, StageTimes};
 use idp_spec::{SourceFile, SpecFile};
 use jiff::Timestamp;
 
+use crate::cache::{Cache, Context};
 use crate::report::{CheckReport, FileResult, Item, RuleDescriptor, Timings};
 
 /// How to run a check.
 #[derive(Debug, Clone, Copy)]
-pub struct RunOptions {
+pub struct RunOptions<'c> {
     /// The clock for expiry and waiver dates.
     pub now: Timestamp,
     /// Worker threads (at least 1).
     pub threads: usize,
+    /// The result cache, unless the run goes without (`--no-cache`).
+    pub cache: Option<&'c Cache>,
 }
 
 /// Rules idp itself reports, beside the policies' own.
@@ -49,37 +52,86 @@ fn failure(source: SourceFile, e: &PlanError) -> FileResult {
     )
 }
 
-/// Plans one file up to judge and reduces it to its result.
-fn check_file(
+/// Reads one file; one that cannot be read is its own result.
+fn read_source(path: &Path) -> Result<SourceFile, FileResult> {
+    SourceFile::read(path).map_err(|e| {
+        FileResult::unreadable(
+            path,
+            crate::Item::input_error(
+                "idp::check::unreadable",
+                format!("cannot read `{}`: {e}", path.display()),
+                None,
+            ),
+        )
+    })
+}
+
+/// Plans one file up to judge and reduces it to its result, with the names of its
+/// environments (whose records the result depends on).
+fn check_source(
     pipeline: &mut Pipeline<'_>,
-    path: &Path,
+    source: SourceFile,
     now: Timestamp,
     parse: &mut Duration,
-) -> FileResult {
+) -> (FileResult, Vec<String>) {
     let start = Instant::now();
-    let source = match SourceFile::read(path) {
-        Ok(s) => s,
-        Err(e) => {
-            return FileResult::unreadable(
-                path,
-                crate::Item::input_error(
-                    "idp::check::unreadable",
-                    format!("cannot read `{}`: {e}", path.display()),
-                    None,
-                ),
-            );
-        }
-    };
     let spec = SpecFile::parse(source.clone());
     *parse += start.elapsed();
     let spec = match spec {
         Ok(s) => s,
-        Err(problems) => return FileResult::problems(source, &problems),
+        Err(problems) => return (FileResult::problems(source, &problems), Vec::new()),
     };
-    match pipeline.plan(&spec, None, Stage::Judge, now) {
+    let names = spec
+        .environments
+        .iter()
+        .map(|e| e.name.value.clone())
+        .collect();
+    let result = match pipeline.plan(&spec, None, Stage::Judge, now) {
         Ok(plan) => FileResult::judged(plan),
         Err(PlanError::Input(problems)) => FileResult::problems(source, &problems),
         Err(e) => failure(source, &e),
+    };
+    (result, names)
+}
+
+/// One worker's state: a pipeline per project, loaded on the first file that misses the
+/// cache (a fully cached run loads no template).
+struct Worker<'p> {
+    projects: &'p [(Project, Vec<PathBuf>)],
+    contexts: &'p [Option<Context>],
+    options: RunOptions<'p>,
+    pipelines: Vec<Option<Pipeline<'p>>>,
+    parse: Duration,
+}
+
+impl<'p> Worker<'p> {
+    fn check(&mut self, g: usize, path: &Path) -> FileResult {
+        let source = match read_source(path) {
+            Ok(s) => s,
+            Err(unreadable) => return unreadable,
+        };
+        let project = &self.projects[g].0;
+        let cached = match (self.options.cache, &self.contexts[g]) {
+            (Some(cache), Some(context)) => Some((cache, Cache::key(context, &source))),
+            _ => None,
+        };
+        if let Some((cache, key)) = &cached
+            && let Some(hit) = cache.get(key, project, &source)
+        {
+            return hit;
+        }
+        let pipeline = match &mut self.pipelines[g] {
+            Some(p) => p,
+            slot => match Pipeline::new(project) {
+                Ok(p) => slot.insert(p),
+                Err(e) => return failure(SourceFile::new(path, String::new()), &e),
+            },
+        };
+        let (result, names) = check_source(pipeline, source, self.options.now, &mut self.parse);
+        if let Some((cache, key)) = &cached {
+            cache.put(key, project, &names, &result);
+        }
+        result
     }
 }
 
@@ -147,13 +199,14 @@ fn report_unused_project_waivers(
 
 /// Checks every group's specs; a project whose `idp.kdl` has problems reports them
 /// instead of its specs.
-pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions) -> CheckReport {
+pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions<'_>) -> CheckReport {
     let started = Instant::now();
     let mut report = CheckReport {
         rules: engine_rules(),
         ..CheckReport::default()
     };
     let mut jobs = Vec::new();
+    let mut contexts = vec![None; projects.len()];
     for (g, (project, files)) in projects.iter().enumerate() {
         // Load once here to report configuration problems and learn the rules; workers
         // load their own copies (plugins are cheap to load from the compile cache).
@@ -171,6 +224,7 @@ pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions) -> CheckRe
                     }
                 }
                 jobs.extend(files.iter().map(|f| (g, f)));
+                contexts[g] = options.cache.and_then(|c| c.context(project, options.now));
             }
             Err(PlanError::Input(problems)) => report.files.push(FileResult::problems(
                 project.config.source.clone(),
@@ -195,33 +249,24 @@ pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions) -> CheckRe
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut pipelines: Vec<Option<Pipeline<'_>>> =
-                        projects.iter().map(|_| None).collect();
+                    let mut worker = Worker {
+                        projects,
+                        contexts: &contexts,
+                        options,
+                        pipelines: projects.iter().map(|_| None).collect(),
+                        parse: Duration::ZERO,
+                    };
                     let mut done = Vec::new();
-                    let mut parse = Duration::ZERO;
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&(g, path)) = jobs.get(i) else { break };
-                        let pipeline = match &mut pipelines[g] {
-                            Some(p) => p,
-                            slot => match Pipeline::new(&projects[g].0) {
-                                Ok(p) => slot.insert(p),
-                                Err(e) => {
-                                    done.push((
-                                        i,
-                                        failure(SourceFile::new(path, String::new()), &e),
-                                    ));
-                                    continue;
-                                }
-                            },
-                        };
-                        done.push((i, check_file(pipeline, path, options.now, &mut parse)));
+                        done.push((i, worker.check(g, path)));
                     }
                     let mut stages = StageTimes::default();
-                    for p in pipelines.iter().flatten() {
+                    for p in worker.pipelines.iter().flatten() {
                         stages.add(p.times());
                     }
-                    (done, parse, stages)
+                    (done, worker.parse, stages)
                 })
             })
             .collect();

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use idp_check::{CheckReport, FileResult, ItemKind, RunOptions};
+use idp_check::{Cache, CacheMode, CheckReport, FileResult, ItemKind, RunOptions};
 use idp_config::ProjectConfig;
 use idp_report as report;
 
@@ -68,11 +68,22 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
     let threads = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
+    let cache = if args.no_cache {
+        None
+    } else {
+        let mode = if args.cache_readonly {
+            CacheMode::ReadOnly
+        } else {
+            CacheMode::ReadWrite
+        };
+        context::cache_dir().map(|d| Cache::new(&d, mode, env!("CARGO_PKG_VERSION")))
+    };
     let mut outcome: CheckReport = idp_check::run(
         &projects,
         RunOptions {
             now: context::now()?,
             threads,
+            cache: cache.as_ref(),
         },
     );
     outcome.files.extend(broken);
@@ -119,6 +130,17 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
         let peak =
             peak_memory_mb().map_or_else(String::new, |mb| format!(", peak memory {mb:.0} MB"));
         eprintln!("{}{peak}", report::check_timings(&outcome));
+        if let Some(cache) = &cache {
+            let s = &cache.stats;
+            let n =
+                |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
+            eprintln!(
+                "cache: {} hit(s), {} miss(es), {} written",
+                n(&s.hits),
+                n(&s.misses),
+                n(&s.written)
+            );
+        }
     }
     Ok(result)
 }
