@@ -72,108 +72,27 @@ pub fn tag_problem(key: &str, value: &str) -> Option<String> {
 pub fn derive(input: DeriveInput<'_>) -> Result<Environment, Problems> {
     let spec = input.spec;
     let mut problems = Problems::default();
-    let mut ttl = spec
-        .ttl
-        .as_ref()
-        .map_or(spec.class.value.default_ttl(), |t| t.value);
     let created_at = input.recorded_created_at.unwrap_or(input.now);
-    // An extension recorded by `idp extend` outlives re-applies of the unchanged spec; it
-    // counts as the TTL, so the policies judge the whole lifetime every time.
-    if let (Ttl::Seconds(s), Some(extended)) = (ttl, input.recorded_expires_at) {
-        let lifetime = extended.as_second() - created_at.as_second();
-        if u64::try_from(lifetime).is_ok_and(|l| l > s) {
-            ttl = Ttl::Seconds(lifetime.unsigned_abs());
-        }
-    }
-    let expires_at = match ttl {
-        Ttl::Never => None,
-        Ttl::Seconds(s) => {
-            let secs = i64::try_from(s).unwrap_or(i64::MAX);
-            match created_at.checked_add(SignedDuration::from_secs(secs)) {
-                Ok(t) => Some(t),
-                Err(_) => {
-                    let span = spec.ttl.as_ref().map_or(spec.name.span, |t| t.span);
-                    problems.push(
-                        Problem::error(
-                            input.source,
-                            span,
-                            "idp::derive::ttl_overflow",
-                            "this TTL ends after the year 9999",
-                        )
-                        .help("use a shorter TTL, or `never`"),
-                    );
-                    None
-                }
-            }
-        }
-    };
+    let ttl = effective_ttl(&input, created_at);
+    let expires_at = expiry(&input, created_at, ttl, &mut problems);
 
-    let mut tags: Vec<Tag> = Vec::new();
-    // An index by key keeps this linear in the number of tags a spec writes.
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let mut set = |key: &str, value: String| match index.get(key) {
-        Some(&i) => tags[i].value = value,
-        None => {
-            index.insert(key.to_owned(), tags.len());
-            tags.push(Tag {
-                key: key.to_owned(),
-                value,
-            });
-        }
-    };
-    for (k, v) in input.default_tags {
-        set(k, v.clone());
-    }
-    for (key, value) in &spec.tags {
-        if key.value.starts_with("idp:") {
-            problems.push(
-                Problem::error(
-                    input.source,
-                    key.span,
-                    "idp::derive::reserved_tag",
-                    format!("tag `{}` is set by idp", key.value),
-                )
-                .help("tags starting with `idp:` are derived from the spec; choose another key"),
-            );
-            continue;
-        }
-        if let Some(why) = tag_problem(&key.value, &value.value) {
-            problems.push(Problem::error(input.source, key.span, "idp::derive::invalid_tag", why).help("AWS tags allow letters, digits, spaces and `_ . : / = + - @`; keys up to 128 and values up to 256 characters"));
-            continue;
-        }
-        set(&key.value, value.value.clone());
-    }
-    set("idp:managed", "true".into());
-    set("idp:environment", spec.name.value.clone());
-    set("idp:template", spec.template.value.clone());
-    set("idp:owner", spec.owner.value.clone());
+    let mut set = TagSet::default();
+    written_tags(&input, &mut set, &mut problems);
+    set.set("idp:managed", "true".into());
+    set.set("idp:environment", spec.name.value.clone());
+    set.set("idp:template", spec.template.value.clone());
+    set.set("idp:owner", spec.owner.value.clone());
     if let Some(team) = &spec.team {
-        set("idp:team", team.value.clone());
+        set.set("idp:team", team.value.clone());
     }
-    set("idp:class", spec.class.value.to_string());
-    set("idp:created-at", created_at.to_string());
-    set("idp:ttl", ttl.to_string());
+    set.set("idp:class", spec.class.value.to_string());
+    set.set("idp:created-at", created_at.to_string());
+    set.set("idp:ttl", ttl.to_string());
     if let Some(e) = expires_at {
-        set("idp:expires-at", e.to_string());
+        set.set("idp:expires-at", e.to_string());
     }
-    for tag in &tags {
-        if let Some(why) = tag_problem(&tag.key, &tag.value) {
-            problems.push(Problem::error(
-                input.source,
-                spec.name.span,
-                "idp::derive::invalid_tag",
-                why,
-            ));
-        }
-    }
-    if tags.len() > MAX_TAGS {
-        problems.push(Problem::error(
-            input.source,
-            spec.name.span,
-            "idp::derive::too_many_tags",
-            format!("{} tags exceed AWS's limit of {MAX_TAGS}", tags.len()),
-        ));
-    }
+    let mut tags = set.tags;
+    check_tag_set(&input, &tags, &mut problems);
     problems.into_result()?;
     tags.sort();
     Ok(Environment {
@@ -194,6 +113,130 @@ pub fn derive(input: DeriveInput<'_>) -> Result<Environment, Problems> {
         tags,
         inputs: input.inputs,
     })
+}
+
+/// The TTL as written, or the class's default. An extension recorded by `idp extend`
+/// outlives re-applies of the unchanged spec; it counts as the TTL, so the policies judge
+/// the whole lifetime every time.
+fn effective_ttl(input: &DeriveInput<'_>, created_at: Timestamp) -> Ttl {
+    let spec = input.spec;
+    let mut ttl = spec
+        .ttl
+        .as_ref()
+        .map_or(spec.class.value.default_ttl(), |t| t.value);
+    if let (Ttl::Seconds(s), Some(extended)) = (ttl, input.recorded_expires_at) {
+        let lifetime = extended.as_second() - created_at.as_second();
+        if u64::try_from(lifetime).is_ok_and(|l| l > s) {
+            ttl = Ttl::Seconds(lifetime.unsigned_abs());
+        }
+    }
+    ttl
+}
+
+/// When the environment expires, or a problem at the TTL when that is past the year 9999.
+fn expiry(
+    input: &DeriveInput<'_>,
+    created_at: Timestamp,
+    ttl: Ttl,
+    problems: &mut Problems,
+) -> Option<Timestamp> {
+    let spec = input.spec;
+    match ttl {
+        Ttl::Never => None,
+        Ttl::Seconds(s) => {
+            let secs = i64::try_from(s).unwrap_or(i64::MAX);
+            match created_at.checked_add(SignedDuration::from_secs(secs)) {
+                Ok(t) => Some(t),
+                Err(_) => {
+                    let span = spec.ttl.as_ref().map_or(spec.name.span, |t| t.span);
+                    problems.push(
+                        Problem::error(
+                            input.source,
+                            span,
+                            "idp::derive::ttl_overflow",
+                            "this TTL ends after the year 9999",
+                        )
+                        .help("use a shorter TTL, or `never`"),
+                    );
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Tags in the order first set; setting a key again replaces its value. An index by key
+/// keeps this linear in the number of tags a spec writes.
+#[derive(Default)]
+struct TagSet {
+    tags: Vec<Tag>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl TagSet {
+    fn set(&mut self, key: &str, value: String) {
+        match self.index.get(key) {
+            Some(&i) => self.tags[i].value = value,
+            None => {
+                self.index.insert(key.to_owned(), self.tags.len());
+                self.tags.push(Tag {
+                    key: key.to_owned(),
+                    value,
+                });
+            }
+        }
+    }
+}
+
+/// The organisation's default tags, then the spec's, each refused when it takes an
+/// `idp:` key or is not a valid AWS tag.
+fn written_tags(input: &DeriveInput<'_>, set: &mut TagSet, problems: &mut Problems) {
+    for (k, v) in input.default_tags {
+        set.set(k, v.clone());
+    }
+    for (key, value) in &input.spec.tags {
+        if key.value.starts_with("idp:") {
+            problems.push(
+                Problem::error(
+                    input.source,
+                    key.span,
+                    "idp::derive::reserved_tag",
+                    format!("tag `{}` is set by idp", key.value),
+                )
+                .help("tags starting with `idp:` are derived from the spec; choose another key"),
+            );
+            continue;
+        }
+        if let Some(why) = tag_problem(&key.value, &value.value) {
+            problems.push(Problem::error(input.source, key.span, "idp::derive::invalid_tag", why).help("AWS tags allow letters, digits, spaces and `_ . : / = + - @`; keys up to 128 and values up to 256 characters"));
+            continue;
+        }
+        set.set(&key.value, value.value.clone());
+    }
+}
+
+/// The whole set against AWS's rules: the derived and default tags must be valid too,
+/// and there may be no more than [`MAX_TAGS`].
+fn check_tag_set(input: &DeriveInput<'_>, tags: &[Tag], problems: &mut Problems) {
+    let span = input.spec.name.span;
+    for tag in tags {
+        if let Some(why) = tag_problem(&tag.key, &tag.value) {
+            problems.push(Problem::error(
+                input.source,
+                span,
+                "idp::derive::invalid_tag",
+                why,
+            ));
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        problems.push(Problem::error(
+            input.source,
+            span,
+            "idp::derive::too_many_tags",
+            format!("{} tags exceed AWS's limit of {MAX_TAGS}", tags.len()),
+        ));
+    }
 }
 
 #[cfg(test)]
