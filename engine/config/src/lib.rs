@@ -419,28 +419,7 @@ impl ProjectConfig {
             return;
         };
         let enforcement_text = prop_string(node, "enforcement");
-        let enforcement = match enforcement_text.as_deref().map(Enforcement::parse) {
-            None => Enforcement::Deny,
-            Some(Some(e)) => e,
-            Some(None) => {
-                problems.push(
-                    Problem::error(
-                        source,
-                        node.span(),
-                        "idp::config::unknown_enforcement",
-                        format!(
-                            "unknown enforcement `{}`",
-                            enforcement_text.clone().unwrap_or_default()
-                        ),
-                    )
-                    .help(format!(
-                        "write enforcement=\"…\" with one of {}",
-                        Enforcement::NAMES.join(", ")
-                    )),
-                );
-                Enforcement::Deny
-            }
-        };
+        let enforcement = read_enforcement(source, node, &enforcement_text, problems);
         let policy_config = PolicyConfig {
             name: Spanned {
                 value: policy.clone(),
@@ -457,6 +436,29 @@ impl ProjectConfig {
         if let Err(p) = policy_config.settings(None, source) {
             problems.append(p);
         }
+        let enforcement_written = enforcement_text.is_some();
+        self.add_policy(
+            source,
+            policy,
+            policy_config,
+            enforcement_written,
+            layer,
+            problems,
+        );
+    }
+
+    /// Adds a policy read in `layer`: a new one is added; one the organisation delegated
+    /// gets the nested settings under the organisation's enforcement; any other is refused.
+    fn add_policy(
+        &mut self,
+        source: &SourceFile,
+        policy: String,
+        policy_config: PolicyConfig,
+        enforcement_written: bool,
+        layer: Layer<'_>,
+        problems: &mut Problems,
+    ) {
+        let span = policy_config.name.span;
         let existing = self.policies.iter().position(|p| p.name.value == policy);
         match (existing, layer) {
             (None, _) => self.policies.push(policy_config),
@@ -464,7 +466,7 @@ impl ProjectConfig {
                 if org.delegation.policies.contains(&policy)
                     && org.policies.iter().any(|p| p.name.value == policy) =>
             {
-                if enforcement_text.is_some() {
+                if enforcement_written {
                     problems.push(
                         Problem::error(
                             source,
@@ -563,6 +565,38 @@ impl ProjectConfig {
             config.add_nested(path, &read(path)?)?;
         }
         Ok(config)
+    }
+}
+
+/// `enforcement=` of a `policy` node: `deny` when not written, and a problem (then `deny`)
+/// when it names no enforcement.
+fn read_enforcement(
+    source: &SourceFile,
+    node: &KdlNode,
+    enforcement_text: &Option<String>,
+    problems: &mut Problems,
+) -> Enforcement {
+    match enforcement_text.as_deref().map(Enforcement::parse) {
+        None => Enforcement::Deny,
+        Some(Some(e)) => e,
+        Some(None) => {
+            problems.push(
+                Problem::error(
+                    source,
+                    node.span(),
+                    "idp::config::unknown_enforcement",
+                    format!(
+                        "unknown enforcement `{}`",
+                        enforcement_text.clone().unwrap_or_default()
+                    ),
+                )
+                .help(format!(
+                    "write enforcement=\"…\" with one of {}",
+                    Enforcement::NAMES.join(", ")
+                )),
+            );
+            Enforcement::Deny
+        }
     }
 }
 
