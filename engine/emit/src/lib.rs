@@ -12,7 +12,7 @@ pub mod contract;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use idp_model::{Environment, Rendering};
+use idp_model::{Environment, ModuleCall, Rendering};
 use miette::Diagnostic;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -180,6 +180,18 @@ fn sorted(value: &Value) -> Value {
 fn main_tf(env: &Environment, rendering: &Rendering, uses_aws: bool) -> Result<String, EmitError> {
     let t = &env.template;
     let mut out = String::new();
+    header_tf(env, uses_aws, &mut out);
+    variables_tf(t, rendering, &mut out)?;
+    for call in &rendering.calls {
+        module_tf(t, rendering, call, &mut out)?;
+    }
+    outputs_tf(t, rendering, &mut out)?;
+    Ok(out.trim_end().to_owned() + "\n")
+}
+
+/// The comment naming the environment, the Terraform version, and the AWS provider when
+/// a module needs it.
+fn header_tf(env: &Environment, uses_aws: bool, out: &mut String) {
     // Every value here is a quoted, escaped HCL string: inside a comment it can neither
     // end the line nor the comment, whatever a template reported as its name or version.
     out.push_str(&hcl_comment(&format!(
@@ -202,6 +214,11 @@ fn main_tf(env: &Environment, rendering: &Rendering, uses_aws: bool) -> Result<S
         )
         .ok();
     }
+}
+
+/// One variable per module call, holding its literal inputs; call names must be
+/// identifiers and unique, module names valid.
+fn variables_tf(t: &str, rendering: &Rendering, out: &mut String) -> Result<(), EmitError> {
     for call in &rendering.calls {
         identifier(t, &call.name)?;
         module_name(t, &call.module)?;
@@ -213,7 +230,7 @@ fn main_tf(env: &Environment, rendering: &Rendering, uses_aws: bool) -> Result<S
             > 1
         {
             return Err(EmitError::DuplicateCall {
-                template: t.clone(),
+                template: t.to_owned(),
                 call: call.name.clone(),
             });
         }
@@ -228,46 +245,60 @@ fn main_tf(env: &Environment, rendering: &Rendering, uses_aws: bool) -> Result<S
         )
         .ok();
     }
-    for call in &rendering.calls {
-        writeln!(
-            out,
-            "module {} {{\n  source = {}",
-            hcl_string(&call.name),
-            hcl_string(&format!("./modules/{}", call.module))
-        )
-        .ok();
-        let mut args: BTreeMap<&str, String> = BTreeMap::new();
-        for var in call.variables.keys() {
-            identifier(t, var)?;
-            args.insert(var, format!("var.{}.{var}", call.name));
-        }
-        for w in &call.wiring {
-            identifier(t, &w.variable)?;
-            identifier(t, &w.output)?;
-            if !rendering.calls.iter().any(|c| c.name == w.from_call) {
-                return Err(EmitError::UnknownCall {
-                    template: t.clone(),
-                    what: format!("{}.{}", call.name, w.variable),
-                    call: w.from_call.clone(),
-                });
-            }
-            args.insert(&w.variable, format!("module.{}.{}", w.from_call, w.output));
-        }
-        let width = args.keys().map(|k| k.len()).max().unwrap_or(0);
-        if !args.is_empty() {
-            out.push('\n');
-        }
-        for (k, v) in args {
-            writeln!(out, "  {k:width$} = {v}").ok();
-        }
-        writeln!(out, "}}\n").ok();
+    Ok(())
+}
+
+/// One `module` block: its literal inputs from its variable, its wired inputs from the
+/// outputs of other calls, aligned and sorted by name.
+fn module_tf(
+    t: &str,
+    rendering: &Rendering,
+    call: &ModuleCall,
+    out: &mut String,
+) -> Result<(), EmitError> {
+    writeln!(
+        out,
+        "module {} {{\n  source = {}",
+        hcl_string(&call.name),
+        hcl_string(&format!("./modules/{}", call.module))
+    )
+    .ok();
+    let mut args: BTreeMap<&str, String> = BTreeMap::new();
+    for var in call.variables.keys() {
+        identifier(t, var)?;
+        args.insert(var, format!("var.{}.{var}", call.name));
     }
+    for w in &call.wiring {
+        identifier(t, &w.variable)?;
+        identifier(t, &w.output)?;
+        if !rendering.calls.iter().any(|c| c.name == w.from_call) {
+            return Err(EmitError::UnknownCall {
+                template: t.to_owned(),
+                what: format!("{}.{}", call.name, w.variable),
+                call: w.from_call.clone(),
+            });
+        }
+        args.insert(&w.variable, format!("module.{}.{}", w.from_call, w.output));
+    }
+    let width = args.keys().map(|k| k.len()).max().unwrap_or(0);
+    if !args.is_empty() {
+        out.push('\n');
+    }
+    for (k, v) in args {
+        writeln!(out, "  {k:width$} = {v}").ok();
+    }
+    writeln!(out, "}}\n").ok();
+    Ok(())
+}
+
+/// The environment's outputs, each an output of one module call.
+fn outputs_tf(t: &str, rendering: &Rendering, out: &mut String) -> Result<(), EmitError> {
     for o in &rendering.outputs {
         identifier(t, &o.name)?;
         identifier(t, &o.output)?;
         if !rendering.calls.iter().any(|c| c.name == o.from_call) {
             return Err(EmitError::UnknownCall {
-                template: t.clone(),
+                template: t.to_owned(),
                 what: format!("output {}", o.name),
                 call: o.from_call.clone(),
             });
@@ -281,7 +312,7 @@ fn main_tf(env: &Environment, rendering: &Rendering, uses_aws: bool) -> Result<S
         )
         .ok();
     }
-    Ok(out.trim_end().to_owned() + "\n")
+    Ok(())
 }
 
 /// Builds the workspace. `module_files` returns a module's files (relative to the
