@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
+use idp_emit::Workspace;
 use idp_github::{RequestId, Workflow, WorkflowInputs};
+use idp_model::Environment;
 use idp_plan::{Plan, PlannedEnv, Project};
-use idp_state::{Applied, Record, RecordedWorkspace, Status};
+use idp_state::{Applied, EnvLock, Record, RecordedBackend, RecordedWorkspace, Status, Stored};
 
 use crate::github::{Handed, Handoff};
 use crate::record::{Held, backend_for, executor_backend, module_digests, replace};
@@ -62,68 +64,13 @@ fn apply_one(
     let Some(workspace) = &planned.workspace else {
         return Ok(());
     };
-    // A creation time after now (a record written with a forged clock) would never expire.
-    let latest = ctx
-        .clock
-        .now()
-        .checked_add(CLOCK_SKEW)
-        .unwrap_or(ctx.clock.now());
-    if env.created_at > latest {
-        return Err(LifecycleError::CreatedInFuture {
-            name: env.name.clone(),
-            created_at: env.created_at,
-            now: ctx.clock.now(),
-        });
-    }
+    refuse_created_in_future(ctx, env)?;
     let lock = ctx.state.lock(&env.name)?;
     let records = ctx.records;
     let previous = records.read(&env.name)?;
     let backend = backend_for(Some(&project.config), &env.name);
-    let record = Record {
-        schema_version: idp_state::SCHEMA_VERSION,
-        name: env.name.clone(),
-        template: env.template.clone(),
-        template_version: env.template_version.clone(),
-        owner: env.owner.clone(),
-        team: env.team.clone(),
-        class: env.class.to_string(),
-        region: env.region.clone(),
-        created_at: env.created_at,
-        ttl: env.ttl.to_string(),
-        expires_at: env.expires_at,
-        status: Status::Pending,
-        plan_digest: workspace.digest.clone(),
-        spec: spec.to_path_buf(),
-        updated_at: now,
-        extended_until: previous
-            .as_ref()
-            .filter(|p| p.record.status != Status::Destroyed)
-            .and_then(|p| p.record.extended_until),
-        outputs: previous
-            .as_ref()
-            .map(|p| p.record.outputs.clone())
-            .unwrap_or_default(),
-        applied: Some(Applied {
-            workspace_digest: workspace.digest.clone(),
-            modules: module_digests(&workspace.files),
-            backend: backend.clone(),
-        }),
-        destroy_attempts: 0,
-        destroy_blocked: None,
-    };
-    lock.write_workspace(&workspace.files)?;
-    if let Some(Ok(estimate)) = &planned.cost {
-        let bytes = serde_json::to_vec_pretty(estimate).unwrap_or_default();
-        idp_state::write_atomically(&lock.dir().join(COST_FILE), &bytes)?;
-    }
-    // The workspace first: a record never names a workspace that is not there.
-    records.write_workspace(
-        &env.name,
-        &RecordedWorkspace {
-            digest: workspace.digest.clone(),
-            files: workspace.files.clone(),
-        },
-    )?;
+    let record = pending_record(env, workspace, spec, now, previous.as_ref(), &backend);
+    write_workspace(ctx, &lock, planned, workspace)?;
     let mut held = replace(records, record, previous.as_ref().map(|p| &p.version))?;
     (ctx.events)(Event::Recorded {
         name: env.name.clone(),
@@ -141,6 +88,88 @@ fn apply_one(
         &executor_backend(&backend, ctx.path_style),
     );
     finish(ctx, &mut held, result)
+}
+
+/// A creation time after now (a record written with a forged clock) would never expire.
+fn refuse_created_in_future(ctx: &Ctx, env: &Environment) -> Result<(), LifecycleError> {
+    let latest = ctx
+        .clock
+        .now()
+        .checked_add(CLOCK_SKEW)
+        .unwrap_or(ctx.clock.now());
+    if env.created_at > latest {
+        return Err(LifecycleError::CreatedInFuture {
+            name: env.name.clone(),
+            created_at: env.created_at,
+            now: ctx.clock.now(),
+        });
+    }
+    Ok(())
+}
+
+/// The PENDING record, with everything a later destroy needs; an extension and the
+/// outputs of the previous record carry over.
+fn pending_record(
+    env: &Environment,
+    workspace: &Workspace,
+    spec: &Path,
+    now: jiff::Timestamp,
+    previous: Option<&Stored>,
+    backend: &RecordedBackend,
+) -> Record {
+    Record {
+        schema_version: idp_state::SCHEMA_VERSION,
+        name: env.name.clone(),
+        template: env.template.clone(),
+        template_version: env.template_version.clone(),
+        owner: env.owner.clone(),
+        team: env.team.clone(),
+        class: env.class.to_string(),
+        region: env.region.clone(),
+        created_at: env.created_at,
+        ttl: env.ttl.to_string(),
+        expires_at: env.expires_at,
+        status: Status::Pending,
+        plan_digest: workspace.digest.clone(),
+        spec: spec.to_path_buf(),
+        updated_at: now,
+        extended_until: previous
+            .filter(|p| p.record.status != Status::Destroyed)
+            .and_then(|p| p.record.extended_until),
+        outputs: previous
+            .map(|p| p.record.outputs.clone())
+            .unwrap_or_default(),
+        applied: Some(Applied {
+            workspace_digest: workspace.digest.clone(),
+            modules: module_digests(&workspace.files),
+            backend: backend.clone(),
+        }),
+        destroy_attempts: 0,
+        destroy_blocked: None,
+    }
+}
+
+/// Writes the workspace and its estimate into the environment's directory, then into
+/// the records: a record never names a workspace that is not there.
+fn write_workspace(
+    ctx: &Ctx,
+    lock: &EnvLock,
+    planned: &PlannedEnv,
+    workspace: &Workspace,
+) -> Result<(), LifecycleError> {
+    lock.write_workspace(&workspace.files)?;
+    if let Some(Ok(estimate)) = &planned.cost {
+        let bytes = serde_json::to_vec_pretty(estimate).unwrap_or_default();
+        idp_state::write_atomically(&lock.dir().join(COST_FILE), &bytes)?;
+    }
+    ctx.records.write_workspace(
+        &planned.env.name,
+        &RecordedWorkspace {
+            digest: workspace.digest.clone(),
+            files: workspace.files.clone(),
+        },
+    )?;
+    Ok(())
 }
 
 fn finish(
