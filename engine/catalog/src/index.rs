@@ -124,45 +124,7 @@ impl Index {
                     ));
                 }
             };
-            let plugin_name = node.entry(0).and_then(|e| e.value().as_string());
-            let (Some(plugin_name), Some(version), Some(file), Some(sha256)) = (
-                plugin_name,
-                string_prop(node, "version"),
-                string_prop(node, "file"),
-                string_prop(node, "sha256"),
-            ) else {
-                return Err(invalid(
-                    name,
-                    text,
-                    node.span(),
-                    "entry needs a name and `version`, `file` and `sha256`".into(),
-                    Some(format!(
-                        "write `{kind} NAME version=\"0.1.0\" file=\"…\" sha256=\"…\"`, or let `idp plugin build` write it"
-                    )),
-                ));
-            };
-            let modules = node
-                .children()
-                .and_then(|c| c.get("modules"))
-                .map(|m| {
-                    m.entries()
-                        .iter()
-                        .filter(|e| e.name().is_none())
-                        .filter_map(|e| e.value().as_string().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let entry = Entry {
-                kind,
-                name: plugin_name.to_owned(),
-                version,
-                file,
-                sha256,
-                modules,
-                toolchain: string_prop(node, "toolchain"),
-            };
-            check_entry(&entry)
-                .map_err(|(message, help)| invalid(name, text, node.span(), message, Some(help)))?;
+            let entry = parse_entry(name, text, node, kind)?;
             if entries
                 .iter()
                 .any(|e: &Entry| e.kind == entry.kind && e.name == entry.name)
@@ -171,7 +133,7 @@ impl Index {
                     name,
                     text,
                     node.span(),
-                    format!("{kind} `{plugin_name}` is listed twice"),
+                    format!("{kind} `{}` is listed twice", entry.name),
                     Some("keep one entry per plugin".into()),
                 ));
             }
@@ -297,6 +259,56 @@ fn check_entry(e: &Entry) -> Result<(), (String, String)> {
         ));
     }
     Ok(())
+}
+
+/// A `template` or `policy` entry: its name, `version`, `file` and `sha256` (all
+/// required), the modules it ships and the toolchain it was built with, checked.
+fn parse_entry(
+    name: &str,
+    text: &str,
+    node: &KdlNode,
+    kind: PluginKind,
+) -> Result<Entry, CatalogError> {
+    let plugin_name = node.entry(0).and_then(|e| e.value().as_string());
+    let (Some(plugin_name), Some(version), Some(file), Some(sha256)) = (
+        plugin_name,
+        string_prop(node, "version"),
+        string_prop(node, "file"),
+        string_prop(node, "sha256"),
+    ) else {
+        return Err(invalid(
+            name,
+            text,
+            node.span(),
+            "entry needs a name and `version`, `file` and `sha256`".into(),
+            Some(format!(
+                "write `{kind} NAME version=\"0.1.0\" file=\"…\" sha256=\"…\"`, or let `idp plugin build` write it"
+            )),
+        ));
+    };
+    let modules = node
+        .children()
+        .and_then(|c| c.get("modules"))
+        .map(|m| {
+            m.entries()
+                .iter()
+                .filter(|e| e.name().is_none())
+                .filter_map(|e| e.value().as_string().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let entry = Entry {
+        kind,
+        name: plugin_name.to_owned(),
+        version,
+        file,
+        sha256,
+        modules,
+        toolchain: string_prop(node, "toolchain"),
+    };
+    check_entry(&entry)
+        .map_err(|(message, help)| invalid(name, text, node.span(), message, Some(help)))?;
+    Ok(entry)
 }
 
 fn parse_module(name: &str, text: &str, node: &KdlNode) -> Result<ModulePin, CatalogError> {
