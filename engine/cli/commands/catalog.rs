@@ -110,42 +110,7 @@ pub fn run(config: Option<&Path>, command: CatalogCommand) -> Result<Outcome, Cl
     )
     .map_err(CliError::plugin)?;
     match command {
-        CatalogCommand::List { format } => {
-            let mut items = Vec::new();
-            for (entry, source) in catalog.entries() {
-                let plugin = catalog
-                    .resolve(entry.kind, &entry.name, None)
-                    .map_err(CliError::plugin)?;
-                let summary = match entry.kind {
-                    PluginKind::Template => host
-                        .load_template(&entry.name, &plugin.bytes)
-                        .map_err(CliError::plugin)?
-                        .info()
-                        .summary
-                        .clone(),
-                    PluginKind::Policy => host
-                        .load_policy(&entry.name, &plugin.bytes)
-                        .map_err(CliError::plugin)?
-                        .info()
-                        .summary
-                        .clone(),
-                };
-                items.push(json!({"kind": entry.kind, "name": entry.name, "version": entry.version, "source": source.describe(), "sha256": entry.sha256, "summary": summary}));
-            }
-            match format {
-                Format::Json => ui::print_json(&json!({"version": 1, "plugins": items})),
-                Format::Human => {
-                    let rows: Vec<[String; 4]> = items
-                        .iter()
-                        .map(|i| {
-                            let s = |k: &str| i[k].as_str().unwrap_or_default().to_owned();
-                            [s("kind"), s("name"), s("version"), s("summary")]
-                        })
-                        .collect();
-                    print!("{}", table(["KIND", "NAME", "VERSION", "SUMMARY"], &rows));
-                }
-            }
-        }
+        CatalogCommand::List { format } => list(&catalog, &host, format)?,
         CatalogCommand::Show { name, format } => {
             let kind = if catalog
                 .entries()
@@ -161,75 +126,127 @@ pub fn run(config: Option<&Path>, command: CatalogCommand) -> Result<Outcome, Cl
                 other => CliError::plugin(other),
             })?;
             match kind {
-                PluginKind::Template => {
-                    let t = host
-                        .load_template(&name, &plugin.bytes)
-                        .map_err(CliError::plugin)?;
-                    let info = t.info();
-                    match format {
-                        Format::Json => ui::print_json(
-                            &json!({"version": 1, "kind": "template", "template": info}),
-                        ),
-                        Format::Human => {
-                            println!("template {} {}: {}", info.name, info.version, info.summary);
-                            println!(
-                                "modules: {}\noutputs: {}\n",
-                                info.modules.join(", "),
-                                info.outputs.join(", ")
-                            );
-                            let required: Vec<&str> = info
-                                .input_schema
-                                .get("required")
-                                .and_then(Value::as_array)
-                                .map(|r| r.iter().filter_map(Value::as_str).collect())
-                                .unwrap_or_default();
-                            let mut rows = Vec::new();
-                            input_rows(&info.input_schema, "", &required, &mut rows);
-                            print!(
-                                "{}",
-                                table(["INPUT", "TYPE", "DEFAULT", "DESCRIPTION"], &rows)
-                            );
-                        }
-                    }
-                }
-                PluginKind::Policy => {
-                    let p = host
-                        .load_policy(&name, &plugin.bytes)
-                        .map_err(CliError::plugin)?;
-                    let info = p.info();
-                    match format {
-                        Format::Json => {
-                            ui::print_json(&json!({"version": 1, "kind": "policy", "policy": info}))
-                        }
-                        Format::Human => {
-                            println!("policy {} {}: {}\n", info.name, info.version, info.summary);
-                            let rows: Vec<[String; 4]> = info
-                                .rules
-                                .iter()
-                                .map(|r| {
-                                    [
-                                        r.id.clone(),
-                                        r.default_severity.to_string(),
-                                        r.summary.clone(),
-                                        r.help.clone(),
-                                    ]
-                                })
-                                .collect();
-                            print!("{}", table(["RULE", "SEVERITY", "SUMMARY", "HELP"], &rows));
-                            let mut settings = Vec::new();
-                            input_rows(&info.settings_schema, "", &[], &mut settings);
-                            if !settings.is_empty() {
-                                println!();
-                                print!(
-                                    "{}",
-                                    table(["SETTING", "TYPE", "DEFAULT", "DESCRIPTION"], &settings)
-                                );
-                            }
-                        }
-                    }
-                }
+                PluginKind::Template => show_template(&host, &name, &plugin.bytes, format)?,
+                PluginKind::Policy => show_policy(&host, &name, &plugin.bytes, format)?,
             }
         }
     }
     Ok(Outcome::Clean)
+}
+
+/// `idp catalog list`: every plugin of every catalog, with the summary it reports (so
+/// each is loaded).
+fn list(catalog: &Catalog, host: &PluginHost, format: Format) -> Result<(), CliError> {
+    let mut items = Vec::new();
+    for (entry, source) in catalog.entries() {
+        let plugin = catalog
+            .resolve(entry.kind, &entry.name, None)
+            .map_err(CliError::plugin)?;
+        let summary = match entry.kind {
+            PluginKind::Template => host
+                .load_template(&entry.name, &plugin.bytes)
+                .map_err(CliError::plugin)?
+                .info()
+                .summary
+                .clone(),
+            PluginKind::Policy => host
+                .load_policy(&entry.name, &plugin.bytes)
+                .map_err(CliError::plugin)?
+                .info()
+                .summary
+                .clone(),
+        };
+        items.push(json!({"kind": entry.kind, "name": entry.name, "version": entry.version, "source": source.describe(), "sha256": entry.sha256, "summary": summary}));
+    }
+    match format {
+        Format::Json => ui::print_json(&json!({"version": 1, "plugins": items})),
+        Format::Human => {
+            let rows: Vec<[String; 4]> = items
+                .iter()
+                .map(|i| {
+                    let s = |k: &str| i[k].as_str().unwrap_or_default().to_owned();
+                    [s("kind"), s("name"), s("version"), s("summary")]
+                })
+                .collect();
+            print!("{}", table(["KIND", "NAME", "VERSION", "SUMMARY"], &rows));
+        }
+    }
+    Ok(())
+}
+
+/// `idp catalog show TEMPLATE`: its modules, outputs and inputs.
+fn show_template(
+    host: &PluginHost,
+    name: &str,
+    bytes: &[u8],
+    format: Format,
+) -> Result<(), CliError> {
+    let t = host.load_template(name, bytes).map_err(CliError::plugin)?;
+    let info = t.info();
+    match format {
+        Format::Json => {
+            ui::print_json(&json!({"version": 1, "kind": "template", "template": info}))
+        }
+        Format::Human => {
+            println!("template {} {}: {}", info.name, info.version, info.summary);
+            println!(
+                "modules: {}\noutputs: {}\n",
+                info.modules.join(", "),
+                info.outputs.join(", ")
+            );
+            let required: Vec<&str> = info
+                .input_schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let mut rows = Vec::new();
+            input_rows(&info.input_schema, "", &required, &mut rows);
+            print!(
+                "{}",
+                table(["INPUT", "TYPE", "DEFAULT", "DESCRIPTION"], &rows)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `idp catalog show POLICY`: its rules and settings.
+fn show_policy(
+    host: &PluginHost,
+    name: &str,
+    bytes: &[u8],
+    format: Format,
+) -> Result<(), CliError> {
+    let p = host.load_policy(name, bytes).map_err(CliError::plugin)?;
+    let info = p.info();
+    match format {
+        Format::Json => ui::print_json(&json!({"version": 1, "kind": "policy", "policy": info})),
+        Format::Human => {
+            println!("policy {} {}: {}\n", info.name, info.version, info.summary);
+            let rows: Vec<[String; 4]> = info
+                .rules
+                .iter()
+                .map(|r| {
+                    [
+                        r.id.clone(),
+                        r.default_severity.to_string(),
+                        r.summary.clone(),
+                        r.help.clone(),
+                    ]
+                })
+                .collect();
+            print!("{}", table(["RULE", "SEVERITY", "SUMMARY", "HELP"], &rows));
+            let mut settings = Vec::new();
+            input_rows(&info.settings_schema, "", &[], &mut settings);
+            if !settings.is_empty() {
+                println!();
+                print!(
+                    "{}",
+                    table(["SETTING", "TYPE", "DEFAULT", "DESCRIPTION"], &settings)
+                );
+            }
+        }
+    }
+    Ok(())
 }
