@@ -80,21 +80,12 @@ impl Project {
         assert_eq!(warm.code, cold.code);
     }
 
-    fn entries(&self) -> Vec<PathBuf> {
-        let mut out = Vec::new();
-        let Ok(dirs) = std::fs::read_dir(self.cache.join("check")) else {
-            return out;
+    /// The packs of entries the cache holds.
+    fn packs(&self) -> Vec<PathBuf> {
+        let Ok(dir) = std::fs::read_dir(self.cache.join("check")) else {
+            return Vec::new();
         };
-        for d in dirs.flatten() {
-            out.extend(
-                std::fs::read_dir(d.path())
-                    .expect("dir")
-                    .flatten()
-                    .map(|e| e.path()),
-            );
-        }
-        out.sort();
-        out
+        dir.flatten().map(|e| e.path()).collect()
     }
 
     /// Runs once to fill the cache and checks the next run answers every file from it.
@@ -265,18 +256,24 @@ fn a_waiver_expiring_is_seen_the_day_after_its_until_date() {
 #[test]
 fn a_corrupt_truncated_or_misplaced_entry_is_computed_again() {
     let p = Project::of("tests/fixtures/check").warmed(&[]);
-    let entries = p.entries();
-    assert_eq!(entries.len(), 6);
-    let other = std::fs::read(&entries[1]).expect("entry");
-    std::fs::write(&entries[0], &other).expect("misplace");
-    let full = std::fs::read(&entries[2]).expect("entry");
-    std::fs::write(&entries[2], &full[..full.len() / 2]).expect("truncate");
-    std::fs::write(&entries[3], b"\0\xff not json").expect("corrupt");
-    let mut forged: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&entries[4]).expect("entry")).expect("JSON");
-    forged["result"]["items"] = serde_json::json!([{"kind": 9}]);
-    std::fs::write(&entries[4], serde_json::to_vec(&forged).expect("JSON")).expect("forge");
-    assert_eq!(p.cache_line(&[]), "cache: 2 hit(s), 4 miss(es), 4 written");
+    let packs = p.packs();
+    assert_eq!(packs.len(), 1, "{packs:?}");
+    let mut pack: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&packs[0]).expect("pack")).expect("JSON");
+    let entries = pack["entries"].as_object_mut().expect("entries");
+    let keys: Vec<String> = entries.keys().cloned().collect();
+    assert_eq!(keys.len(), 6);
+    let other = entries[&keys[1]].clone();
+    entries.insert(keys[0].clone(), other);
+    entries.insert(keys[2].clone(), "\u{0} not an entry".into());
+    entries[&keys[3]]["result"]["items"] = serde_json::json!([{"kind": 9}]);
+    std::fs::write(&packs[0], serde_json::to_vec(&pack).expect("JSON")).expect("write");
+    assert_eq!(p.cache_line(&[]), "cache: 3 hit(s), 3 miss(es), 3 written");
+    p.same_as_cold(&[]);
+
+    let full = std::fs::read(&packs[0]).expect("pack");
+    std::fs::write(&packs[0], &full[..full.len() / 2]).expect("truncate");
+    assert_eq!(p.cache_line(&[]), "cache: 0 hit(s), 6 miss(es), 6 written");
     p.same_as_cold(&[]);
 }
 
@@ -284,14 +281,14 @@ fn a_corrupt_truncated_or_misplaced_entry_is_computed_again() {
 fn no_cache_writes_nothing_and_readonly_reads_without_writing() {
     let p = Project::of("tests/fixtures/check");
     p.check_with(&["--no-cache"], &[]);
-    assert!(p.entries().is_empty(), "--no-cache wrote {:?}", p.entries());
+    assert!(p.packs().is_empty(), "--no-cache wrote {:?}", p.packs());
     let readonly = p.check_with(&["--cache-readonly", "--stats"], &[]);
     assert!(
         readonly
             .stderr
             .contains("cache: 0 hit(s), 6 miss(es), 0 written")
     );
-    assert!(p.entries().is_empty());
+    assert!(p.packs().is_empty());
     p.check_with(&[], &[]);
     let line = p.check_with(&["--cache-readonly", "--stats"], &[]);
     assert!(

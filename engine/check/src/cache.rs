@@ -7,9 +7,10 @@
 //! records the spec's environments had when it was computed, kept in the entry and
 //! compared on every read. Anything unexpected in an entry makes it a miss.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use idp_model::{PluginId, PluginKind, Severity, Waived};
 use idp_plan::{Project, Provenance};
@@ -17,15 +18,17 @@ use idp_spec::SourceFile;
 use jiff::Timestamp;
 use miette::SourceSpan;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::report::{EnvSummary, FileResult, Item, ItemKind};
 
 /// Bumped whenever an entry's layout or meaning changes, beside idp's own version.
-const FORMAT: &str = "idp-check-cache 1";
+const FORMAT: &str = "idp-check-cache 2";
 
-/// An entry larger than this is not read: results are a few KiB.
-const MAX_ENTRY_BYTES: usize = 4 << 20;
+/// A pack larger than this is not read (its results are computed again): an entry is
+/// about a KiB, so this holds several hundred thousand specs.
+const MAX_PACK_BYTES: usize = 512 << 20;
 
 /// Whether and how `idp check` uses the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +50,7 @@ pub struct CacheStats {
     pub written: AtomicUsize,
 }
 
-/// The result cache: entries under `DIR/check/`.
+/// The result cache: one pack of entries per context under `DIR/check/`.
 #[derive(Debug)]
 pub struct Cache {
     dir: PathBuf,
@@ -57,12 +60,28 @@ pub struct Cache {
     pub stats: CacheStats,
 }
 
-/// Everything a project's results depend on besides the spec itself, digested once per run.
-#[derive(Debug, Clone)]
-pub struct Context(String);
+/// Everything a project's results depend on besides the spec itself, digested once per
+/// run, with the entries cached under it and those this run adds.
+#[derive(Debug)]
+pub struct Context {
+    digest: String,
+    pack: Pack,
+    fresh: Mutex<Vec<(String, String)>>,
+    provenance: Mutex<Option<Arc<Provenance>>>,
+}
 
 /// A cached file result's key.
 pub struct Key(String);
+
+/// A pack as stored: entries stay raw until a file asks for one, so one bad entry spoils
+/// only itself.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Pack {
+    format: String,
+    context: String,
+    provenance: Option<CachedProvenance>,
+    entries: HashMap<String, Box<RawValue>>,
+}
 
 impl Cache {
     /// A cache in `dir` (idp's cache directory) for idp `version`.
@@ -75,10 +94,24 @@ impl Cache {
         }
     }
 
-    /// The context of `project` at `now`, or `None` when some part of it cannot be read,
-    /// or a template's component no longer matches its pin (the uncached run reports it):
-    /// a hit skips loading templates, never checking them.
+    /// The context of `project` at `now` and its pack, or `None` when some part of it
+    /// cannot be read, or a template's component no longer matches its pin (the uncached
+    /// run reports it): a hit skips loading templates, never checking them.
     pub fn context(&self, project: &Project, now: Timestamp) -> Option<Context> {
+        let digest = self.digest(project, now)?;
+        let pack = self
+            .read_pack(&digest)
+            .filter(|p| p.format == FORMAT && p.context == digest)
+            .unwrap_or_default();
+        Some(Context {
+            digest,
+            pack,
+            fresh: Mutex::default(),
+            provenance: Mutex::default(),
+        })
+    }
+
+    fn digest(&self, project: &Project, now: Timestamp) -> Option<String> {
         let mut h = Sha256::new();
         let mut part = |bytes: &[u8]| {
             h.update((bytes.len() as u64).to_le_bytes());
@@ -108,14 +141,26 @@ impl Cache {
                 .to_string()
                 .as_bytes(),
         );
-        Some(Context(hex::encode(h.finalize())))
+        Some(hex::encode(h.finalize()))
+    }
+
+    fn pack_path(&self, digest: &str) -> PathBuf {
+        self.dir.join(format!("{digest}.json"))
+    }
+
+    fn read_pack(&self, digest: &str) -> Option<Pack> {
+        let bytes = idp_model::read_prefix(&self.pack_path(digest), MAX_PACK_BYTES).ok()?;
+        if bytes.len() > MAX_PACK_BYTES {
+            return None;
+        }
+        serde_json::from_slice(&bytes).ok()
     }
 
     /// The key of `source` (as read, under the path it is reported by) in `context`.
     pub fn key(context: &Context, source: &SourceFile) -> Key {
         let mut h = Sha256::new();
         for bytes in [
-            context.0.as_bytes(),
+            context.digest.as_bytes(),
             source.path.as_os_str().as_encoded_bytes(),
             source.text.as_bytes(),
         ] {
@@ -125,14 +170,16 @@ impl Cache {
         Key(hex::encode(h.finalize()))
     }
 
-    fn path(&self, key: &Key) -> PathBuf {
-        self.dir.join(&key.0[..2]).join(format!("{}.json", key.0))
-    }
-
     /// The cached result for `key`, when there is a sound one whose records are still
     /// the project's. Every other case is a miss.
-    pub fn get(&self, key: &Key, project: &Project, source: &SourceFile) -> Option<FileResult> {
-        let found = self.read(key, project, source);
+    pub fn get(
+        &self,
+        context: &Context,
+        key: &Key,
+        project: &Project,
+        source: &SourceFile,
+    ) -> Option<FileResult> {
+        let found = Self::lookup(context, key, project, source);
         let counter = match found {
             Some(_) => &self.stats.hits,
             None => &self.stats.misses,
@@ -141,12 +188,14 @@ impl Cache {
         found
     }
 
-    fn read(&self, key: &Key, project: &Project, source: &SourceFile) -> Option<FileResult> {
-        let bytes = idp_model::read_prefix(&self.path(key), MAX_ENTRY_BYTES).ok()?;
-        if bytes.len() > MAX_ENTRY_BYTES {
-            return None;
-        }
-        let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+    fn lookup(
+        context: &Context,
+        key: &Key,
+        project: &Project,
+        source: &SourceFile,
+    ) -> Option<FileResult> {
+        let raw = context.pack.entries.get(&key.0)?;
+        let entry: Entry = serde_json::from_str(raw.get()).ok()?;
         if entry.key != key.0 {
             return None;
         }
@@ -155,13 +204,24 @@ impl Cache {
                 return None;
             }
         }
-        entry.result.into_result(source)
+        let provenance = match entry.judged {
+            true => Some(context.pack.provenance.as_ref()?.to_provenance()?),
+            false => None,
+        };
+        entry.result.into_result(source, provenance)
     }
 
-    /// Stores `result` for `key` when it may be memoised: read-write mode, no plugin or
+    /// Keeps `result` for `key` when it may be memoised: read-write mode, no plugin or
     /// infrastructure failure (those are not a function of the key), and the records of
-    /// `environments` readable. A write that fails leaves the run as it was.
-    pub fn put(&self, key: &Key, project: &Project, environments: &[String], result: &FileResult) {
+    /// `environments` readable. [`Cache::save`] writes it.
+    pub fn put(
+        &self,
+        context: &Context,
+        key: &Key,
+        project: &Project,
+        environments: &[String],
+        result: &FileResult,
+    ) {
         if self.mode != CacheMode::ReadWrite
             || result.items.iter().any(|i| i.kind == ItemKind::Failure)
         {
@@ -174,16 +234,47 @@ impl Cache {
                 None => return,
             }
         }
+        if let Some(p) = &result.provenance
+            && let Ok(mut slot) = context.provenance.lock()
+        {
+            slot.get_or_insert_with(|| p.clone());
+        }
         let entry = Entry {
             key: key.0.clone(),
             records,
+            judged: result.provenance.is_some(),
             result: CachedResult::of(result),
         };
-        let Ok(bytes) = serde_json::to_vec(&entry) else {
+        if let (Ok(text), Ok(mut fresh)) = (serde_json::to_string(&entry), context.fresh.lock()) {
+            fresh.push((key.0.clone(), text));
+        }
+    }
+
+    /// Writes the context's pack when the run added entries: what it held and the new
+    /// ones, in one atomic write. A write that fails leaves the run as it was.
+    pub fn save(&self, context: Context) {
+        let fresh = context.fresh.into_inner().unwrap_or_default();
+        if fresh.is_empty() {
+            return;
+        }
+        let mut pack = context.pack;
+        let written = fresh.len();
+        for (key, text) in fresh {
+            if let Ok(raw) = RawValue::from_string(text) {
+                pack.entries.insert(key, raw);
+            }
+        }
+        let provenance = context.provenance.into_inner().ok().flatten();
+        if let Some(p) = provenance {
+            pack.provenance = Some(CachedProvenance::of(&p));
+        }
+        pack.format = FORMAT.to_owned();
+        pack.context = context.digest.clone();
+        let Ok(bytes) = serde_json::to_vec(&pack) else {
             return;
         };
-        if idp_state::write_atomically(&self.path(key), &bytes).is_ok() {
-            self.stats.written.fetch_add(1, Ordering::Relaxed);
+        if idp_state::write_atomically(&self.pack_path(&context.digest), &bytes).is_ok() {
+            self.stats.written.fetch_add(written, Ordering::Relaxed);
         }
     }
 }
@@ -204,6 +295,8 @@ struct Entry {
     key: String,
     /// Each environment of the spec and its record's created-at and extension.
     records: Vec<(String, Option<String>)>,
+    /// Judged by the pack's provenance (a file stopped by its problems has none).
+    judged: bool,
     result: CachedResult,
 }
 
@@ -212,7 +305,6 @@ struct CachedResult {
     environments: Vec<CachedEnv>,
     items: Vec<CachedItem>,
     project_waivers: Vec<(usize, bool)>,
-    provenance: Option<CachedProvenance>,
 }
 
 impl CachedResult {
@@ -221,36 +313,21 @@ impl CachedResult {
             environments: r.environments.iter().map(CachedEnv::of).collect(),
             items: r.items.iter().map(CachedItem::of).collect(),
             project_waivers: r.project_waivers.clone(),
-            provenance: r.provenance.as_deref().map(|p| CachedProvenance {
-                config_files: p.config_files.clone(),
-                policies: p
-                    .policies
-                    .iter()
-                    .map(|(id, path)| (CachedId::of(id), path.clone()))
-                    .collect(),
-            }),
         }
     }
 
     /// The result, located in `source`; `None` when a span lies outside it.
-    fn into_result(self, source: &SourceFile) -> Option<FileResult> {
+    fn into_result(
+        self,
+        source: &SourceFile,
+        provenance: Option<Arc<Provenance>>,
+    ) -> Option<FileResult> {
         let len = source.text.len();
         let items = self
             .items
             .into_iter()
             .map(|i| i.into_item(len))
             .collect::<Option<Vec<_>>>()?;
-        let provenance = match self.provenance {
-            Some(p) => Some(Arc::new(Provenance {
-                config_files: p.config_files,
-                policies: p
-                    .policies
-                    .into_iter()
-                    .map(|(id, path)| Some((Arc::new(id.into_id()?), path)))
-                    .collect::<Option<Vec<_>>>()?,
-            })),
-            None => None,
-        };
         Some(FileResult {
             source: source.clone(),
             environments: self
@@ -266,13 +343,37 @@ impl CachedResult {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct CachedProvenance {
     config_files: Vec<PathBuf>,
     policies: Vec<(CachedId, PathBuf)>,
 }
 
-#[derive(Serialize, Deserialize)]
+impl CachedProvenance {
+    fn of(p: &Provenance) -> Self {
+        CachedProvenance {
+            config_files: p.config_files.clone(),
+            policies: p
+                .policies
+                .iter()
+                .map(|(id, path)| (CachedId::of(id), path.clone()))
+                .collect(),
+        }
+    }
+
+    fn to_provenance(&self) -> Option<Arc<Provenance>> {
+        Some(Arc::new(Provenance {
+            config_files: self.config_files.clone(),
+            policies: self
+                .policies
+                .iter()
+                .map(|(id, path)| Some((Arc::new(id.clone().into_id()?), path.clone())))
+                .collect::<Option<Vec<_>>>()?,
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct CachedId {
     kind: String,
     name: String,

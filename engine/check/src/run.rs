@@ -112,11 +112,11 @@ impl<'p> Worker<'p> {
         };
         let project = &self.projects[g].0;
         let cached = match (self.options.cache, &self.contexts[g]) {
-            (Some(cache), Some(context)) => Some((cache, Cache::key(context, &source))),
+            (Some(cache), Some(context)) => Some((cache, context, Cache::key(context, &source))),
             _ => None,
         };
-        if let Some((cache, key)) = &cached
-            && let Some(hit) = cache.get(key, project, &source)
+        if let Some((cache, context, key)) = &cached
+            && let Some(hit) = cache.get(context, key, project, &source)
         {
             return hit;
         }
@@ -128,8 +128,8 @@ impl<'p> Worker<'p> {
             },
         };
         let (result, names) = check_source(pipeline, source, self.options.now, &mut self.parse);
-        if let Some((cache, key)) = &cached {
-            cache.put(key, project, &names, &result);
+        if let Some((cache, context, key)) = &cached {
+            cache.put(context, key, project, &names, &result);
         }
         result
     }
@@ -206,7 +206,7 @@ pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions<'_>) -> Che
         ..CheckReport::default()
     };
     let mut jobs = Vec::new();
-    let mut contexts = vec![None; projects.len()];
+    let mut contexts: Vec<Option<Context>> = projects.iter().map(|_| None).collect();
     for (g, (project, files)) in projects.iter().enumerate() {
         // Load once here to report configuration problems and learn the rules; workers
         // load their own copies (plugins are cheap to load from the compile cache).
@@ -291,6 +291,9 @@ pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions<'_>) -> Che
                 ),
             ));
         }
+    }
+    if let Some(cache) = options.cache {
+        contexts.into_iter().flatten().for_each(|c| cache.save(c));
     }
     report_unused_project_waivers(projects, &jobs, &results, &mut report.files);
     report.files.extend(results.into_iter().map(|(_, r)| r));
