@@ -76,7 +76,7 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
         } else {
             CacheMode::ReadWrite
         };
-        context::cache_dir().map(|d| Cache::new(&d, mode, env!("CARGO_PKG_VERSION")))
+        context::cache_dir().map(|d| Cache::new(&d, mode, &build_identity()))
     };
     let mut outcome: CheckReport = idp_check::run(
         &projects,
@@ -143,6 +143,24 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
         }
     }
     Ok(result)
+}
+
+/// What identifies idp's own code in the cache key: the version of a release; a debug
+/// build, whose code changes under one version while idp is developed, adds its
+/// executable's size and modification time (decision 0011).
+fn build_identity() -> String {
+    let version = env!("CARGO_PKG_VERSION").to_owned();
+    if !cfg!(debug_assertions) {
+        return version;
+    }
+    let built = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| format!("{} {:?}", m.len(), m.modified().ok()));
+    match built {
+        Ok(b) => format!("{version} debug {b}"),
+        // Unknown build: a key no other run shares.
+        Err(_) => format!("{version} debug {:?}", std::time::SystemTime::now()),
+    }
 }
 
 fn pretty(value: &serde_json::Value) -> String {
