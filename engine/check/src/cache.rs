@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use idp_model::{PluginId, PluginKind, Severity, Waived};
 use idp_plan::{Project, Provenance};
@@ -68,6 +68,8 @@ pub struct Context {
     pack: Pack,
     fresh: Mutex<Vec<(String, String)>>,
     provenance: Mutex<Option<Arc<Provenance>>>,
+    /// The pack's provenance, built once for every hit.
+    cached_provenance: OnceLock<Option<Arc<Provenance>>>,
 }
 
 /// A cached file result's key.
@@ -108,6 +110,7 @@ impl Cache {
             pack,
             fresh: Mutex::default(),
             provenance: Mutex::default(),
+            cached_provenance: OnceLock::new(),
         })
     }
 
@@ -205,7 +208,12 @@ impl Cache {
             }
         }
         let provenance = match entry.judged {
-            true => Some(context.pack.provenance.as_ref()?.to_provenance()?),
+            true => Some(
+                context
+                    .cached_provenance
+                    .get_or_init(|| context.pack.provenance.as_ref()?.to_provenance())
+                    .clone()?,
+            ),
             false => None,
         };
         entry.result.into_result(source, provenance)
@@ -516,5 +524,45 @@ impl CachedItem {
             start: self.start,
             end: self.end,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(kind: u8, severity: &str, span: (usize, usize)) -> CachedItem {
+        CachedItem {
+            kind,
+            environment: None,
+            rule: "max-ttl/ttl-above-maximum".into(),
+            severity: severity.into(),
+            waived: None,
+            advisory: false,
+            message: "m".into(),
+            help: None,
+            span,
+            start: (1, 1),
+            end: (1, 2),
+        }
+    }
+
+    #[test]
+    fn an_item_is_refused_past_its_text_or_with_an_unknown_kind_or_severity() {
+        assert!(item(0, "deny", (2, 3)).into_item(5).is_some());
+        assert!(item(0, "deny", (2, 4)).into_item(5).is_none());
+        assert!(item(0, "deny", (usize::MAX, 2)).into_item(5).is_none());
+        assert!(item(3, "deny", (0, 0)).into_item(5).is_none());
+        assert!(item(0, "fatal", (0, 0)).into_item(5).is_none());
+    }
+
+    #[test]
+    fn an_item_comes_back_as_it_was_kept() {
+        let kept = item(2, "warn", (1, 2)).into_item(5).expect("item");
+        let again = CachedItem::of(&kept).into_item(5).expect("item");
+        assert_eq!(again.kind, ItemKind::Failure);
+        assert_eq!(again.severity, Severity::Warn);
+        assert_eq!((again.span.offset(), again.span.len()), (1, 2));
+        assert_eq!(again.rule, kept.rule);
     }
 }
