@@ -9,9 +9,10 @@
 
 /// Implements [`Kind`](crate::plugin::Kind), [`TemplateKind`](crate::plugin::TemplateKind)
 /// and [`PolicyKind`](crate::plugin::PolicyKind) for the invoking module's generated
-/// `template` and `policy` bindings of WIT version `$version`.
+/// `template` and `policy` bindings of WIT version `$version`, whose converted policy
+/// input is kept in field `$cell` of [`PolicyArgs`](crate::plugin::PolicyArgs).
 macro_rules! contract {
-    ($version:literal) => {
+    ($version:literal, $cell:ident) => {
         use idp_model as model;
         use policy::PolicyPluginPre;
         use policy::exports::idp::plugin::policy as wit_policy;
@@ -72,20 +73,20 @@ macro_rules! contract {
         impl PolicyKind for Policy {
             type Input = wit_policy::PolicyInput;
 
-            fn input(
-                env: &model::Environment,
-                calls: &[model::ModuleCall],
-                cost: Option<model::CostEstimate>,
-            ) -> Self::Input {
-                wit_policy::PolicyInput {
-                    env: crate::v0_1::environment(env),
-                    calls: calls.iter().map(crate::v0_1::module_call_to_wit).collect(),
-                    cost: cost.map(|c| wit_policy::CostEstimate {
+            fn input<'a>(args: &'a crate::plugin::PolicyArgs<'_>) -> &'a Self::Input {
+                args.$cell.get_or_init(|| wit_policy::PolicyInput {
+                    env: crate::v0_1::environment(args.env),
+                    calls: args
+                        .calls
+                        .iter()
+                        .map(crate::v0_1::module_call_to_wit)
+                        .collect(),
+                    cost: args.cost.map(|c| wit_policy::CostEstimate {
                         monthly: c.monthly,
                         lifetime: c.lifetime,
                         currency: "USD".to_owned(),
                     }),
-                }
+                })
             }
 
             fn evaluate(

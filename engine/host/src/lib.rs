@@ -26,7 +26,7 @@ pub use cache::default_key_file as default_cache_key_file;
 pub use error::HostError;
 pub use limits::{Isolation, Limits};
 pub use logging::{LogLevel, LogLine, LogSink};
-pub use plugin::{AnyPlugin, PluginHost, PolicyPlugin, TemplatePlugin, digest};
+pub use plugin::{AnyPlugin, PluginHost, PolicyArgs, PolicyPlugin, TemplatePlugin, digest};
 
 /// WIT package versions of `idp:plugin` this host loads.
 pub const SUPPORTED_WIT_VERSIONS: &[&str] = &["0.1.0", "0.2.0"];

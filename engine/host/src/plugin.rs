@@ -147,9 +147,15 @@ impl PluginHost {
         self
     }
 
-    fn compile(&self, label: &str, bytes: &[u8]) -> Result<Component, HostError> {
+    /// Whether what plugins log is sent somewhere ([`PluginHost::with_log_sink`]).
+    pub fn has_log_sink(&self) -> bool {
+        self.shared.log.is_some()
+    }
+
+    /// The compiled component of `bytes`, whose sha256 is `sha256`.
+    fn compile(&self, label: &str, bytes: &[u8], sha256: &str) -> Result<Component, HostError> {
         self.cache
-            .load(&self.shared.engine, &digest(bytes), bytes)
+            .load(&self.shared.engine, sha256, bytes)
             .map_err(|e| HostError::InvalidComponent {
                 plugin: label.to_owned(),
                 reason: root_cause(&e),
@@ -244,15 +250,39 @@ impl PluginHost {
 
     /// Loads a template component and asks it for its [`TemplateInfo`].
     pub fn load_template(&self, name: &str, bytes: &[u8]) -> Result<TemplatePlugin, HostError> {
-        let label = format!("{} `{name}`", PluginKind::Template);
-        let component = self.compile(&label, bytes)?;
-        self.template(label, &component)
+        self.load_pinned_template(name, bytes, &digest(bytes))
     }
 
     /// Loads a policy component and asks it for its [`PolicyInfo`].
     pub fn load_policy(&self, name: &str, bytes: &[u8]) -> Result<PolicyPlugin, HostError> {
+        self.load_pinned_policy(name, bytes, &digest(bytes))
+    }
+
+    /// [`PluginHost::load_template`] for bytes the caller has just checked against their
+    /// pinned sha256 (as `idp_catalog::Catalog::resolve` does): `sha256` names the
+    /// compiled code in the cache, instead of hashing the component a second time. The
+    /// code that runs is then the cached compilation of exactly the pinned component.
+    pub fn load_pinned_template(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        sha256: &str,
+    ) -> Result<TemplatePlugin, HostError> {
+        let label = format!("{} `{name}`", PluginKind::Template);
+        let component = self.compile(&label, bytes, sha256)?;
+        self.template(label, &component)
+    }
+
+    /// [`PluginHost::load_policy`] for bytes checked against their pinned sha256, like
+    /// [`PluginHost::load_pinned_template`].
+    pub fn load_pinned_policy(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        sha256: &str,
+    ) -> Result<PolicyPlugin, HostError> {
         let label = format!("{} `{name}`", PluginKind::Policy);
-        let component = self.compile(&label, bytes)?;
+        let component = self.compile(&label, bytes, sha256)?;
         self.policy(label, &component)
     }
 
@@ -261,7 +291,7 @@ impl PluginHost {
     /// component without being told what it is (`idp plugin build`, `idp plugin inspect`).
     pub fn load_any(&self, name: &str, bytes: &[u8]) -> Result<AnyPlugin, HostError> {
         let label = format!("plugin `{name}`");
-        let component = self.compile(&label, bytes)?;
+        let component = self.compile(&label, bytes, &digest(bytes))?;
         let exports = self.exports(&component);
         let exports_kind = |interface: &str| {
             let prefix = format!("idp:plugin/{interface}@");
@@ -376,7 +406,8 @@ pub(crate) trait PolicyKind: Kind<Info = PolicyInfo> {
     /// What `evaluate` is given besides the settings, converted before the call starts.
     type Input;
 
-    fn input(env: &Environment, calls: &[ModuleCall], cost: Option<CostEstimate>) -> Self::Input;
+    /// The input in this version's types, converted on the first call for `args`.
+    fn input<'a>(args: &'a PolicyArgs<'_>) -> &'a Self::Input;
     fn evaluate(
         store: &mut Store<StoreState>,
         bindings: &Self::Bindings,
@@ -577,27 +608,40 @@ impl<K: TemplateKind> Renders for Plugin<K> {
 
 /// A policy of any version.
 trait Evaluates: Loaded<PolicyInfo> {
-    fn evaluate(
-        &self,
-        env: &Environment,
-        calls: &[ModuleCall],
-        cost: Option<CostEstimate>,
-        settings: &str,
-    ) -> Result<Vec<Finding>, HostError>;
+    fn evaluate(&self, args: &PolicyArgs<'_>, settings: &str) -> Result<Vec<Finding>, HostError>;
 }
 
 impl<K: PolicyKind> Evaluates for Plugin<K> {
-    fn evaluate(
-        &self,
-        env: &Environment,
-        calls: &[ModuleCall],
-        cost: Option<CostEstimate>,
-        settings: &str,
-    ) -> Result<Vec<Finding>, HostError> {
-        let input = K::input(env, calls, cost);
+    fn evaluate(&self, args: &PolicyArgs<'_>, settings: &str) -> Result<Vec<Finding>, HostError> {
+        let input = K::input(args);
         self.runner.call("evaluate", |store, p| {
-            K::evaluate(store, p, &input, settings)
+            K::evaluate(store, p, input, settings)
         })
+    }
+}
+
+/// One environment as every policy judging it is handed it. Its conversion to the
+/// contract's types (the inputs and each call's variables written out as JSON text) is
+/// made on the first call of each contract version and shared by the calls after,
+/// instead of once per policy.
+pub struct PolicyArgs<'a> {
+    pub(crate) env: &'a Environment,
+    pub(crate) calls: &'a [ModuleCall],
+    pub(crate) cost: Option<CostEstimate>,
+    pub(crate) v0_1: std::cell::OnceCell<crate::v0_1::PolicyInput>,
+    pub(crate) v0_2: std::cell::OnceCell<crate::v0_2::PolicyInput>,
+}
+
+impl<'a> PolicyArgs<'a> {
+    /// The environment, its template's module calls and its cost estimate, if any.
+    pub fn new(env: &'a Environment, calls: &'a [ModuleCall], cost: Option<CostEstimate>) -> Self {
+        PolicyArgs {
+            env,
+            calls,
+            cost,
+            v0_1: std::cell::OnceCell::new(),
+            v0_2: std::cell::OnceCell::new(),
+        }
     }
 }
 
@@ -654,7 +698,19 @@ impl PolicyPlugin {
         cost: Option<CostEstimate>,
         settings: &serde_json::Value,
     ) -> Result<Vec<Finding>, HostError> {
-        self.0.evaluate(env, calls, cost, &settings.to_string())
+        self.0
+            .evaluate(&PolicyArgs::new(env, calls, cost), &settings.to_string())
+    }
+
+    /// Judges one environment with settings already written as JSON text: what a caller
+    /// running several policies over one environment, or one policy over many, uses so
+    /// that neither the environment nor the settings are serialised again per call.
+    pub fn evaluate_prepared(
+        &self,
+        args: &PolicyArgs<'_>,
+        settings_json: &str,
+    ) -> Result<Vec<Finding>, HostError> {
+        self.0.evaluate(args, settings_json)
     }
 }
 
@@ -890,6 +946,22 @@ mod tests {
         let policy = policy_0_2(&host, "warm", fixtures::logs(&line, 3));
         for _ in 0..3 {
             evaluate(&policy).expect("9,000 bytes of 10,000, each call");
+        }
+    }
+
+    #[test]
+    fn one_prepared_environment_serves_policies_of_both_versions() {
+        let host = host();
+        let old = host
+            .load_policy("old", &policy("old", "0.1.0"))
+            .expect("0.1.0");
+        let new = host
+            .load_policy("new", &policy("new", "0.2.0"))
+            .expect("0.2.0");
+        let env = env();
+        let args = PolicyArgs::new(&env, &[], None);
+        for p in [&old, &new, &old] {
+            assert_eq!(p.evaluate_prepared(&args, "{}").expect("answers"), []);
         }
     }
 

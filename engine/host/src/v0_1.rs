@@ -20,7 +20,10 @@ pub(crate) mod policy {
     });
 }
 
-crate::contract::contract!("0.1.0");
+crate::contract::contract!("0.1.0", v0_1);
+
+/// What a policy of this version is given besides its settings.
+pub(crate) type PolicyInput = policy::exports::idp::plugin::policy::PolicyInput;
 
 use template::idp::plugin::types as wit;
 

@@ -25,7 +25,10 @@ pub(crate) mod policy {
     });
 }
 
-crate::contract::contract!("0.2.0");
+crate::contract::contract!("0.2.0", v0_2);
+
+/// What a policy of this version is given besides its settings.
+pub(crate) type PolicyInput = policy::exports::idp::plugin::policy::PolicyInput;
 
 use template::idp::plugin::log::Level;
 use wasmtime::StoreContextMut;

@@ -2,7 +2,7 @@
 //! enforcement settings and the waivers that apply to the spec.
 
 use idp_config::Enforcement;
-use idp_host::PolicyPlugin;
+use idp_host::{PolicyArgs, PolicyPlugin};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -23,6 +23,9 @@ pub struct LoadedPolicy {
     pub configured_in: PathBuf,
     /// Settings from `idp.kdl`.
     pub settings: Value,
+    /// The same settings as the JSON text the policy is handed, written once at load
+    /// rather than once per call.
+    pub settings_json: String,
     /// How its findings count.
     pub enforcement: Enforcement,
 }
@@ -63,12 +66,11 @@ pub fn judge(
     today: Date,
 ) -> Result<Judgement, PlanError> {
     let mut findings = Vec::new();
+    // Converted for the contract once, shared by every policy.
+    let args = PolicyArgs::new(env, &rendering.calls, cost);
     for p in policies {
         let name = &p.plugin.info().name;
-        for mut f in p
-            .plugin
-            .evaluate(env, &rendering.calls, cost, &p.settings)?
-        {
+        for mut f in p.plugin.evaluate_prepared(&args, &p.settings_json)? {
             p.enforcement.apply(&mut f);
             f.plugin = Some(p.id.clone());
             findings.push((name.as_str(), f));

@@ -7,7 +7,7 @@ use idp_catalog::{Catalog, CatalogError};
 use idp_config::ProjectConfig;
 use idp_derive::DeriveInput;
 use idp_emit::Workspace;
-use idp_host::{PluginHost, TemplatePlugin};
+use idp_host::{PluginHost, PolicyPlugin, TemplatePlugin};
 use idp_model::{Environment, Finding, PluginId, PluginKind, Rendering};
 use idp_spec::{EnvSpec, Problem, Problems, SourceFile, SpanMap, SpecFile, Validator};
 use idp_state::{StateStore, Status};
@@ -159,13 +159,10 @@ impl<'p> Pipeline<'p> {
         let config = &project.config;
         let mut problems = Problems::default();
         let mut policies = Vec::new();
-        for pc in &config.policies {
-            let plugin = match project
-                .catalog
-                .resolve(PluginKind::Policy, &pc.name.value, None)
-            {
+        for (pc, loaded) in config.policies.iter().zip(load_policies(project)) {
+            let (plugin, loaded) = match loaded {
                 Ok(p) => p,
-                Err(CatalogError::UnknownPlugin { help, .. }) => {
+                Err(PlanError::Catalog(CatalogError::UnknownPlugin { help, .. })) => {
                     problems.push(
                         Problem::error(
                             &pc.source,
@@ -178,9 +175,8 @@ impl<'p> Pipeline<'p> {
                     );
                     continue;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             };
-            let loaded = project.host.load_policy(&pc.name.value, &plugin.bytes)?;
             let info = loaded.info();
             check_identity(&plugin, &info.name, &info.version, None)?;
             let id = Arc::new(identity(&plugin));
@@ -204,6 +200,7 @@ impl<'p> Pipeline<'p> {
                     plugin: loaded,
                     id,
                     configured_in: pc.source.path.clone(),
+                    settings_json: settings.to_string(),
                     settings,
                     enforcement: pc.enforcement,
                 });
@@ -275,7 +272,11 @@ impl<'p> Pipeline<'p> {
                 }
                 Err(e) => return Err(e.into()),
             };
-        let plugin = self.project.host.load_template(&key.0, &resolved.bytes)?;
+        let plugin = self.project.host.load_pinned_template(
+            &key.0,
+            &resolved.bytes,
+            &resolved.entry.sha256,
+        )?;
         let info = plugin.info();
         check_identity(&resolved, &info.name, &info.version, Some(&info.modules))?;
         let validator = Validator::new(plugin.info().input_schema.clone()).map_err(|e| {
@@ -457,6 +458,53 @@ impl<'p> Pipeline<'p> {
             environments: planned,
         })
     }
+}
+
+/// A configured policy resolved (its bytes checked against the catalog's pin) and loaded.
+type ResolvedPolicy = Result<(idp_catalog::Plugin, PolicyPlugin), PlanError>;
+
+/// Resolves and loads every configured policy, in configuration order. Each load checks
+/// the component's pin, verifies its compiled code's tag and instantiates it; the
+/// loads are independent, so two threads share them (a warm `idp plan` spends most of
+/// its time here).
+fn load_policies(project: &Project) -> Vec<ResolvedPolicy> {
+    let load = |pc: &idp_config::PolicyConfig| -> ResolvedPolicy {
+        let plugin = project
+            .catalog
+            .resolve(PluginKind::Policy, &pc.name.value, None)?;
+        let loaded =
+            project
+                .host
+                .load_pinned_policy(&pc.name.value, &plugin.bytes, &plugin.entry.sha256)?;
+        Ok((plugin, loaded))
+    };
+    let configured = &project.config.policies;
+    // What plugins log while loading is shown in load order: one thread then.
+    if configured.len() < 2 || project.host.has_log_sink() {
+        return configured.iter().map(load).collect();
+    }
+    // Odd positions on a second thread, even ones here; put back in order after.
+    std::thread::scope(|scope| {
+        let odd = scope.spawn(|| {
+            configured
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .map(load)
+                .collect::<Vec<_>>()
+        });
+        let even: Vec<_> = configured.iter().step_by(2).map(load).collect();
+        let odd = odd
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let mut all = Vec::with_capacity(configured.len());
+        let mut odd = odd.into_iter();
+        for e in even {
+            all.push(e);
+            all.extend(odd.next());
+        }
+        all
+    })
 }
 
 /// Refuses a component whose `info()` is not its catalog entry: another name (a team's
