@@ -4,7 +4,8 @@
 //! performance issue's targets on the 2-core reference machine: at 10,000 specs
 //! ≤ 0.5 s wall, ≤ 1.0 s CPU (user + sys), ≤ 64 MiB peak resident memory, ≤ 5 µs per
 //! policy call; growth near-linear from 1,000 to 10,000 (and to 100,000, ≤ 5 s, with
-//! `IDP_BENCH_LARGE=1`: not by default, it takes minutes).
+//! `IDP_BENCH_LARGE=1`: not by default, it takes minutes); and the incremental case, 10
+//! changed specs with the result cache filled, ≤ 100 ms at 10,000 (decision 0011).
 //!
 //! It prints a report with the per-stage split (from `idp check --stats`) and writes it to
 //! `target/idp-bench/check.md`. `cargo bench --bench check -- --generate DIR N` only
@@ -66,19 +67,20 @@ fn stage_ms(stats: &str, stage: &str) -> Option<f64> {
         .ok()
 }
 
-fn run_check(dir: &Path, cache: &Path, format: &str) -> Sample {
+/// Runs `idp check` on `dir`; `incremental` lets it use its result cache (decision
+/// 0011), otherwise every spec is checked (`--no-cache`).
+fn run_check(dir: &Path, cache: &Path, format: &str, incremental: bool) -> Sample {
     let cpu_before = children_cpu();
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_idp"))
-        .args([
-            "check",
-            ".",
-            "--format",
-            format,
-            "--stats",
-            "--output",
-            "/dev/null",
-        ])
+        .args(["check", ".", "--format", format, "--stats"])
+        // The whole check unless asked: the incremental cache would answer warm runs.
+        .args(if incremental {
+            None
+        } else {
+            Some("--no-cache")
+        })
+        .args(["--output", "/dev/null"])
         .current_dir(dir)
         .env("IDP_CACHE_DIR", cache)
         .env("IDP_STATE_DIR", dir.join(".idp"))
@@ -152,16 +154,17 @@ fn main() {
             .filter(|(k, _)| *k != specgen::Kind::Invalid)
             .map(|(_, c)| *c)
             .sum::<usize>();
-        let cold = run_check(&dir, &cache, "json");
+        report
+            .stages
+            .push_str(&format!("- {n} specs: {counts:?}\n"));
+        let cold = run_check(&dir, &cache, "json", false);
         for format in ["json", "human"] {
             let warm: Vec<Sample> = (0..WARM_RUNS)
-                .map(|_| run_check(&dir, &cache, format))
+                .map(|_| run_check(&dir, &cache, format, false))
                 .collect();
             report.row(n, format, judged, &cold, warm);
         }
-        report
-            .stages
-            .push_str(&format!("- {n} specs ({counts:?})\n"));
+        report.incremental(n, &incremental(&dir, &cache, n));
     }
     let report = report.render();
     print!("{report}");
@@ -171,9 +174,44 @@ fn main() {
     println!("\nreport written to target/idp-bench/check.md");
 }
 
+/// Specs edited before each incremental run.
+const CHANGED: usize = 10;
+/// The incremental target: 10 changed specs in 10,000.
+const INCREMENTAL_TARGET: Duration = Duration::from_millis(100);
+
+/// The incremental case per format: a run that fills the result cache, then
+/// `WARM_RUNS` runs after editing `CHANGED` other specs each time (a comment appended:
+/// new bytes, same findings).
+fn incremental(dir: &Path, cache: &Path, n: usize) -> Vec<(&'static str, Vec<Duration>)> {
+    let mut edited = 0;
+    ["json", "human"]
+        .into_iter()
+        .map(|format| {
+            run_check(dir, cache, format, true);
+            let walls = (0..WARM_RUNS)
+                .map(|_| {
+                    for _ in 0..CHANGED {
+                        let i = (edited * 7_919) % n;
+                        edited += 1;
+                        let spec = dir
+                            .join(format!("team-{:03}", i / specgen::PER_DIR))
+                            .join(format!("env-{i:05}.kdl"));
+                        let mut text = std::fs::read_to_string(&spec).expect("read spec");
+                        text.push_str(&format!("// edited {edited}\n"));
+                        std::fs::write(&spec, text).expect("write spec");
+                    }
+                    run_check(dir, cache, format, true).wall
+                })
+                .collect();
+            (format, walls)
+        })
+        .collect()
+}
+
 /// The report's table rows, stage lines and what growth and verdicts need.
 #[derive(Default)]
 struct Report {
+    incremental: String,
     rows: String,
     stages: String,
     /// (specs, format, median wall) of every row.
@@ -235,8 +273,32 @@ impl Report {
             m.wall.as_secs_f64() * 1e6 / n as f64,
         ));
         self.stages
-            .push_str(&format!("- {n} specs, {format}: `{}`\n", m.stats));
+            .push_str(&format!("  - {format}: `{}`\n", m.stats));
         self.medians.push((n, format, m.wall));
+    }
+
+    /// A row of the incremental table per format.
+    fn incremental(&mut self, n: usize, runs: &[(&'static str, Vec<Duration>)]) {
+        for (format, walls) in runs {
+            let mut walls = walls.clone();
+            walls.sort();
+            let median = walls[walls.len() / 2];
+            let verdict = if n != 10_000 {
+                "—"
+            } else if median <= INCREMENTAL_TARGET {
+                "meets"
+            } else {
+                self.misses
+                    .push(format!("{n} specs, {CHANGED} changed, {format}: wall"));
+                "MISSES"
+            };
+            self.incremental.push_str(&format!(
+                "| {n} | {format} | {} | {} | {} | {verdict} |\n",
+                secs(walls[0]),
+                secs(median),
+                secs(walls[walls.len() - 1]),
+            ));
+        }
     }
 
     fn render(&self) -> String {
@@ -278,12 +340,18 @@ impl Report {
              machine: {} cores. Targets at 10,000 specs: ≤ {} wall, ≤ {} CPU, ≤ {RSS_TARGET_MB:.0} MB \
              peak RSS, ≤ {CALL_TARGET_US} µs per policy call (100,000: ten times the time).\n\n\
              | specs | output | cold | warm min | warm median | warm max | CPU | peak RSS | per spec | per policy call | verdict |\n\
-             |---|---|---|---|---|---|---|---|---|---|---|\n{}\n{growth}\n{verdicts}\n\
+             |---|---|---|---|---|---|---|---|---|---|---|\n{}\n{growth}\n\
+             Incremental: {CHANGED} specs edited before each of {WARM_RUNS} runs, result cache \
+             filled first (target at 10,000 specs: ≤ {} wall):\n\n\
+             | specs | output | min | median | max | verdict |\n|---|---|---|---|---|---|\n{}\n\
+             {verdicts}\n\
              Per-stage CPU time, summed over worker threads (median run):\n\n{}",
             std::thread::available_parallelism().map_or(0, |n| n.get()),
             secs(WALL_TARGET),
             secs(CPU_TARGET),
             self.rows,
+            secs(INCREMENTAL_TARGET),
+            self.incremental,
             self.stages,
         )
     }

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 /// Specs per directory, as a repository of many teams would spread them.
-const PER_DIR: usize = 250;
+pub const PER_DIR: usize = 250;
 
 /// The project configuration the generated specs are checked against: every built-in
 /// policy, one advisory, one project-wide waiver.
