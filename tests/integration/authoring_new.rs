@@ -365,3 +365,27 @@ fn a_folder_of_plugin_workspaces_builds_and_tests_each() {
         test.stdout
     );
 }
+
+/// Two workspaces sharing a target directory (as docs/authoring.md recommends) with a
+/// crate of one name: each gets the component its own source builds, not the other's.
+#[test]
+fn workspaces_sharing_a_target_dir_each_get_their_own_component() {
+    let s = Sandbox::new();
+    let (a, b) = (s.path().join("a"), s.path().join("b"));
+    for (dir, summary) in [(&a, "the bucket of team a"), (&b, "the bucket of team b")] {
+        assert_eq!(new(&s, "template", "shared-name", dir).code, 0);
+        let lib = dir.join("src/lib.rs");
+        let source = read(&lib).replace("a private, encrypted S3 bucket per environment", summary);
+        std::fs::write(&lib, source).expect("lib.rs");
+    }
+    for dir in [&a, &b] {
+        let build = s.idp_guest(&["plugin", "build", &dir.display().to_string()], &[]);
+        assert_eq!(build.code, 0, "{}", build.stderr);
+    }
+    for (dir, summary) in [(&a, "the bucket of team a"), (&b, "the bucket of team b")] {
+        let file = dir.join("catalog/templates/shared-name.wasm");
+        let inspect = s.idp(&["plugin", "inspect", &file.display().to_string()]);
+        assert_eq!(inspect.code, 0, "{}", inspect.stderr);
+        assert!(inspect.stdout.contains(summary), "{}", inspect.stdout);
+    }
+}

@@ -87,9 +87,13 @@ fn command(tc: &Toolchain, ws: &Workspace, guest: &GuestCrate, target_dir: &Path
     if ws.in_repo || ws.root.join("Cargo.lock").is_file() {
         cmd.arg("--locked");
     }
+    // Freshness by content, not mtime: cargo names a workspace member by its path relative
+    // to the workspace, so two workspaces sharing a target directory with a crate of one
+    // name at one relative path share its fingerprint, and by mtime the second would be
+    // "fresh" and get the first one's module (seen: `summary of a` built from b's source).
+    cmd.arg("-Zchecksum-freshness").env("RUSTC_BOOTSTRAP", "1");
     if tc.route == Route::BuildStd {
         cmd.arg("-Zbuild-std=std,panic_abort")
-            .env("RUSTC_BOOTSTRAP", "1")
             .env_remove("RUSTUP_TOOLCHAIN");
         if let Some(linker) = &tc.linker {
             cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", linker);
@@ -98,9 +102,28 @@ fn command(tc: &Toolchain, ws: &Workspace, guest: &GuestCrate, target_dir: &Path
     cmd
 }
 
+/// Locks the target directory for one build and the read of its artifact. Cargo locks
+/// the directory only while it builds, and the artifact is named after the crate, not its
+/// workspace: two builds sharing a target directory (as docs/authoring.md recommends)
+/// with crates of one name would otherwise read each other's module.
+fn lock(target_dir: &Path) -> Result<std::fs::File, BuildError> {
+    let path = target_dir.join(".idp-guest-build.lock");
+    std::fs::create_dir_all(target_dir).map_err(|e| BuildError::io("create", target_dir, &e))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| BuildError::io("open", &path, &e))?;
+    file.lock().map_err(|e| BuildError::io("lock", &path, &e))?;
+    Ok(file)
+}
+
 /// Builds one guest crate and returns its core module.
 pub fn build(tc: &Toolchain, ws: &Workspace, guest: &GuestCrate) -> Result<Vec<u8>, BuildError> {
     let target_dir = target_dir(ws);
+    // Released when it goes out of scope, after the artifact is read.
+    let _lock = lock(&target_dir)?;
     let status = command(tc, ws, guest, &target_dir)
         .status()
         .map_err(|e| BuildError::io("run", &tc.cargo, &e))?;
