@@ -65,17 +65,9 @@ pub fn judge(
     waivers: &[(&Waiver, WaiverOrigin<'_>)],
     today: Date,
 ) -> Result<Judgement, PlanError> {
-    let mut findings = Vec::new();
     // Converted for the contract once, shared by every policy.
     let args = PolicyArgs::new(env, &rendering.calls, cost);
-    for p in policies {
-        let name = &p.plugin.info().name;
-        for mut f in p.plugin.evaluate_prepared(&args, &p.settings_json)? {
-            p.enforcement.apply(&mut f);
-            f.plugin = Some(p.id.clone());
-            findings.push((name.as_str(), f));
-        }
-    }
+    let mut findings = evaluate_policies(policies, &args)?;
     let mut extra = Vec::new();
     let mut used = vec![false; waivers.len()];
     for (i, (w, origin)) in waivers.iter().enumerate() {
@@ -87,44 +79,99 @@ pub fn judge(
             .is_ok_and(|until| until < today);
         if expired {
             used[i] = true;
-            let (pointer, place) = match origin {
-                WaiverOrigin::Spec(n) => (format!("/waive/{n}"), String::new()),
-                WaiverOrigin::Project { glob, .. } => {
-                    (String::new(), format!(" (idp.kdl, path=\"{glob}\")"))
-                }
-            };
-            let mut f = Finding::engine(
-                Severity::Deny,
-                "waiver-expired",
-                format!(
-                    "waiver for {} expired on {}{place}",
-                    w.rule.value, w.until.value
-                ),
-                pointer,
-            );
-            f.help = Some(format!(
-                "fix what `{}` reports, or renew the waiver with a later `until` (owner {})",
-                w.rule.value, w.owner
-            ));
-            extra.push(f);
+            extra.push(expired_waiver(w, origin));
             continue;
         }
-        for (policy, f) in findings.iter_mut() {
-            let rule = &w.rule.value;
-            let matches = f.rule == *rule
-                || *policy == rule
-                || rule.split_once('/') == Some((policy, f.rule.as_str()));
-            if f.waived.is_none() && matches {
-                f.waived = Some(Waived {
-                    reason: w.reason.clone(),
-                    owner: w.owner.clone(),
-                    until: w.until.value.clone(),
-                    in_spec: matches!(origin, WaiverOrigin::Spec(_)),
-                });
-                used[i] = true;
-            }
+        waive_matching(&mut findings, w, origin, &mut used[i]);
+    }
+    report_unused_waivers(waivers, &used, &mut extra);
+    let project_waivers = waivers
+        .iter()
+        .zip(&used)
+        .filter_map(|((_, origin), used)| match origin {
+            WaiverOrigin::Project { index, .. } => Some((*index, *used)),
+            WaiverOrigin::Spec(_) => None,
+        })
+        .collect();
+    Ok(Judgement {
+        findings: findings.into_iter().map(|(_, f)| f).chain(extra).collect(),
+        project_waivers,
+    })
+}
+
+/// Every policy's findings under its enforcement, each with the name of the policy that
+/// reported it, in policy order.
+fn evaluate_policies<'p>(
+    policies: &'p [LoadedPolicy],
+    args: &PolicyArgs,
+) -> Result<Vec<(&'p str, Finding)>, PlanError> {
+    let mut findings = Vec::new();
+    for p in policies {
+        let name = &p.plugin.info().name;
+        for mut f in p.plugin.evaluate_prepared(args, &p.settings_json)? {
+            p.enforcement.apply(&mut f);
+            f.plugin = Some(p.id.clone());
+            findings.push((name.as_str(), f));
         }
     }
+    Ok(findings)
+}
+
+/// The deny finding for a waiver past its `until`.
+fn expired_waiver(w: &Waiver, origin: &WaiverOrigin<'_>) -> Finding {
+    let (pointer, place) = match origin {
+        WaiverOrigin::Spec(n) => (format!("/waive/{n}"), String::new()),
+        WaiverOrigin::Project { glob, .. } => {
+            (String::new(), format!(" (idp.kdl, path=\"{glob}\")"))
+        }
+    };
+    let mut f = Finding::engine(
+        Severity::Deny,
+        "waiver-expired",
+        format!(
+            "waiver for {} expired on {}{place}",
+            w.rule.value, w.until.value
+        ),
+        pointer,
+    );
+    f.help = Some(format!(
+        "fix what `{}` reports, or renew the waiver with a later `until` (owner {})",
+        w.rule.value, w.owner
+    ));
+    f
+}
+
+/// Marks every not yet waived finding the waiver's rule matches (a rule id, a policy
+/// name, or `policy/rule`) as waived by it; `used` is set when one matched.
+fn waive_matching(
+    findings: &mut [(&str, Finding)],
+    w: &Waiver,
+    origin: &WaiverOrigin<'_>,
+    used: &mut bool,
+) {
+    for (policy, f) in findings.iter_mut() {
+        let rule = &w.rule.value;
+        let matches = f.rule == *rule
+            || *policy == rule
+            || rule.split_once('/') == Some((policy, f.rule.as_str()));
+        if f.waived.is_none() && matches {
+            f.waived = Some(Waived {
+                reason: w.reason.clone(),
+                owner: w.owner.clone(),
+                until: w.until.value.clone(),
+                in_spec: matches!(origin, WaiverOrigin::Spec(_)),
+            });
+            *used = true;
+        }
+    }
+}
+
+/// Adds a warning for each waiver written in the spec that matched no finding.
+fn report_unused_waivers(
+    waivers: &[(&Waiver, WaiverOrigin<'_>)],
+    used: &[bool],
+    extra: &mut Vec<Finding>,
+) {
     for (i, (w, origin)) in waivers.iter().enumerate() {
         // A path-glob waiver in idp.kdl covers many specs, most of which do not need it;
         // only a waiver written in the spec itself is stale when it matches nothing.
@@ -145,18 +192,6 @@ pub fn judge(
             Some("remove the waiver, or check the rule id with `idp catalog show POLICY`".into());
         extra.push(f);
     }
-    let project_waivers = waivers
-        .iter()
-        .zip(&used)
-        .filter_map(|((_, origin), used)| match origin {
-            WaiverOrigin::Project { index, .. } => Some((*index, *used)),
-            WaiverOrigin::Spec(_) => None,
-        })
-        .collect();
-    Ok(Judgement {
-        findings: findings.into_iter().map(|(_, f)| f).chain(extra).collect(),
-        project_waivers,
-    })
 }
 
 /// Records where each of the spec's waivers is, so findings about them point at the line.

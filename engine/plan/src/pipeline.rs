@@ -303,153 +303,11 @@ impl<'p> Pipeline<'p> {
         let source = &file.source;
         let mut problems = Problems::default();
         let mut planned = Vec::new();
-        let selected: Vec<&EnvSpec> = file
-            .environments
-            .iter()
-            .filter(|e| only.is_none_or(|n| e.name.value == n))
-            .collect();
-        if let (Some(name), true) = (only, selected.is_empty()) {
-            let names: Vec<&str> = file
-                .environments
-                .iter()
-                .map(|e| e.name.value.as_str())
-                .collect();
-            let first = &file.environments[0];
-            return Err(Problems::from(
-                Problem::error(
-                    source,
-                    first.name.span,
-                    "idp::spec::unknown_environment",
-                    format!("no environment `{name}` in this file"),
-                )
-                .help(format!("environments here: {}", names.join(", "))),
-            )
-            .into());
-        }
+        let selected = select_environments(file, only)?;
         for spec in selected {
-            let mut mark = Instant::now();
-            let template = self.template(spec, source);
-            lap(&mut self.times.resolve, &mut mark);
-            let template = match template? {
-                Ok(t) => t,
-                Err(p) => {
-                    problems.push(p);
-                    continue;
-                }
-            };
-            let (plugin, validator) = (&template.0, &template.1);
-            let (inputs, spans) = match spec.inputs(Some(validator.schema()), source) {
-                Ok(x) => x,
-                Err(p) => {
-                    problems.append(p);
-                    continue;
-                }
-            };
-            let found = validator.validate(&inputs, &spans, source, "input");
-            lap(&mut self.times.validate, &mut mark);
-            if !found.0.is_empty() {
-                problems.append(found);
-                continue;
+            if let Some(out) = self.plan_environment(spec, source, stage, now, &mut problems)? {
+                planned.push(out);
             }
-            let recorded = self
-                .project
-                .records
-                .get(&spec.name.value)?
-                .filter(|r| r.status != Status::Destroyed);
-            let derived = idp_derive::derive(DeriveInput {
-                spec,
-                source,
-                template_version: &plugin.info().version,
-                inputs,
-                default_tags: &self.project.config.default_tags,
-                recorded_created_at: recorded.as_ref().map(|r| r.created_at),
-                recorded_expires_at: recorded.as_ref().and_then(|r| r.extended_until),
-                now,
-            });
-            lap(&mut self.times.derive, &mut mark);
-            let env = match derived {
-                Ok(env) => env,
-                Err(p) => {
-                    problems.append(p);
-                    continue;
-                }
-            };
-            let mut out = PlannedEnv {
-                template: template.2.clone(),
-                rendering: None,
-                cost: None,
-                findings: Vec::new(),
-                project_waivers: Vec::new(),
-                workspace: None,
-                spans,
-                spec: spec.clone(),
-                env,
-            };
-            if stage != Stage::Validate {
-                let rendered = plugin.render(&out.env);
-                lap(&mut self.times.render, &mut mark);
-                let rendering = match rendered? {
-                    Ok(r) => r,
-                    Err(refusals) => {
-                        for f in refusals {
-                            problems.push(
-                                Problem::error(
-                                    source,
-                                    out.spans.value_span(&f.pointer),
-                                    "idp::render::refused",
-                                    format!("{}: {}", template.2, f.message),
-                                )
-                                .label(f.rule.clone())
-                                .maybe_help(f.help),
-                            );
-                        }
-                        continue;
-                    }
-                };
-                declared_modules_only(plugin, &rendering)?;
-                let cost = idp_price::estimate(
-                    &self.project.prices,
-                    &out.env.region,
-                    out.env.ttl.seconds(),
-                    &rendering.bill,
-                );
-                lap(&mut self.times.price, &mut mark);
-                register_waiver_spans(&mut out.spans, &spec.waivers);
-                let project = self.project.config.waivers_for(&source.path);
-                let waivers: Vec<_> = spec
-                    .waivers
-                    .iter()
-                    .enumerate()
-                    .map(|(n, w)| (w, WaiverOrigin::Spec(n)))
-                    .chain(project.iter().map(|&(index, w)| {
-                        let glob = w.glob.as_str();
-                        (&w.waiver, WaiverOrigin::Project { index, glob })
-                    }))
-                    .collect();
-                let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-                let estimate = cost.as_ref().ok().map(idp_price::Estimate::for_policies);
-                let judged = judge(
-                    &self.policies,
-                    &out.env,
-                    &rendering,
-                    estimate,
-                    &waivers,
-                    today,
-                )?;
-                out.cost = Some(cost);
-                out.findings = judged.findings;
-                out.project_waivers = judged.project_waivers;
-                lap(&mut self.times.judge, &mut mark);
-                if stage == Stage::Emit {
-                    let catalog = &self.project.catalog;
-                    out.workspace = Some(idp_emit::emit(&out.env, &rendering, |m| {
-                        catalog.module_files(m).ok()
-                    })?);
-                    lap(&mut self.times.emit, &mut mark);
-                }
-                out.rendering = Some(rendering);
-            }
-            planned.push(out);
         }
         problems.into_result()?;
         Ok(Plan {
@@ -458,6 +316,237 @@ impl<'p> Pipeline<'p> {
             environments: planned,
         })
     }
+
+    /// Runs one environment through the pipeline up to `stage`; `None` when its problems
+    /// were added to `problems` instead.
+    fn plan_environment(
+        &mut self,
+        spec: &EnvSpec,
+        source: &SourceFile,
+        stage: Stage,
+        now: Timestamp,
+        problems: &mut Problems,
+    ) -> Result<Option<PlannedEnv>, PlanError> {
+        let mut mark = Instant::now();
+        let Some((template, inputs, spans)) =
+            self.validated_inputs(spec, source, &mut mark, problems)?
+        else {
+            return Ok(None);
+        };
+        let plugin = &template.0;
+        let derived = self.derive(spec, source, plugin, inputs, now)?;
+        lap(&mut self.times.derive, &mut mark);
+        let env = match derived {
+            Ok(env) => env,
+            Err(p) => {
+                problems.append(p);
+                return Ok(None);
+            }
+        };
+        let mut out = PlannedEnv {
+            template: template.2.clone(),
+            rendering: None,
+            cost: None,
+            findings: Vec::new(),
+            project_waivers: Vec::new(),
+            workspace: None,
+            spans,
+            spec: spec.clone(),
+            env,
+        };
+        if stage != Stage::Validate {
+            let Some(rendering) = self.render(&out, &template, source, &mut mark, problems)? else {
+                return Ok(None);
+            };
+            self.price_and_judge(&mut out, spec, &rendering, source, now, &mut mark)?;
+            if stage == Stage::Emit {
+                let catalog = &self.project.catalog;
+                out.workspace = Some(idp_emit::emit(&out.env, &rendering, |m| {
+                    catalog.module_files(m).ok()
+                })?);
+                lap(&mut self.times.emit, &mut mark);
+            }
+            out.rendering = Some(rendering);
+        }
+        Ok(Some(out))
+    }
+
+    /// Loads the spec's template and validates its inputs against the template's schema;
+    /// `None` when the problems were added to `problems` instead.
+    fn validated_inputs(
+        &mut self,
+        spec: &EnvSpec,
+        source: &SourceFile,
+        mark: &mut Instant,
+        problems: &mut Problems,
+    ) -> Result<Option<(LoadedTemplate, serde_json::Value, SpanMap)>, PlanError> {
+        let template = self.template(spec, source);
+        lap(&mut self.times.resolve, mark);
+        let template = match template? {
+            Ok(t) => t,
+            Err(p) => {
+                problems.push(p);
+                return Ok(None);
+            }
+        };
+        let validator = &template.1;
+        let (inputs, spans) = match spec.inputs(Some(validator.schema()), source) {
+            Ok(x) => x,
+            Err(p) => {
+                problems.append(p);
+                return Ok(None);
+            }
+        };
+        let found = validator.validate(&inputs, &spans, source, "input");
+        lap(&mut self.times.validate, mark);
+        if !found.0.is_empty() {
+            problems.append(found);
+            return Ok(None);
+        }
+        Ok(Some((template, inputs, spans)))
+    }
+
+    /// Derives the environment from the spec and what the state recorded of it (a
+    /// destroyed record counts as none).
+    fn derive(
+        &self,
+        spec: &EnvSpec,
+        source: &SourceFile,
+        plugin: &TemplatePlugin,
+        inputs: serde_json::Value,
+        now: Timestamp,
+    ) -> Result<Result<Environment, Problems>, PlanError> {
+        let recorded = self
+            .project
+            .records
+            .get(&spec.name.value)?
+            .filter(|r| r.status != Status::Destroyed);
+        Ok(idp_derive::derive(DeriveInput {
+            spec,
+            source,
+            template_version: &plugin.info().version,
+            inputs,
+            default_tags: &self.project.config.default_tags,
+            recorded_created_at: recorded.as_ref().map(|r| r.created_at),
+            recorded_expires_at: recorded.as_ref().and_then(|r| r.extended_until),
+            now,
+        }))
+    }
+
+    /// Renders the environment with its template and checks it calls declared modules
+    /// only; `None` when the template refused (its refusals added to `problems`).
+    fn render(
+        &mut self,
+        out: &PlannedEnv,
+        template: &LoadedTemplate,
+        source: &SourceFile,
+        mark: &mut Instant,
+        problems: &mut Problems,
+    ) -> Result<Option<Rendering>, PlanError> {
+        let plugin = &template.0;
+        let rendered = plugin.render(&out.env);
+        lap(&mut self.times.render, mark);
+        let rendering = match rendered? {
+            Ok(r) => r,
+            Err(refusals) => {
+                for f in refusals {
+                    problems.push(
+                        Problem::error(
+                            source,
+                            out.spans.value_span(&f.pointer),
+                            "idp::render::refused",
+                            format!("{}: {}", template.2, f.message),
+                        )
+                        .label(f.rule.clone())
+                        .maybe_help(f.help),
+                    );
+                }
+                return Ok(None);
+            }
+        };
+        declared_modules_only(plugin, &rendering)?;
+        Ok(Some(rendering))
+    }
+
+    /// Estimates the rendering's cost and judges it by every policy, with the spec's and
+    /// the project's waivers; fills `out`'s cost, findings and project waivers.
+    fn price_and_judge(
+        &mut self,
+        out: &mut PlannedEnv,
+        spec: &EnvSpec,
+        rendering: &Rendering,
+        source: &SourceFile,
+        now: Timestamp,
+        mark: &mut Instant,
+    ) -> Result<(), PlanError> {
+        let cost = idp_price::estimate(
+            &self.project.prices,
+            &out.env.region,
+            out.env.ttl.seconds(),
+            &rendering.bill,
+        );
+        lap(&mut self.times.price, mark);
+        register_waiver_spans(&mut out.spans, &spec.waivers);
+        let project = self.project.config.waivers_for(&source.path);
+        let waivers: Vec<_> = spec
+            .waivers
+            .iter()
+            .enumerate()
+            .map(|(n, w)| (w, WaiverOrigin::Spec(n)))
+            .chain(project.iter().map(|&(index, w)| {
+                let glob = w.glob.as_str();
+                (&w.waiver, WaiverOrigin::Project { index, glob })
+            }))
+            .collect();
+        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let estimate = cost.as_ref().ok().map(idp_price::Estimate::for_policies);
+        let judged = judge(
+            &self.policies,
+            &out.env,
+            rendering,
+            estimate,
+            &waivers,
+            today,
+        )?;
+        out.cost = Some(cost);
+        out.findings = judged.findings;
+        out.project_waivers = judged.project_waivers;
+        lap(&mut self.times.judge, mark);
+        Ok(())
+    }
+}
+
+/// The environments of `file` to plan: all of them, or the one named `only` (an error at
+/// the file's first environment when there is none of that name).
+fn select_environments<'f>(
+    file: &'f SpecFile,
+    only: Option<&str>,
+) -> Result<Vec<&'f EnvSpec>, PlanError> {
+    let source = &file.source;
+    let selected: Vec<&EnvSpec> = file
+        .environments
+        .iter()
+        .filter(|e| only.is_none_or(|n| e.name.value == n))
+        .collect();
+    if let (Some(name), true) = (only, selected.is_empty()) {
+        let names: Vec<&str> = file
+            .environments
+            .iter()
+            .map(|e| e.name.value.as_str())
+            .collect();
+        let first = &file.environments[0];
+        return Err(Problems::from(
+            Problem::error(
+                source,
+                first.name.span,
+                "idp::spec::unknown_environment",
+                format!("no environment `{name}` in this file"),
+            )
+            .help(format!("environments here: {}", names.join(", "))),
+        )
+        .into());
+    }
+    Ok(selected)
 }
 
 /// A configured policy resolved (its bytes checked against the catalog's pin) and loaded.
