@@ -205,6 +205,33 @@ pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions<'_>) -> Che
         rules: engine_rules(),
         ..CheckReport::default()
     };
+    let (jobs, contexts) = load_projects(projects, options, &mut report);
+    report.rules.sort_by(|a, b| a.id.cmp(&b.id));
+    report.rules.dedup_by(|a, b| a.id == b.id);
+
+    let (mut results, mut timings) = check_files(projects, &jobs, &contexts, options);
+    report_unchecked(&jobs, &mut results);
+    if let Some(cache) = options.cache {
+        contexts.into_iter().flatten().for_each(|c| cache.save(c));
+    }
+    report_unused_project_waivers(projects, &jobs, &results, &mut report.files);
+    report.files.extend(results.into_iter().map(|(_, r)| r));
+    report
+        .files
+        .sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    timings.wall = started.elapsed();
+    report.timings = timings;
+    report
+}
+
+/// Loads each project's pipeline once, to report configuration problems and learn its
+/// policies' rules; returns the files to check (with their project's index) and each
+/// project's cache context.
+fn load_projects<'a>(
+    projects: &'a [(Project, Vec<PathBuf>)],
+    options: RunOptions<'_>,
+    report: &mut CheckReport,
+) -> (Vec<(usize, &'a PathBuf)>, Vec<Option<Context>>) {
     let mut jobs = Vec::new();
     let mut contexts: Vec<Option<Context>> = projects.iter().map(|_| None).collect();
     for (g, (project, files)) in projects.iter().enumerate() {
@@ -212,17 +239,7 @@ pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions<'_>) -> Che
         // load their own copies (plugins are cheap to load from the compile cache).
         match Pipeline::new(project) {
             Ok(pipeline) => {
-                for p in pipeline.policies() {
-                    let info = p.plugin.info();
-                    for r in &info.rules {
-                        report.rules.push(RuleDescriptor {
-                            id: format!("{}/{}", info.name, r.id),
-                            summary: r.summary.clone(),
-                            help: r.help.clone(),
-                            default_severity: r.default_severity,
-                        });
-                    }
-                }
+                add_policy_rules(&pipeline, &mut report.rules);
                 jobs.extend(files.iter().map(|f| (g, f)));
                 contexts[g] = options.cache.and_then(|c| c.context(project, options.now));
             }
@@ -235,9 +252,32 @@ pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions<'_>) -> Che
                 .push(failure(project.config.source.clone(), &e)),
         }
     }
-    report.rules.sort_by(|a, b| a.id.cmp(&b.id));
-    report.rules.dedup_by(|a, b| a.id == b.id);
+    (jobs, contexts)
+}
 
+/// Adds every rule of the pipeline's policies, named `policy/rule`.
+fn add_policy_rules(pipeline: &Pipeline<'_>, rules: &mut Vec<RuleDescriptor>) {
+    for p in pipeline.policies() {
+        let info = p.plugin.info();
+        for r in &info.rules {
+            rules.push(RuleDescriptor {
+                id: format!("{}/{}", info.name, r.id),
+                summary: r.summary.clone(),
+                help: r.help.clone(),
+                default_severity: r.default_severity,
+            });
+        }
+    }
+}
+
+/// Checks the files on up to `options.threads` workers; returns each result with its
+/// index in `jobs` (a panicked worker's files are missing) and where the time went.
+fn check_files(
+    projects: &[(Project, Vec<PathBuf>)],
+    jobs: &[(usize, &PathBuf)],
+    contexts: &[Option<Context>],
+    options: RunOptions<'_>,
+) -> (Vec<(usize, FileResult)>, Timings) {
     let threads = options.threads.clamp(1, jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let mut results: Vec<(usize, FileResult)> = Vec::with_capacity(jobs.len());
@@ -247,28 +287,7 @@ pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions<'_>) -> Che
     };
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut worker = Worker {
-                        projects,
-                        contexts: &contexts,
-                        options,
-                        pipelines: projects.iter().map(|_| None).collect(),
-                        parse: Duration::ZERO,
-                    };
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&(g, path)) = jobs.get(i) else { break };
-                        done.push((i, worker.check(g, path)));
-                    }
-                    let mut stages = StageTimes::default();
-                    for p in worker.pipelines.iter().flatten() {
-                        stages.add(p.times());
-                    }
-                    (done, worker.parse, stages)
-                })
-            })
+            .map(|_| scope.spawn(|| work(projects, contexts, options, jobs, &next)))
             .collect();
         for w in workers {
             // A worker panics only on a bug; its files are then reported as not checked.
@@ -279,6 +298,40 @@ pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions<'_>) -> Che
             }
         }
     });
+    (results, timings)
+}
+
+/// One worker thread: checks the next file in `jobs` until none is left; returns its
+/// results, its parse time and its pipelines' stage times.
+fn work<'p>(
+    projects: &'p [(Project, Vec<PathBuf>)],
+    contexts: &'p [Option<Context>],
+    options: RunOptions<'p>,
+    jobs: &[(usize, &PathBuf)],
+    next: &AtomicUsize,
+) -> (Vec<(usize, FileResult)>, Duration, StageTimes) {
+    let mut worker = Worker {
+        projects,
+        contexts,
+        options,
+        pipelines: projects.iter().map(|_| None).collect(),
+        parse: Duration::ZERO,
+    };
+    let mut done = Vec::new();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(&(g, path)) = jobs.get(i) else { break };
+        done.push((i, worker.check(g, path)));
+    }
+    let mut stages = StageTimes::default();
+    for p in worker.pipelines.iter().flatten() {
+        stages.add(p.times());
+    }
+    (done, worker.parse, stages)
+}
+
+/// Reports each file no worker returned a result for as not checked.
+fn report_unchecked(jobs: &[(usize, &PathBuf)], results: &mut Vec<(usize, FileResult)>) {
     let checked: std::collections::HashSet<usize> = results.iter().map(|(i, _)| *i).collect();
     for (i, (_, path)) in jobs.iter().enumerate() {
         if !checked.contains(&i) {
@@ -292,15 +345,4 @@ pub fn run(projects: &[(Project, Vec<PathBuf>)], options: RunOptions<'_>) -> Che
             ));
         }
     }
-    if let Some(cache) = options.cache {
-        contexts.into_iter().flatten().for_each(|c| cache.save(c));
-    }
-    report_unused_project_waivers(projects, &jobs, &results, &mut report.files);
-    report.files.extend(results.into_iter().map(|(_, r)| r));
-    report
-        .files
-        .sort_by(|a, b| a.source.path.cmp(&b.source.path));
-    timings.wall = started.elapsed();
-    report.timings = timings;
-    report
 }
