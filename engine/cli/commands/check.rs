@@ -46,8 +46,50 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
     } else {
         idp_host::Isolation::Reuse
     };
-    let mut projects = Vec::new();
     let mut broken: Vec<FileResult> = orphans;
+    let projects = load_projects(groups, explicit, isolation, &mut broken)?;
+    let threads = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let cache = open_cache(args);
+    let mut outcome: CheckReport = idp_check::run(
+        &projects,
+        RunOptions {
+            now: context::now()?,
+            threads,
+            cache: cache.as_ref(),
+        },
+    );
+    outcome.files.extend(broken);
+    outcome
+        .files
+        .sort_by(|a, b| a.source.path.cmp(&b.source.path));
+
+    let result = outcome_of(&outcome, args.fail_on == FailOn::Warn);
+    let passed = result == Outcome::Clean;
+    let text = render(&outcome, args, passed);
+    match &args.output {
+        Some(path) => write_file(path, &text, false)?,
+        None => print!("{text}"),
+    }
+    if let Some(path) = &args.summary {
+        write_file(path, &report::check_markdown(&outcome, passed), true)?;
+    }
+    if args.stats {
+        print_stats(&outcome, cache.as_ref());
+    }
+    Ok(result)
+}
+
+/// Loads each group's configuration into a project with its specs; a configuration with
+/// problems is reported in `broken` instead.
+fn load_projects(
+    groups: Vec<idp_check::Group>,
+    explicit: Option<&Path>,
+    isolation: idp_host::Isolation,
+    broken: &mut Vec<FileResult>,
+) -> Result<Vec<(idp_plan::Project, Vec<PathBuf>)>, CliError> {
+    let mut projects = Vec::new();
     for g in groups {
         let loaded = match explicit {
             Some(_) => ProjectConfig::load(&g.config),
@@ -65,34 +107,26 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
             }
         }
     }
-    let threads = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
-    let cache = if args.no_cache {
-        None
-    } else {
-        let mode = if args.cache_readonly {
-            CacheMode::ReadOnly
-        } else {
-            CacheMode::ReadWrite
-        };
-        context::cache_dir().map(|d| Cache::new(&d, mode, &build_identity()))
-    };
-    let mut outcome: CheckReport = idp_check::run(
-        &projects,
-        RunOptions {
-            now: context::now()?,
-            threads,
-            cache: cache.as_ref(),
-        },
-    );
-    outcome.files.extend(broken);
-    outcome
-        .files
-        .sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    Ok(projects)
+}
 
-    let fails = outcome.fails(args.fail_on == FailOn::Warn);
-    let result = if outcome.has(ItemKind::Failure) {
+/// The result cache in idp's cache directory, unless `--no-cache`.
+fn open_cache(args: &CheckArgs) -> Option<Cache> {
+    if args.no_cache {
+        return None;
+    }
+    let mode = if args.cache_readonly {
+        CacheMode::ReadOnly
+    } else {
+        CacheMode::ReadWrite
+    };
+    context::cache_dir().map(|d| Cache::new(&d, mode, &build_identity()))
+}
+
+/// How the check ends: a failure, then invalid input, then a denial outrank a clean run.
+fn outcome_of(outcome: &CheckReport, fail_on_warn: bool) -> Outcome {
+    let fails = outcome.fails(fail_on_warn);
+    if outcome.has(ItemKind::Failure) {
         Outcome::Failed
     } else if outcome.has(ItemKind::Input) {
         Outcome::Invalid
@@ -100,49 +134,45 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
         Outcome::Denied
     } else {
         Outcome::Clean
-    };
-    let passed = result == Outcome::Clean;
-    let text = match args.format {
+    }
+}
+
+/// The report in the requested format; the human format prints its diagnostics to
+/// stderr first.
+fn render(outcome: &CheckReport, args: &CheckArgs, passed: bool) -> String {
+    match args.format {
         CheckFormat::Human => {
-            for p in &report::check_problems(&outcome).0 {
+            for p in &report::check_problems(outcome).0 {
                 ui::eprint_diagnostic(p);
             }
-            let mut text = report::check_human(&outcome);
+            let mut text = report::check_human(outcome);
             if args.cost {
-                text.push_str(&report::check_costs(&outcome));
+                text.push_str(&report::check_costs(outcome));
             }
             text
         }
-        CheckFormat::Json => pretty(&report::check_json(&outcome, !passed)),
-        CheckFormat::Sarif => pretty(&report::check_sarif(&outcome)),
-        CheckFormat::Junit => report::check_junit(&outcome),
-        CheckFormat::Github => report::check_github(&outcome),
-        CheckFormat::Markdown => report::check_markdown(&outcome, passed),
-    };
-    match &args.output {
-        Some(path) => write_file(path, &text, false)?,
-        None => print!("{text}"),
+        CheckFormat::Json => pretty(&report::check_json(outcome, !passed)),
+        CheckFormat::Sarif => pretty(&report::check_sarif(outcome)),
+        CheckFormat::Junit => report::check_junit(outcome),
+        CheckFormat::Github => report::check_github(outcome),
+        CheckFormat::Markdown => report::check_markdown(outcome, passed),
     }
-    if let Some(path) = &args.summary {
-        write_file(path, &report::check_markdown(&outcome, passed), true)?;
+}
+
+/// `--stats`: where the time went, peak memory and the cache's counts, on stderr.
+fn print_stats(outcome: &CheckReport, cache: Option<&Cache>) {
+    let peak = peak_memory_mb().map_or_else(String::new, |mb| format!(", peak memory {mb:.0} MB"));
+    eprintln!("{}{peak}", report::check_timings(outcome));
+    if let Some(cache) = cache {
+        let s = &cache.stats;
+        let n = |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!(
+            "cache: {} hit(s), {} miss(es), {} written",
+            n(&s.hits),
+            n(&s.misses),
+            n(&s.written)
+        );
     }
-    if args.stats {
-        let peak =
-            peak_memory_mb().map_or_else(String::new, |mb| format!(", peak memory {mb:.0} MB"));
-        eprintln!("{}{peak}", report::check_timings(&outcome));
-        if let Some(cache) = &cache {
-            let s = &cache.stats;
-            let n =
-                |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
-            eprintln!(
-                "cache: {} hit(s), {} miss(es), {} written",
-                n(&s.hits),
-                n(&s.misses),
-                n(&s.written)
-            );
-        }
-    }
-    Ok(result)
 }
 
 /// What identifies idp's own code in the cache key: the version of a release; a debug
