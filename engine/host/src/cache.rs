@@ -133,15 +133,9 @@ impl CompileCache {
 
 /// A file's bytes, unless it is missing, unreadable or too large to be a plugin's code.
 fn read_bounded(path: &Path) -> Option<Vec<u8>> {
-    let file = fs::File::open(path).ok()?;
-    // Sized from the file's length, so reading does not grow (and copy) the buffer
-    // step by step; the bound still holds if the file grows meanwhile.
-    let expected = file
-        .metadata()
-        .map_or(0, |m| m.len().min(MAX_FILE_BYTES + 1));
-    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).ok()?;
-    (bytes.len() as u64 <= MAX_FILE_BYTES).then_some(bytes)
+    let limit = usize::try_from(MAX_FILE_BYTES).ok()?;
+    let bytes = idp_model::read_prefix(path, limit).ok()?;
+    (bytes.len() <= limit).then_some(bytes)
 }
 
 /// Compares two tags in time independent of where they differ.

@@ -8,10 +8,13 @@ use std::path::Path;
 /// `/dev/zero`, never fills memory). Every reader of specs, configuration, catalogs,
 /// components and test cases goes through it.
 pub fn read_prefix(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(limit as u64 + 1)
-        .read_to_end(&mut bytes)?;
+    let file = std::fs::File::open(path)?;
+    let bound = limit as u64 + 1;
+    // Sized from the file's length, so reading does not grow (and copy) the buffer step
+    // by step; the bound still holds if the file grows meanwhile.
+    let expected = file.metadata().map_or(0, |m| m.len().min(bound));
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    file.take(bound).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
