@@ -58,14 +58,13 @@ fn same(a: &Entry, b: &Entry) -> bool {
     }
 }
 
+/// Writes a catalog file atomically: readers see the old component or the new one.
 fn write(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
-    let io = |e: std::io::Error| BuildError::io("write", path, &e);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    idp_state::write_atomically(path, bytes).map_err(|e| BuildError::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 impl Target {

@@ -178,17 +178,11 @@ fn diff(golden: Golden, expected: &str, actual: &str) -> String {
     out
 }
 
-/// Writes a golden inside the case directory: through a temporary file beside it and a
-/// rename, which replaces a symlink rather than writing where it points.
+/// Writes a golden inside the case directory, atomically: the rename replaces a symlink
+/// rather than writing where it points.
 fn write(dir: &Path, golden: Golden, text: &str) -> Result<(), String> {
-    let target = dir.join(golden.file());
-    let temp = dir.join(format!(".{}.bless", golden.file()));
-    std::fs::write(&temp, text)
-        .and_then(|()| std::fs::rename(&temp, &target))
-        .map_err(|e| {
-            std::fs::remove_file(&temp).ok();
-            format!("cannot write `{}`: {e}", golden.file())
-        })
+    idp_state::write_atomically(&dir.join(golden.file()), text.as_bytes())
+        .map_err(|e| format!("cannot write `{}`: {e}", golden.file()))
 }
 
 #[cfg(test)]
