@@ -139,6 +139,20 @@ pub enum Command {
     #[command(subcommand)]
     Catalog(CatalogCommand),
 
+    /// Serve the REST API (v1) over this project: catalog, plan and environments, read-only.
+    #[command(
+        after_help = "Uses the nearest idp.kdl (or --config) as `idp plan` does; without one, the built-in \
+        catalog, no policy and the local state. The OpenAPI 3.1 document is at /api/v1/openapi.json; \
+        errors are RFC 9457 problem+json. One line per request goes to stderr (method, path, query \
+        names, status, ms); SIGINT or SIGTERM stops it after the requests in flight.\n\n\
+        There is no authentication yet, so the address must be loopback (127.0.0.1 or ::1): \
+        any other is refused with exit code 2.\n\n\
+        Examples:\n  idp serve\n  idp serve --listen 127.0.0.1:0\n  \
+        curl -s --data-binary @examples/orders-preview.kdl -H 'Content-Type: application/kdl' \
+        http://127.0.0.1:8080/api/v1/plan"
+    )]
+    Serve(ServeArgs),
+
     /// Write, build, test and inspect plugins (for template and policy authors).
     #[command(
         subcommand,
@@ -317,6 +331,19 @@ pub struct ListArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The loopback address and port to listen on (port 0 picks a free one; the address
+    /// is printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+
+    /// Seconds a client may take to send a request's headers, and then its body, before
+    /// the server gives up on it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub read_timeout: u64,
 }
 
 #[derive(Debug, Args)]

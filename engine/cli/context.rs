@@ -58,6 +58,14 @@ pub fn now() -> Result<jiff::Timestamp, CliError> {
     }
 }
 
+/// The clock when `IDP_NOW` pins it, else `None` (a server reads the time per request).
+pub fn pinned_now() -> Result<Option<jiff::Timestamp>, CliError> {
+    match std::env::var_os("IDP_NOW") {
+        Some(_) => now().map(Some),
+        None => Ok(None),
+    }
+}
+
 /// The clock of a command that changes an environment (apply, destroy, extend, sweep):
 /// `IDP_NOW` pins it only in debug builds, which the integration tests run; a release
 /// build refuses it (docs/decisions/0009-lifecycle-record.md).

@@ -24,5 +24,6 @@ mod plan;
 mod pricing;
 mod records;
 mod remote_state;
+mod serve;
 mod trust;
 mod ui;

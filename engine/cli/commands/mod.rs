@@ -10,6 +10,7 @@ mod list;
 mod plan;
 mod plugin;
 mod pricing;
+mod serve;
 mod show;
 mod sweep;
 
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Extend(a) => extend::run(config, &a),
         Command::Sweep(a) => sweep::run(config, &a),
         Command::Catalog(c) => catalog::run(config, c),
+        Command::Serve(a) => serve::run(config, &a),
         Command::Plugin(c) => plugin::run(c),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "idp", &mut std::io::stdout());

@@ -1,0 +1,53 @@
+//! `idp serve`: the REST API of `idp-server` over this project. The project is built as
+//! for `idp plan` (strict plugin isolation, the same limits, prices and records); with
+//! no `idp.kdl` it is an empty configuration here: the built-in catalog, no policy, and
+//! the local state.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use idp_config::ProjectConfig;
+use idp_plan::Project;
+
+use crate::args::ServeArgs;
+use crate::context;
+use crate::outcome::Outcome;
+use crate::ui::{self, CliError};
+
+pub fn run(config: Option<&Path>, args: &ServeArgs) -> Result<Outcome, CliError> {
+    // Refused before anything is loaded: there is no authentication yet.
+    idp_server::check_loopback(args.listen).map_err(CliError::input)?;
+    let project = project(config)?;
+    // Problems in idp.kdl are the operator's, shown now rather than on every request.
+    idp_plan::Pipeline::new(&project)?;
+    let mut options = idp_server::Options::new(
+        args.listen,
+        Arc::new(|line: &str| ui::write_err(&format!("{line}\n"))),
+    );
+    options.now = context::pinned_now()?;
+    options.read_timeout = std::time::Duration::from_secs(args.read_timeout);
+    idp_server::serve(project, options, |addr| {
+        eprintln!("listening on http://{addr} (one replica: records are read per request)");
+    })
+    .map_err(|e| {
+        if e.is_input() {
+            CliError::input(e)
+        } else {
+            CliError::plugin(e)
+        }
+    })?;
+    Ok(Outcome::Clean)
+}
+
+/// The project of `--config`, else of the `idp.kdl` above the current directory, else
+/// an empty configuration in the current directory.
+fn project(explicit: Option<&Path>) -> Result<Project, CliError> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    if explicit.is_some() || idp_config::discover(&cwd).is_ok() {
+        return context::project(explicit, &cwd);
+    }
+    let mut config = ProjectConfig::parse(&cwd.join(idp_config::CONFIG_FILE), "")?;
+    // No file applied: plans say so (no configuration files in their provenance).
+    config.files.clear();
+    context::project_of(config, idp_host::Isolation::Strict)
+}

@@ -1,0 +1,491 @@
+//! `idp serve`: the real binary listening on 127.0.0.1 in a sandbox project, spoken to
+//! over HTTP/1.1 with a minimal client on `std::net::TcpStream` (no client library).
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::Sandbox;
+
+const CONFIG: &str = "examples/idp.kdl";
+
+/// A running `idp serve`, stopped (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    /// Everything it wrote on stderr so far.
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+/// An answer.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The body as an RFC 9457 problem: its media type and members, checked.
+    fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
+        let p = self.json();
+        assert_eq!(p["status"], status);
+        assert_eq!(p["code"], code);
+        assert_eq!(p["type"], format!("urn:idp:problem:{code}"));
+        assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
+        assert!(p["detail"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
+        p
+    }
+}
+
+impl Server {
+    fn start(s: &Sandbox, extra: &[&str]) -> Server {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let mut child = s
+            .command(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("idp serve starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let lines = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("listening on http://") {
+                    let addr = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    tx.send(addr).ok();
+                }
+                lines.lock().expect("log").push(line);
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                child.kill().ok();
+                panic!("no `listening on` line: {:?}", log.lock().expect("log"));
+            }
+        };
+        Server { child, addr, log }
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().expect("log").clone()
+    }
+
+    /// Sends raw bytes and reads until the server closes the connection.
+    fn raw(&self, request: &[u8]) -> Vec<u8> {
+        let mut stream = TcpStream::connect(&self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .expect("timeout");
+        stream.write_all(request).expect("send");
+        let mut out = Vec::new();
+        stream.read_to_end(&mut out).ok();
+        out
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(body);
+        parse(&self.raw(&bytes))
+    }
+
+    fn get(&self, path: &str) -> Answer {
+        self.request("GET", path, &[], b"")
+    }
+
+    fn plan(&self, content_type: &str, body: &[u8]) -> Answer {
+        self.request(
+            "POST",
+            "/api/v1/plan",
+            &[("Content-Type", content_type)],
+            body,
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// An HTTP/1.1 response: status line, headers, and a body by length or chunked.
+fn parse(bytes: &[u8]) -> Answer {
+    let split = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end: {}", String::from_utf8_lossy(bytes)));
+    let head = String::from_utf8_lossy(&bytes[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let rest = &bytes[split + 4..];
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_vec()
+    };
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16)
+            .expect("chunk size");
+        if size == 0 {
+            break;
+        }
+        body.extend_from_slice(&rest[eol + 2..eol + 2 + size]);
+        rest = &rest[eol + 2 + size + 2..];
+    }
+    body
+}
+
+/// A sandbox with `hello-preview` applied (PENDING, recorded in the local state).
+fn applied() -> Sandbox {
+    let s = Sandbox::new();
+    let run = s.idp(&["apply", "examples/hello.kdl", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    s
+}
+
+fn spec(path: &str) -> Vec<u8> {
+    std::fs::read(crate::harness::repo().join(path)).expect("spec")
+}
+
+#[test]
+fn every_route_of_the_openapi_document_answers() {
+    let s = applied();
+    let server = Server::start(&s, &["--config", CONFIG]);
+    let mut called: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut call = |method: &str, route: &str, answer: Answer| {
+        called.insert((method.to_lowercase(), route.to_owned()));
+        assert_eq!(
+            answer.status,
+            200,
+            "{method} {route}: {}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+        answer.json()
+    };
+
+    let health = call("GET", "/healthz", server.get("/healthz"));
+    assert_eq!(health["status"], "ok");
+
+    let doc = call(
+        "GET",
+        "/api/v1/openapi.json",
+        server.get("/api/v1/openapi.json"),
+    );
+    assert_eq!(doc["openapi"], "3.1.0");
+
+    let templates = call(
+        "GET",
+        "/api/v1/catalog/templates",
+        server.get("/api/v1/catalog/templates"),
+    );
+    let hello = templates["templates"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["name"] == "hello"))
+        .expect("the hello template");
+    assert_eq!(hello["source"], "built-in catalog");
+    assert_eq!(hello["sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(hello["input_schema"]["type"], "object");
+
+    let one = call(
+        "GET",
+        "/api/v1/catalog/templates/{name}",
+        server.get("/api/v1/catalog/templates/api-service"),
+    );
+    assert_eq!(one["template"]["name"], "api-service");
+    assert!(
+        one["template"]["modules"]
+            .as_array()
+            .is_some_and(|m| !m.is_empty())
+    );
+
+    let policies = call(
+        "GET",
+        "/api/v1/catalog/policies",
+        server.get("/api/v1/catalog/policies"),
+    );
+    let max_ttl = policies["policies"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "max-ttl"))
+        .expect("max-ttl");
+    assert_eq!(max_ttl["enabled"], true);
+    assert_eq!(max_ttl["enforcement"], "deny");
+    assert!(
+        max_ttl["rules"][0]["default_severity"].is_string(),
+        "{max_ttl}"
+    );
+    assert_eq!(max_ttl["settings_schema"]["type"], "object");
+
+    let plan = call(
+        "POST",
+        "/api/v1/plan",
+        server.plan("application/kdl", &spec("examples/orders-preview.kdl")),
+    );
+    let env = &plan["environments"][0];
+    assert_eq!(env["name"], "orders-preview");
+    assert_eq!(env["expires_at"], "2026-11-30T10:00:00Z");
+    assert_eq!(env["tags"]["idp:team"], "payments");
+    assert!(
+        env["cost"]["monthly"].as_f64().is_some_and(|m| m > 0.0),
+        "{}",
+        env["cost"]
+    );
+    assert!(env["plan_digest"].as_str().is_some_and(|d| !d.is_empty()));
+    assert_eq!(plan["denied"], false);
+
+    let list = call(
+        "GET",
+        "/api/v1/environments",
+        server.get("/api/v1/environments?team=platform&limit=10"),
+    );
+    assert_eq!(list["environments"][0]["name"], "hello-preview");
+    assert_eq!(list["environments"][0]["status"], "PENDING");
+    assert_eq!(list["next_cursor"], Value::Null);
+
+    let got = call(
+        "GET",
+        "/api/v1/environments/{name}",
+        server.get("/api/v1/environments/hello-preview"),
+    );
+    assert_eq!(got["environment"]["template"], "hello");
+    assert_eq!(got["environment"]["expired"], false);
+
+    let history = call(
+        "GET",
+        "/api/v1/environments/{name}/history",
+        server.get("/api/v1/environments/hello-preview/history"),
+    );
+    assert_eq!(history["events"][0]["event"], "created");
+    assert_eq!(history["events"][0]["at"], "2026-11-23T10:00:00Z");
+
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("path item")
+                .keys()
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect();
+    assert_eq!(
+        documented, called,
+        "every documented route is called, and only those"
+    );
+}
+
+#[test]
+fn a_plan_with_a_bad_value_answers_422_with_the_diagnostics_the_cli_shows() {
+    let s = Sandbox::new();
+    let text = String::from_utf8(spec("examples/orders-preview.kdl"))
+        .expect("utf-8")
+        .replace("cpu 512", "cpu \"lots\"");
+    let file = s.path().join("bad.kdl");
+    std::fs::write(&file, &text).expect("write spec");
+    let cli = s.idp(&[
+        "plan",
+        file.to_str().expect("path"),
+        "--config",
+        CONFIG,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(cli.code, 2, "{}", cli.stderr);
+    let cli: Value = serde_json::from_str(&cli.stdout).expect("CLI JSON");
+
+    let server = Server::start(&s, &["--config", CONFIG]);
+    let body = serde_json::to_vec(&serde_json::json!({ "kdl": text })).expect("json");
+    let answer = server.plan("application/json", &body);
+    let problem = answer.problem(422, "idp::spec::invalid");
+    let strip = |list: &Value| -> Vec<Value> {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .map(|d| {
+                serde_json::json!([d["code"], d["line"], d["column"], d["message"], d["help"]])
+            })
+            .collect()
+    };
+    let diagnostics = strip(&problem["diagnostics"]);
+    assert_eq!(diagnostics, strip(&cli["problems"]));
+    assert!(
+        diagnostics.iter().any(|d| d[1] == 14),
+        "the cpu line: {diagnostics:?}"
+    );
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("at line")),
+        "{problem}"
+    );
+}
+
+#[test]
+fn hostile_requests_get_problems_not_crashes() {
+    let s = Sandbox::new();
+    let server = Server::start(&s, &[]);
+
+    server
+        .get("/nowhere")
+        .problem(404, "idp::server::not_found");
+    let wrong = server.request("DELETE", "/api/v1/plan", &[], b"");
+    wrong.problem(405, "idp::server::method_not_allowed");
+    assert_eq!(wrong.header("allow"), Some("POST"));
+    server
+        .plan("application/json", b"{\"kdl\": ")
+        .problem(400, "idp::server::bad_json");
+    server
+        .plan("application/x-www-form-urlencoded", b"kdl=x")
+        .problem(415, "idp::server::media_type");
+    let huge = vec![b' '; 256 * 1024 + 1];
+    server
+        .plan("application/kdl", &huge)
+        .problem(413, "idp::server::body_too_large");
+    server
+        .get("/api/v1/environments?limit=0")
+        .problem(400, "idp::server::bad_query");
+    server
+        .get("/api/v1/environments?colour=red")
+        .problem(400, "idp::server::bad_query");
+    server
+        .get("/api/v1/environments/nobody-here")
+        .problem(404, "idp::state::unknown");
+    server
+        .get("/api/v1/catalog/templates/nothing")
+        .problem(404, "idp::server::unknown_template");
+
+    // Still serving after all of that.
+    assert_eq!(server.get("/healthz").status, 200);
+    // One line per request, and query values never reach the log.
+    let log = server.log().join("\n");
+    assert!(
+        log.contains("GET /api/v1/environments?colour 400 "),
+        "{log}"
+    );
+    assert!(!log.contains("red"), "{log}");
+    assert!(log.contains("POST /api/v1/plan 413 "), "{log}");
+}
+
+#[test]
+fn a_slow_client_is_cut_off() {
+    let s = Sandbox::new();
+    let server = Server::start(&s, &["--read-timeout", "1"]);
+    let started = Instant::now();
+    // Headers never finished: the connection is closed without an answer.
+    let cut = server.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(!String::from_utf8_lossy(&cut).contains("200 OK"));
+    // A body announced and not sent: 408.
+    let answer = parse(&server.raw(
+        b"POST /api/v1/plan HTTP/1.1\r\nHost: x\r\nContent-Type: application/kdl\r\nContent-Length: 100\r\n\r\nenv",
+    ));
+    answer.problem(408, "idp::server::body_timeout");
+}
+
+#[test]
+fn a_non_loopback_address_is_refused_for_want_of_authentication() {
+    let s = Sandbox::new();
+    let run = s.idp(&["serve", "--listen", "0.0.0.0:8080"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let err = run.flat_stderr();
+    assert!(err.contains("idp::server::not_loopback"), "{err}");
+    assert!(
+        err.contains("refusing to listen on `0.0.0.0:8080`"),
+        "{err}"
+    );
+    assert!(err.contains("no authentication"), "{err}");
+    let help = s.idp(&["serve", "--help"]);
+    assert!(
+        help.stdout.contains("no authentication yet"),
+        "{}",
+        help.stdout
+    );
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let s = Sandbox::new();
+    let mut server = Server::start(&s, &[]);
+    assert_eq!(server.get("/healthz").status, 200);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = server.child.wait().expect("exits");
+    assert_eq!(status.code(), Some(0));
+    // The reader thread may still be draining the pipe.
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        server.log().iter().any(|l| l.starts_with("stopping")),
+        "{:?}",
+        server.log()
+    );
+}
