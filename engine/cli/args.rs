@@ -421,12 +421,29 @@ pub enum PricingCommand {
         Examples:\n  idp pricing refresh\n  idp pricing refresh --region eu-west-1 --region eu-central-1"
     )]
     Refresh {
-        /// Regions to price (default: us-east-1, us-west-2, eu-west-1, eu-central-1).
+        /// Regions to price (default: the embedded book's eight; `idp pricing coverage` lists them).
         #[arg(long = "region", value_name = "REGION")]
         regions: Vec<String>,
         /// Write the book here instead of the cache directory.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+
+    /// Which regions the price book covers, per usage type the built-in templates bill.
+    #[command(
+        after_help = "A region is covered when every usage type the built-in templates bill with their \
+        default inputs has a price (production's Multi-AZ database is shown apart). The book is the one \
+        estimates use here: embedded, refreshed, and the organisation's `pricing { book … }` on top. \
+        Prices are USD list prices unless the organisation's book says otherwise.\n\n\
+        Examples:\n  idp pricing coverage\n  idp pricing coverage --region eu-west-1 --format json"
+    )]
+    Coverage {
+        /// Only these regions, each with a row per usage type.
+        #[arg(long = "region", value_name = "REGION")]
+        regions: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
 }
 

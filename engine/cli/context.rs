@@ -202,13 +202,15 @@ pub fn project_of(
     let catalog = Catalog::with_dirs(&config.catalogs).map_err(CliError::input)?;
     let host = host(isolation)?;
     let state = state(&config);
+    // The organisation's book and rates (its idp.kdl's `pricing`) go on top of the rest.
+    let prices = config.pricing.apply(prices()?);
     Ok(Project {
         config,
         catalog,
         host,
         records: Arc::new(state.clone()),
         state,
-        prices: prices()?,
+        prices,
     })
 }
 

@@ -1,5 +1,6 @@
 //! `idp cost` and the estimate in `plan`: every figure recomputed by hand from the price
-//! book's entries (pricebook.json, us-east-1, 2026-11-24) and matched to the cent.
+//! book's entries (pricebook.json, us-east-1, 2026-11-24) and matched to the cent. The
+//! other regions are in regions.rs, the organisation's rates in org_rates.rs.
 
 use serde_json::Value;
 
@@ -119,21 +120,37 @@ fn compare_shows_the_delta_against_a_baseline() {
 #[test]
 fn a_region_without_prices_is_an_error_not_a_zero() {
     let s = Sandbox::new();
-    let run = s.idp(&["cost", "examples/billing-staging.kdl"]);
+    let run = s.idp(&["cost", "tests/fixtures/regions/sa-east-1.kdl"]);
     assert_eq!(run.code, 2);
+    let err = run.flat_stderr();
     assert!(
-        run.flat_stderr()
-            .contains("the price book has no prices for region `eu-west-1`"),
-        "{}",
-        run.stderr
+        err.contains("the price book has no prices for region `sa-east-1`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("run `idp pricing refresh --region")
+            && err.contains("or give the organisation's own book"),
+        "{err}"
     );
     assert!(run.stdout.is_empty(), "no table with made-up figures");
-    // `plan` says the same instead of a figure, and the policy says it had no estimate.
-    let plan = s.idp(&["plan", "examples/billing-staging.kdl"]);
+    // `plan` says the same instead of a figure.
+    let plan = s.idp(&["plan", "tests/fixtures/regions/sa-east-1.kdl"]);
     assert!(
         plan.stdout.contains(
-            "cost       not estimated: the price book has no prices for region `eu-west-1`"
-        )
+            "cost       not estimated: the price book has no prices for region `sa-east-1`"
+        ),
+        "{}",
+        plan.stdout
+    );
+    // A region the book knows but not wholly is a lower bound that names what it lacks.
+    let staging = s.idp(&["plan", "examples/billing-staging.kdl"]);
+    assert!(
+        staging.stdout.contains("cost       at least ")
+            && staging
+                .stdout
+                .contains("incomplete, no price for `AmazonRDS` `RDS:GP3-Storage`"),
+        "{}",
+        staging.stdout
     );
 }
 

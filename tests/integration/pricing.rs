@@ -99,6 +99,15 @@ fn start(fail: bool) -> PricingApi {
 }
 
 fn refresh(s: &Sandbox, api: &PricingApi, extra: &[(&str, &str)]) -> crate::harness::Run {
+    refresh_region(s, api, extra, "us-east-1")
+}
+
+fn refresh_region(
+    s: &Sandbox,
+    api: &PricingApi,
+    extra: &[(&str, &str)],
+    region: &str,
+) -> crate::harness::Run {
     let endpoint = api.server.url();
     let mut env = vec![
         ("AWS_ENDPOINT_URL_PRICING", endpoint.as_str()),
@@ -110,7 +119,7 @@ fn refresh(s: &Sandbox, api: &PricingApi, extra: &[(&str, &str)]) -> crate::harn
     let cache = s.path().join("cache").display().to_string();
     env[4].1 = cache.as_str();
     env.extend_from_slice(extra);
-    s.run_with(&["pricing", "refresh", "--region", "us-east-1"], &env)
+    s.run_with(&["pricing", "refresh", "--region", region], &env)
 }
 
 #[test]
@@ -121,7 +130,7 @@ fn refresh_rebuilds_the_embedded_prices_from_the_pricing_api() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("[1/1] us-east-1: 20 of 24 usage types priced"),
+            .contains("[1/1] us-east-1: 24 of 24 usage types priced"),
         "{}",
         run.stderr
     );
@@ -130,11 +139,7 @@ fn refresh_rebuilds_the_embedded_prices_from_the_pricing_api() {
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains(
-            "warning: no price for `AmazonRDS` `InstanceUsage:db.m7g.large` in `us-east-1`"
-        )
-    );
+    assert!(!run.stderr.contains("warning: no price"), "{}", run.stderr);
     assert!(
         api.calls.load(Ordering::Relaxed) > 24,
         "one call per usage type, more for pages"
@@ -150,7 +155,13 @@ fn refresh_rebuilds_the_embedded_prices_from_the_pricing_api() {
     .expect("embedded is JSON");
     let key = |p: &Value| (p["service_code"].clone(), p["usage_type"].clone());
     let refreshed: Vec<&Value> = written["prices"].as_array().into_iter().flatten().collect();
-    for e in embedded["prices"].as_array().into_iter().flatten() {
+    let us_east_1 = |p: &&Value| p["region"] == "us-east-1";
+    for e in embedded["prices"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(us_east_1)
+    {
         let r = refreshed
             .iter()
             .find(|r| key(r) == key(e))
@@ -239,4 +250,33 @@ fn a_failing_api_leaves_the_previous_book_untouched() {
         1,
         "no temporary file left behind: {leftovers:?}"
     );
+}
+
+#[test]
+fn refresh_folds_a_regional_spelling_and_skips_decoys() {
+    let s = Sandbox::new();
+    let api = start(false);
+    let run = refresh_region(&s, &api, &[], "ap-southeast-1");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("[1/1] ap-southeast-1: 1 of 24 usage types priced"),
+        "{}",
+        run.stderr
+    );
+    let written: Value = serde_json::from_str(
+        &std::fs::read_to_string(s.path().join("cache/pricebook.json")).expect("book written"),
+    )
+    .expect("book is JSON");
+    let prices = written["prices"].as_array().cloned().unwrap_or_default();
+    assert_eq!(prices.len(), 1);
+    // The offer's singular `APS1-AWSSecretsManager-Secret` is the book's plural, with the
+    // spelling it was read under; the Outposts product sharing the stem is not taken.
+    assert_eq!(prices[0]["usage_type"], "AWSSecretsManager-Secrets");
+    assert_eq!(
+        prices[0]["offer_usage_type"],
+        "APS1-AWSSecretsManager-Secret"
+    );
+    assert_eq!(prices[0]["usd"], 0.4);
+    assert_eq!(prices[0]["source_kind"], "price_list_api");
 }

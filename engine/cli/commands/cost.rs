@@ -13,13 +13,18 @@ use crate::planning::make_plan;
 use crate::ui::{self, CliError};
 use idp_lifecycle::COST_FILE;
 
-/// Every environment's estimate, or the first reason one could not be priced (exit 2).
+/// Every environment's estimate (a lower bound when incomplete), or the first reason one
+/// could not be priced at all (exit 2).
 fn estimates(plan: &Plan) -> Result<Vec<(&str, String, &Estimate)>, CliError> {
     plan.environments
         .iter()
         .map(|e| match &e.cost {
             Some(Ok(estimate)) => Ok((e.env.name.as_str(), e.env.ttl.to_string(), estimate)),
-            Some(Err(err)) => Err(CliError::input(err.clone())),
+            // An incomplete estimate is shown as the lower bound it is; `--budget` refuses it.
+            Some(Err(err)) => match err.estimate() {
+                Some(estimate) => Ok((e.env.name.as_str(), e.env.ttl.to_string(), estimate)),
+                None => Err(CliError::input(err.clone())),
+            },
             None => Err(CliError::usage(
                 "idp::usage::not_rendered",
                 format!("`{}` was not rendered, so it has no bill", e.env.name),
@@ -69,8 +74,40 @@ fn recorded_estimate(config: Option<&Path>, name: &str) -> Result<(String, Estim
     Ok((format!("{name} (as applied)"), estimate))
 }
 
+/// `--budget` cannot judge a lower bound unless the organisation's idp.kdl accepts it
+/// (`pricing { incomplete "accept" }`): an input error naming what is missing.
+fn judgeable(rows: &[CostRow<'_>], accept_incomplete: bool) -> Result<(), CliError> {
+    let Some(row) = rows.iter().find(|r| !r.estimate.complete) else {
+        return Ok(());
+    };
+    if accept_incomplete {
+        return Ok(());
+    }
+    let e = row.estimate;
+    let missing: Vec<String> = e
+        .missing
+        .iter()
+        .map(|m| format!("`{}` `{}`", m.service_code, m.usage_type))
+        .collect();
+    Err(CliError::usage(
+        "idp::usage::incomplete_estimate",
+        format!(
+            "`--budget` cannot judge `{}`: the price book has no price in `{}` for {}, so {:.2} {} a month is only a lower bound",
+            row.name,
+            e.region,
+            missing.join(", "),
+            e.monthly,
+            e.currency
+        ),
+        format!(
+            "{}; or let lower bounds pass with `pricing {{ incomplete \"accept\" }}` in the organisation's idp.kdl",
+            e.remedy()
+        ),
+    ))
+}
+
 pub fn run(config: Option<&Path>, args: &CostArgs) -> Result<Outcome, CliError> {
-    let (_, plan) = make_plan(
+    let (project, plan) = make_plan(
         config,
         &spec_args(&args.spec, args.env.clone(), args.format),
         Stage::Judge,
@@ -128,6 +165,7 @@ pub fn run(config: Option<&Path>, args: &CostArgs) -> Result<Outcome, CliError> 
         CostFormat::Json => ui::print_json(&idp_report::cost_json(&args.spec, &rows, args.budget)),
     }
     if let Some(budget) = args.budget {
+        judgeable(&rows, project.config.pricing.accept_incomplete)?;
         let over: Vec<String> = rows
             .iter()
             .filter(|r| r.estimate.monthly > budget)

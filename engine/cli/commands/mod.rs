@@ -28,7 +28,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Apply(a) => apply::run(config, &a),
         Command::Check(a) => check::run(config, &a),
         Command::Cost(a) => cost::run(config, &a),
-        Command::Pricing(c) => pricing::run(c),
+        Command::Pricing(c) => pricing::run(config, c),
         Command::List(a) => list::run(config, &a),
         Command::Show(a) => show::run(config, &a),
         Command::Status(a) => show::status(config, &a),

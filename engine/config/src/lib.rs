@@ -17,17 +17,19 @@ use miette::Diagnostic;
 use serde_json::Value;
 
 mod backends;
+mod pricing;
 pub use backends::{ExecutorConfig, GitHubExecutor, S3State, StateConfig};
+pub use pricing::Pricing;
 
 /// File name of the project configuration.
 pub const CONFIG_FILE: &str = "idp.kdl";
 
 const NODES: &[&str] = &[
-    "catalog", "policy", "tags", "state", "executor", "waive", "delegate",
+    "catalog", "policy", "tags", "state", "executor", "waive", "delegate", "pricing",
 ];
 
 /// Nodes only the organisation's configuration may write, unless it delegates them.
-const ORGANISATION_ONLY: &[&str] = &["state", "executor", "waive", "delegate"];
+const ORGANISATION_ONLY: &[&str] = &["state", "executor", "waive", "delegate", "pricing"];
 
 /// How a policy's findings count, set per policy in `idp.kdl` with `enforcement=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -145,6 +147,8 @@ pub struct ProjectConfig {
     pub files: Vec<PathBuf>,
     /// What the organisation lets nested configurations do.
     pub delegation: Delegation,
+    /// The organisation's price book, discounts and rates (`pricing { … }`).
+    pub pricing: Pricing,
 }
 
 /// `delegate { waive; policy max-ttl … }` in the organisation's `idp.kdl`: what nested
@@ -258,6 +262,7 @@ impl ProjectConfig {
             waivers: Vec::new(),
             files: vec![path.to_path_buf()],
             delegation: Delegation::default(),
+            pricing: Pricing::default(),
         };
         let mut problems = Problems::default();
         config.read(&source, Layer::Organisation, &mut problems)?;
@@ -347,6 +352,7 @@ impl ProjectConfig {
                 },
                 "executor" => self.executor = backends::executor(source, node, problems),
                 "delegate" => self.delegation = delegation(source, node, problems),
+                "pricing" => self.pricing = pricing::read(source, node, &root, problems),
                 other => problems.push(unknown_node(source, node, other)),
             }
         }

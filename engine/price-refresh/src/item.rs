@@ -2,6 +2,7 @@
 //! product's attributes and its terms; the on-demand price is in
 //! `terms.OnDemand.<offer>.priceDimensions.<rate>.pricePerUnit.USD`.
 
+use idp_price::usage::canonical;
 use serde_json::Value;
 
 /// A price-list item that does not have the shape GetProducts documents.
@@ -39,26 +40,21 @@ pub struct Item {
     pub unit: String,
     /// USD per unit: the first non-zero tier (free tiers are account-wide, so not deducted).
     pub usd: f64,
-}
-
-/// The usage type without its region prefix: `USE1-NatGateway-Hours` → `NatGateway-Hours`.
-pub fn without_region_prefix(usage_type: &str) -> &str {
-    match usage_type.split_once('-') {
-        Some((head, rest))
-            if !head.is_empty()
-                && head
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
-        {
-            rest
-        }
-        _ => usage_type,
-    }
+    /// The item's own usage type when it is not the canonical one with the region's usual
+    /// prefix (`APS1-AWSSecretsManager-Secret`), so the book records the spelling it read.
+    pub offer_usage_type: Option<String>,
 }
 
 /// Parses an item; `Ok(None)` when it is another usage type or region, or has no
-/// non-zero on-demand price.
-pub fn parse_item(text: &str, region: &str, usage_type: &str) -> Result<Option<Item>, ItemError> {
+/// non-zero on-demand price. Usage types are compared by their canonical spelling
+/// ([`idp_price::usage::canonical`]): the exact name after the region's own prefix, so
+/// decoys that share a suffix (`TS-LoadBalancerUsage`, `Outposts-…`) never match.
+pub fn parse_item(
+    text: &str,
+    region: &str,
+    service_code: &str,
+    usage_type: &str,
+) -> Result<Option<Item>, ItemError> {
     let v: Value = serde_json::from_str(text).map_err(|e| ItemError::Json(e.to_string()))?;
     let sku = v["product"]["sku"].as_str().unwrap_or_default().to_owned();
     let missing = |field| ItemError::Missing {
@@ -69,9 +65,12 @@ pub fn parse_item(text: &str, region: &str, usage_type: &str) -> Result<Option<I
     let item_usage = attributes["usagetype"]
         .as_str()
         .ok_or_else(|| missing("product.attributes.usagetype"))?;
-    if without_region_prefix(item_usage) != usage_type {
+    if canonical(region, service_code, item_usage) != usage_type {
         return Ok(None);
     }
+    let usual = idp_price::usage::region_prefix(region).map(|p| format!("{p}-{usage_type}"));
+    let offer_usage_type = (item_usage != usage_type && Some(item_usage) != usual.as_deref())
+        .then(|| item_usage.to_owned());
     if attributes["regionCode"]
         .as_str()
         .is_some_and(|r| r != region)
@@ -116,6 +115,7 @@ pub fn parse_item(text: &str, region: &str, usage_type: &str) -> Result<Option<I
             offer: offer_code,
             unit,
             usd,
+            offer_usage_type,
         }))
 }
 
@@ -124,24 +124,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn region_prefixes_come_off() {
+    fn regional_spellings_match_and_are_recorded() {
+        let item = |usage: &str| {
+            format!(
+                r#"{{"product":{{"sku":"S","attributes":{{"usagetype":"{usage}","regionCode":"ap-southeast-1"}}}},
+                "terms":{{"OnDemand":{{"S.T":{{"offerTermCode":"T","priceDimensions":{{
+                  "a":{{"unit":"Secrets-Mo","beginRange":"0","pricePerUnit":{{"USD":"0.40"}}}}}}}}}}}}}}"#
+            )
+        };
+        let secrets = |usage| {
+            parse_item(
+                &item(usage),
+                "ap-southeast-1",
+                "AWSSecretsManager",
+                "AWSSecretsManager-Secrets",
+            )
+            .expect("valid")
+        };
+        let singular = secrets("APS1-AWSSecretsManager-Secret").expect("matches");
         assert_eq!(
-            without_region_prefix("USE1-NatGateway-Hours"),
-            "NatGateway-Hours"
+            singular.offer_usage_type.as_deref(),
+            Some("APS1-AWSSecretsManager-Secret")
         );
-        assert_eq!(
-            without_region_prefix("EU-RDS:GP3-Storage"),
-            "RDS:GP3-Storage"
-        );
-        assert_eq!(
-            without_region_prefix("NatGateway-Hours"),
-            "NatGateway-Hours"
-        );
-        assert_eq!(
-            without_region_prefix("AWSSecretsManager-Secrets"),
-            "AWSSecretsManager-Secrets"
-        );
-        assert_eq!(without_region_prefix("RDS:GP3-Storage"), "RDS:GP3-Storage");
+        let plural = secrets("APS1-AWSSecretsManager-Secrets").expect("matches");
+        assert_eq!(plural.offer_usage_type, None);
+        assert_eq!(secrets("APS1-Outposts-AWSSecretsManager-Secrets"), None);
     }
 
     #[test]
@@ -150,26 +157,32 @@ mod tests {
             "terms":{"OnDemand":{"S.T":{"offerTermCode":"T","priceDimensions":{
               "a":{"unit":"Requests","beginRange":"0","pricePerUnit":{"USD":"0.0000000000"}},
               "b":{"unit":"Requests","beginRange":"1000000","pricePerUnit":{"USD":"0.0000004000"}}}}}}}"#;
-        let parsed = parse_item(item, "us-east-1", "Requests-Tier1").expect("valid");
+        let parsed =
+            parse_item(item, "us-east-1", "AWSQueueService", "Requests-Tier1").expect("valid");
         assert_eq!(
             parsed,
             Some(Item {
                 sku: "S".into(),
                 offer: "T".into(),
                 unit: "Requests".into(),
-                usd: 0.0000004
+                usd: 0.0000004,
+                offer_usage_type: None,
             })
         );
-        assert_eq!(parse_item(item, "us-east-1", "Requests-Tier2"), Ok(None));
-        assert_eq!(parse_item(item, "eu-west-1", "Requests-Tier1"), Ok(None));
+        let q = "AWSQueueService";
+        assert_eq!(parse_item(item, "us-east-1", q, "Requests-Tier2"), Ok(None));
+        assert_eq!(parse_item(item, "eu-west-1", q, "Requests-Tier1"), Ok(None));
     }
 
     #[test]
     fn malformed_items_are_errors_that_name_the_field() {
-        assert!(matches!(parse_item("{", "r", "u"), Err(ItemError::Json(_))));
+        assert!(matches!(
+            parse_item("{", "r", "s", "u"),
+            Err(ItemError::Json(_))
+        ));
         let no_terms = r#"{"product":{"sku":"X","attributes":{"usagetype":"u"}}}"#;
         assert_eq!(
-            parse_item(no_terms, "r", "u").map_err(|e| e.to_string()),
+            parse_item(no_terms, "r", "s", "u").map_err(|e| e.to_string()),
             Err("item `X` has no `terms.OnDemand`".to_owned())
         );
     }

@@ -12,40 +12,17 @@ mod item;
 use std::path::Path;
 
 use aws_sdk_pricing::types::{Filter, FilterType};
-use idp_price::{Price, PriceBook};
+use idp_price::{Price, PriceBook, SourceKind};
 
 pub use item::{ItemError, parse_item};
 
-/// Every (service code, usage type) the built-in templates bill.
-pub const BILLED: &[(&str, &str)] = &[
-    ("AmazonEC2", "NatGateway-Hours"),
-    ("AmazonEC2", "NatGateway-Bytes"),
-    ("AmazonVPC", "PublicIPv4:InUseAddress"),
-    ("AWSELB", "LoadBalancerUsage"),
-    ("AWSELB", "LCUUsage"),
-    ("AmazonECS", "Fargate-vCPU-Hours:perCPU"),
-    ("AmazonECS", "Fargate-GB-Hours"),
-    ("AmazonECS", "Fargate-ARM-vCPU-Hours:perCPU"),
-    ("AmazonECS", "Fargate-ARM-GB-Hours"),
-    ("AmazonCloudWatch", "DataProcessing-Bytes"),
-    ("AmazonRDS", "InstanceUsage:db.t4g.micro"),
-    ("AmazonRDS", "InstanceUsage:db.t4g.small"),
-    ("AmazonRDS", "InstanceUsage:db.t4g.medium"),
-    ("AmazonRDS", "InstanceUsage:db.m7g.large"),
-    ("AmazonRDS", "Multi-AZUsage:db.t4g.micro"),
-    ("AmazonRDS", "Multi-AZUsage:db.t4g.small"),
-    ("AmazonRDS", "Multi-AZUsage:db.t4g.medium"),
-    ("AmazonRDS", "Multi-AZUsage:db.m7g.large"),
-    ("AmazonRDS", "RDS:GP3-Storage"),
-    ("AmazonRDS", "RDS:Multi-AZ-GP3-Storage"),
-    ("AWSSecretsManager", "AWSSecretsManager-Secrets"),
-    ("AWSQueueService", "Requests-Tier1"),
-    ("AWSEvents", "Scheduler-Invocation"),
-    ("awskms", "KMS-Keys"),
-];
+/// Every (service code, canonical usage type) the built-in templates bill.
+pub fn billed() -> impl Iterator<Item = (&'static str, &'static str)> {
+    idp_price::BILLED.iter().map(|&(s, u, _)| (s, u))
+}
 
-/// The regions refreshed when none are named: the ones the examples use.
-pub const DEFAULT_REGIONS: &[&str] = &["us-east-1", "us-west-2", "eu-west-1", "eu-central-1"];
+/// The regions refreshed when none are named: the embedded book's.
+pub const DEFAULT_REGIONS: &[&str] = idp_price::REGIONS;
 
 /// Why a refresh failed as a whole; single malformed items are [`Skipped`] instead.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -129,16 +106,16 @@ pub fn refresh(
         let mut missing = Vec::new();
         for (n, region) in regions.iter().enumerate() {
             let mut found = 0;
-            for (service_code, usage_type) in BILLED {
+            for (service_code, usage_type) in billed() {
                 let items = get_products(&client, service_code, usage_type, region).await?;
                 let mut priced = None;
                 for text in items {
-                    match parse_item(&text, region, usage_type) {
+                    match parse_item(&text, region, service_code, usage_type) {
                         Ok(Some(item)) if priced.is_none() => priced = Some(item),
                         Ok(_) => {}
                         Err(e) => skipped.push(Skipped {
                             region: region.clone(),
-                            service_code: (*service_code).to_owned(),
+                            service_code: service_code.to_owned(),
                             reason: e.to_string(),
                         }),
                     }
@@ -148,8 +125,8 @@ pub fn refresh(
                         found += 1;
                         prices.push(Price {
                             region: region.clone(),
-                            service_code: (*service_code).to_owned(),
-                            usage_type: (*usage_type).to_owned(),
+                            service_code: service_code.to_owned(),
+                            usage_type: usage_type.to_owned(),
                             unit: item.unit,
                             usd: item.usd,
                             source: format!(
@@ -157,12 +134,15 @@ pub fn refresh(
                                 item.sku, item.offer
                             ),
                             seen: today.to_owned(),
+                            source_kind: SourceKind::PriceListApi,
+                            offer_usage_type: item.offer_usage_type,
+                            other: Vec::new(),
                         });
                     }
                     None => missing.push((
                         region.clone(),
-                        (*service_code).to_owned(),
-                        (*usage_type).to_owned(),
+                        service_code.to_owned(),
+                        usage_type.to_owned(),
                     )),
                 }
             }
@@ -170,15 +150,18 @@ pub fn refresh(
                 "[{}/{}] {region}: {found} of {} usage types priced",
                 n + 1,
                 regions.len(),
-                BILLED.len()
+                idp_price::BILLED.len()
             ));
         }
         Ok(Refreshed {
             book: PriceBook {
+                about: String::new(),
                 currency: "USD".into(),
                 snapshot: today.to_owned(),
                 hours_per_month: 730.0,
                 prices,
+                rates: idp_price::Rates::default(),
+                accept_incomplete: false,
             },
             skipped,
             missing,
@@ -207,8 +190,13 @@ async fn get_products(
     };
     let mut filters = vec![
         filter("regionCode", FilterType::TermMatch, region)?,
-        // Usage types carry a region prefix (`USE1-`, `EU-`) in most services.
-        filter("usagetype", FilterType::Contains, usage_type)?,
+        // Usage types carry a region prefix (`USE1-`, `EU-`) in most services, and some a
+        // regional variant (a singular `-Secret`): ask for the stem every spelling has.
+        filter(
+            "usagetype",
+            FilterType::Contains,
+            idp_price::usage::query_stem(service_code, usage_type),
+        )?,
     ];
     if service_code == "AmazonRDS" && !usage_type.starts_with("RDS:") {
         filters.push(filter(

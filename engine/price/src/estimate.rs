@@ -1,49 +1,11 @@
 use idp_model::{BillItem, BillingBasis};
-use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
 
-use crate::PriceBook;
+use crate::rates::{Rule, RuleKind};
+use crate::{PriceBook, PriceError, SourceKind};
 
-/// Why an environment could not be priced.
-#[derive(Debug, Clone, thiserror::Error, Diagnostic, PartialEq)]
-pub enum PriceError {
-    /// The book has no prices for the region at all.
-    #[error("the price book has no prices for region `{region}`")]
-    #[diagnostic(
-        code(idp::price::unknown_region),
-        help(
-            "the embedded price book ({snapshot}) covers {covered}; the estimate for other regions needs a price book that has them"
-        )
-    )]
-    UnknownRegion {
-        /// The region.
-        region: String,
-        /// The regions it has, for the help.
-        covered: String,
-        /// The book's date.
-        snapshot: String,
-    },
-    /// The book knows the region but not this usage type.
-    #[error(
-        "the price book has no price for `{service_code}` `{usage_type}` in `{region}` ({description})"
-    )]
-    #[diagnostic(
-        code(idp::price::unknown_price),
-        help("add the usage type to the price book, or change the resource to one it prices")
-    )]
-    UnknownPrice {
-        /// The region.
-        region: String,
-        /// Price List service code.
-        service_code: String,
-        /// Usage type.
-        usage_type: String,
-        /// The bill line, for people.
-        description: String,
-    },
-}
-
-/// One priced bill line.
+/// One priced bill line, at the book's price (the organisation's rules are lines of their
+/// own: [`Adjustment`]).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Line {
     /// Module call the resource belongs to.
@@ -68,6 +30,37 @@ pub struct Line {
     pub lifetime: Option<f64>,
     /// When the price was read.
     pub seen: String,
+    /// What kind of source the price came from.
+    #[serde(default)]
+    pub source_kind: SourceKind,
+}
+
+/// A bill line the book has no price for: the estimate leaves it out and says so.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Missing {
+    /// Module call the resource belongs to.
+    pub call: String,
+    /// What is billed.
+    pub description: String,
+    /// Price List service code.
+    pub service_code: String,
+    /// Usage type.
+    pub usage_type: String,
+}
+
+/// What one of the organisation's rules changes on an estimate.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Adjustment {
+    /// The rule, for people (`discount 20 % on AmazonECS (idp.kdl line 4)`).
+    pub label: String,
+    /// Change per month (negative for a discount).
+    pub monthly: f64,
+    /// Change over the TTL; `None` for `never`.
+    pub lifetime: Option<f64>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// An environment's priced bill.
@@ -81,25 +74,72 @@ pub struct Estimate {
     pub price_book: String,
     /// Hours the environment lives; `None` for `never`.
     pub lifetime_hours: Option<f64>,
-    /// Every line.
+    /// Every priced line.
     pub lines: Vec<Line>,
-    /// Total per month.
+    /// Total per month, after the organisation's rules; a lower bound when incomplete.
     pub monthly: f64,
     /// Total over the TTL; `None` for `never`.
     pub lifetime: Option<f64>,
+    /// Whether every line was priced; when not, the totals are lower bounds.
+    #[serde(default = "yes")]
+    pub complete: bool,
+    /// The lines the book has no price for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<Missing>,
+    /// The organisation's rules that changed the estimate, each a line of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<Adjustment>,
+    /// The total per month at the book's prices, before the rules (with adjustments only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_monthly: Option<f64>,
+    /// The total over the TTL before the rules (with adjustments and a TTL only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_lifetime: Option<f64>,
 }
 
 impl Estimate {
-    /// What policies receive.
+    /// What policies receive: the effective figures, after the organisation's rules (a
+    /// lower bound when the estimate is incomplete).
     pub fn for_policies(&self) -> idp_model::CostEstimate {
         idp_model::CostEstimate {
             monthly: self.monthly,
             lifetime: self.lifetime,
         }
     }
+
+    /// How to price what is missing, for people.
+    pub fn remedy(&self) -> String {
+        format!(
+            "run `idp pricing refresh --region {}`, or give the organisation's own price book (`pricing {{ book \"…\" }}` in its idp.kdl)",
+            self.region
+        )
+    }
 }
 
-/// Prices a bill for a region and a TTL (`None` for `never`).
+/// Monthly and lifetime amounts of `quantity` units at `unit_price`.
+struct Clock {
+    hours: Option<f64>,
+    per_month: f64,
+}
+
+impl Clock {
+    fn amounts(&self, quantity: f64, unit_price: f64, basis: BillingBasis) -> (f64, Option<f64>) {
+        match basis {
+            BillingBasis::PerHour => (
+                quantity * unit_price * self.per_month,
+                self.hours.map(|h| quantity * unit_price * h),
+            ),
+            BillingBasis::PerMonth => (
+                quantity * unit_price,
+                self.hours
+                    .map(|h| quantity * unit_price * h / self.per_month),
+            ),
+        }
+    }
+}
+
+/// Prices a bill for a region and a TTL (`None` for `never`), then applies the book's
+/// rates. A line without a price is named in [`Estimate::missing`], never counted as zero.
 pub fn estimate(
     book: &PriceBook,
     region: &str,
@@ -113,72 +153,187 @@ pub fn estimate(
             snapshot: book.snapshot.clone(),
         });
     }
-    let hours = ttl_seconds.map(|s| s as f64 / 3600.0);
-    let per_month = book.hours_per_month;
+    let clock = Clock {
+        hours: ttl_seconds.map(|s| s as f64 / 3600.0),
+        per_month: book.hours_per_month,
+    };
     let mut lines = Vec::with_capacity(bill.len());
+    let mut missing = Vec::new();
+    // (rule index, rule, monthly change, lifetime change) per line a rule changed.
+    let mut changes: Vec<(usize, &Rule, f64, Option<f64>)> = Vec::new();
     for item in bill {
-        let price = book
-            .find(region, &item.service_code, &item.usage_type)
-            .ok_or_else(|| PriceError::UnknownPrice {
-                region: region.to_owned(),
-                service_code: item.service_code.clone(),
-                usage_type: item.usage_type.clone(),
-                description: item.description.clone(),
-            })?;
-        let (monthly, lifetime) = match item.basis {
-            BillingBasis::PerHour => (
-                item.quantity * price.usd * per_month,
-                hours.map(|h| item.quantity * price.usd * h),
-            ),
-            BillingBasis::PerMonth => (
-                item.quantity * price.usd,
-                hours.map(|h| item.quantity * price.usd * h / per_month),
-            ),
+        let rule = book
+            .rates
+            .for_line(region, &item.service_code, &item.usage_type);
+        let (unit_price, seen, source_kind) = match (
+            book.find(region, &item.service_code, &item.usage_type),
+            rule,
+        ) {
+            (Some(p), _) => (p.usd, p.seen.clone(), p.source_kind),
+            // The organisation's own rate prices what the book lacks; it is the
+            // price, so there is no list figure to adjust.
+            (None, Some((_, r))) if matches!(r.kind, RuleKind::Rate { .. }) => {
+                (rate_price(r), String::new(), SourceKind::OrganisationRate)
+            }
+            (None, _) => {
+                missing.push(Missing {
+                    call: item.call.clone(),
+                    description: item.description.clone(),
+                    service_code: item.service_code.clone(),
+                    usage_type: item.usage_type.clone(),
+                });
+                continue;
+            }
         };
+        let (monthly, lifetime) = clock.amounts(item.quantity, unit_price, item.basis);
+        if let Some((i, r)) = rule
+            && source_kind != SourceKind::OrganisationRate
+        {
+            let (m, l) = change(r, &clock, item, unit_price, monthly, lifetime);
+            changes.push((i, r, m, l));
+        }
         lines.push(Line {
             call: item.call.clone(),
             description: item.description.clone(),
             service_code: item.service_code.clone(),
             usage_type: item.usage_type.clone(),
             unit: item.unit.clone(),
-            unit_price: price.usd,
+            unit_price,
             quantity: item.quantity,
             basis: item.basis,
             monthly,
             lifetime,
-            seen: price.seen.clone(),
+            seen,
+            source_kind,
         });
     }
+    let estimate = total(
+        book,
+        region,
+        clock.hours,
+        lines,
+        missing,
+        adjustments(book, changes),
+    );
+    if estimate.complete || book.accept_incomplete {
+        return Ok(estimate);
+    }
+    let mut names: Vec<String> = estimate
+        .missing
+        .iter()
+        .map(|m| format!("`{}` `{}`", m.service_code, m.usage_type))
+        .collect();
+    names.dedup();
+    Err(PriceError::Incomplete {
+        region: region.to_owned(),
+        missing: names.join(", "),
+        estimate: Box::new(estimate),
+    })
+}
+
+fn rate_price(rule: &Rule) -> f64 {
+    match rule.kind {
+        RuleKind::Rate { price, .. } => price,
+        _ => 0.0,
+    }
+}
+
+/// What `rule` changes on a line priced `monthly`/`lifetime` at `unit_price`.
+fn change(
+    rule: &Rule,
+    clock: &Clock,
+    item: &BillItem,
+    unit_price: f64,
+    monthly: f64,
+    lifetime: Option<f64>,
+) -> (f64, Option<f64>) {
+    match &rule.kind {
+        RuleKind::Discount { percent } | RuleKind::ServiceDiscount { percent, .. } => {
+            let f = percent / 100.0;
+            (-monthly * f, lifetime.map(|l| -l * f))
+        }
+        RuleKind::Rate { price, .. } => {
+            clock.amounts(item.quantity, price - unit_price, item.basis)
+        }
+    }
+}
+
+/// One adjustment per rule, in the order the rules were written.
+fn adjustments(
+    book: &PriceBook,
+    mut changes: Vec<(usize, &Rule, f64, Option<f64>)>,
+) -> Vec<Adjustment> {
+    changes.sort_by_key(|c| c.0);
+    let mut out: Vec<(usize, Adjustment)> = Vec::new();
+    for (i, rule, m, l) in changes {
+        match out.last_mut() {
+            Some((j, a)) if *j == i => {
+                a.monthly += m;
+                a.lifetime = a.lifetime.zip(l).map(|(a, b)| a + b);
+            }
+            _ => out.push((
+                i,
+                Adjustment {
+                    label: rule.label(&book.currency),
+                    monthly: m,
+                    lifetime: l,
+                },
+            )),
+        }
+    }
+    out.into_iter().map(|(_, a)| a).collect()
+}
+
+/// The estimate with its totals: lines plus adjustments.
+fn total(
+    book: &PriceBook,
+    region: &str,
+    hours: Option<f64>,
+    lines: Vec<Line>,
+    missing: Vec<Missing>,
+    adjustments: Vec<Adjustment>,
+) -> Estimate {
     // `+ 0.0`: an empty float sum is -0.0, which would print as `-0.00`.
-    let monthly = lines.iter().map(|l| l.monthly).sum::<f64>() + 0.0;
-    let lifetime = hours.map(|_| lines.iter().filter_map(|l| l.lifetime).sum::<f64>() + 0.0);
-    Ok(Estimate {
+    let list_monthly = lines.iter().map(|l| l.monthly).sum::<f64>() + 0.0;
+    let list_lifetime = hours.map(|_| lines.iter().filter_map(|l| l.lifetime).sum::<f64>() + 0.0);
+    let monthly = list_monthly + adjustments.iter().map(|a| a.monthly).sum::<f64>();
+    let lifetime =
+        list_lifetime.map(|l| l + adjustments.iter().filter_map(|a| a.lifetime).sum::<f64>());
+    let adjusted = !adjustments.is_empty();
+    Estimate {
         region: region.to_owned(),
         currency: book.currency.clone(),
         price_book: lines
             .iter()
             .map(|l| l.seen.clone())
+            .filter(|s| !s.is_empty())
             .min()
             .unwrap_or_else(|| book.snapshot.clone()),
         lifetime_hours: hours,
         lines,
         monthly,
         lifetime,
-    })
+        complete: missing.is_empty(),
+        missing,
+        adjustments,
+        list_monthly: adjusted.then_some(list_monthly),
+        list_lifetime: list_lifetime.filter(|_| adjusted),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rates::Rates;
 
     fn item(usage_type: &str, quantity: f64, basis: BillingBasis) -> BillItem {
         BillItem {
             call: "c".into(),
             description: usage_type.into(),
-            service_code: if usage_type.starts_with("Nat") {
-                "AmazonEC2"
-            } else {
-                "AmazonCloudWatch"
+            service_code: match usage_type {
+                u if u.starts_with("Nat") => "AmazonEC2",
+                u if u.contains("Invocation") => "AWSEvents",
+                _ => "AmazonCloudWatch",
             }
             .into(),
             usage_type: usage_type.into(),
@@ -203,28 +358,78 @@ mod tests {
         assert!((e.lines[1].monthly - 1.00).abs() < 1e-9);
         assert!((e.lifetime.unwrap_or_default() - (7.56 + 168.0 / 730.0)).abs() < 1e-9);
         assert!((e.monthly - 33.85).abs() < 1e-9);
+        assert!(e.complete && e.adjustments.is_empty() && e.list_monthly.is_none());
         let forever = estimate(&book, "us-east-1", None, &bill).expect("priced");
         assert_eq!(forever.lifetime, None);
     }
 
     #[test]
-    fn missing_prices_are_errors_that_name_them() {
+    fn a_missing_price_makes_a_lower_bound_that_names_the_line() {
         let book = PriceBook::embedded();
-        let err = estimate(&book, "eu-west-1", None, &[]).expect_err("no eu prices");
+        let err = estimate(&book, "sa-east-1", None, &[]).expect_err("no prices there");
         assert_eq!(
             err.to_string(),
-            "the price book has no prices for region `eu-west-1`"
+            "the price book has no prices for region `sa-east-1`"
         );
-        let err = estimate(
-            &book,
-            "us-east-1",
-            None,
-            &[item("NatGateway-Teleport", 1.0, BillingBasis::PerHour)],
-        )
-        .expect_err("unknown usage type");
+        let bill = [
+            item("NatGateway-Hours", 1.0, BillingBasis::PerHour),
+            item("Scheduler-Invocation", 1000.0, BillingBasis::PerMonth),
+        ];
+        // Singapore has no EventBridge Scheduler price.
+        let err = estimate(&book, "ap-southeast-1", None, &bill).expect_err("incomplete");
         assert_eq!(
             err.to_string(),
-            "the price book has no price for `AmazonEC2` `NatGateway-Teleport` in `us-east-1` (NatGateway-Teleport)"
+            "the price book has no price in `ap-southeast-1` for `AWSEvents` `Scheduler-Invocation`"
         );
+        let e = err.estimate().cloned().expect("a lower bound");
+        assert!(!e.complete);
+        assert_eq!(e.missing.len(), 1);
+        assert_eq!(e.missing[0].usage_type, "Scheduler-Invocation");
+        assert!((e.monthly - 0.059 * 730.0).abs() < 1e-9, "the NAT alone");
+        // London has one, under the offer files' spelling: the template's old one finds it.
+        let e = estimate(&book, "eu-west-2", None, &bill).expect("priced");
+        assert!(e.complete);
+        assert!((e.lines[1].monthly - 1000.0 * 0.00000115).abs() < 1e-12);
+        // An organisation that accepts lower bounds gets them as estimates.
+        let mut accepting = book.clone();
+        accepting.accept_incomplete = true;
+        let e = estimate(&accepting, "ap-southeast-1", None, &bill).expect("accepted");
+        assert!(!e.complete && e.missing.len() == 1);
+    }
+
+    #[test]
+    fn each_rule_is_a_line_of_its_own() {
+        let mut book = PriceBook::embedded();
+        book.rates = Rates {
+            rules: vec![
+                Rule {
+                    kind: RuleKind::Discount { percent: 10.0 },
+                    origin: "idp.kdl line 2".into(),
+                },
+                Rule {
+                    kind: RuleKind::Rate {
+                        service_code: "AWSEvents".into(),
+                        usage_type: "ScheduledInvocation".into(),
+                        region: Some("ap-southeast-1".into()),
+                        price: 0.000002,
+                    },
+                    origin: "idp.kdl line 3".into(),
+                },
+            ],
+        };
+        let bill = [
+            item("NatGateway-Hours", 1.0, BillingBasis::PerHour),
+            item("Scheduler-Invocation", 1000.0, BillingBasis::PerMonth),
+        ];
+        let e = estimate(&book, "ap-southeast-1", Some(730 * 3600), &bill).expect("priced");
+        assert!(e.complete, "the organisation's rate prices the gap");
+        assert_eq!(e.lines[1].source_kind, SourceKind::OrganisationRate);
+        assert_eq!(e.adjustments.len(), 1);
+        assert_eq!(e.adjustments[0].label, "discount 10 % (idp.kdl line 2)");
+        let nat = 0.059 * 730.0;
+        assert!((e.adjustments[0].monthly + nat * 0.1).abs() < 1e-9);
+        assert!((e.list_monthly.unwrap_or_default() - (nat + 0.002)).abs() < 1e-9);
+        assert!((e.monthly - (nat * 0.9 + 0.002)).abs() < 1e-9);
+        assert!((e.lifetime.unwrap_or_default() - e.monthly).abs() < 1e-9);
     }
 }

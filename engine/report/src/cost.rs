@@ -10,15 +10,31 @@ use serde_json::{Value, json};
 use crate::JSON_VERSION;
 
 /// `102.83 USD a month, 23.67 USD over 7d (prices of 2026-11-24)`, or why there is none.
+/// An incomplete estimate says `at least` and names what it lacks; one the organisation's
+/// rates changed says so and gives the list figure.
 pub fn cost_summary(cost: &Result<Estimate, PriceError>, ttl: &str) -> String {
-    match cost {
+    let priced = match cost {
+        Ok(e) => Ok(e),
+        Err(err) => err.estimate().ok_or(err),
+    };
+    match priced {
         Ok(e) => {
             let lifetime = match e.lifetime {
                 Some(l) => format!(", {l:.2} {} over {ttl}", e.currency),
                 None => String::new(),
             };
+            let bound = if e.complete { "" } else { "at least " };
+            let rates = match e.list_monthly {
+                Some(list) => format!(" after the organisation's rates (list {list:.2})"),
+                None => String::new(),
+            };
+            let missing = if e.complete {
+                String::new()
+            } else {
+                format!("; incomplete, no price for {}", missing_names(e))
+            };
             format!(
-                "{:.2} {} a month{lifetime} (prices of {})",
+                "{bound}{:.2} {} a month{lifetime}{rates} (prices of {}){missing}",
                 e.monthly, e.currency, e.price_book
             )
         }
@@ -26,11 +42,41 @@ pub fn cost_summary(cost: &Result<Estimate, PriceError>, ttl: &str) -> String {
     }
 }
 
-/// An estimate (or its error) as JSON.
+/// `` `AWSEvents` `ScheduledInvocation`, … `` for the lines an estimate lacks.
+fn missing_names(e: &Estimate) -> String {
+    let mut names: Vec<String> = e
+        .missing
+        .iter()
+        .map(|m| format!("`{}` `{}`", m.service_code, m.usage_type))
+        .collect();
+    names.dedup();
+    names.join(", ")
+}
+
+/// The sentence under an incomplete estimate: its totals are lower bounds, what is
+/// missing, and how to price it.
+fn incomplete_note(e: &Estimate) -> Option<String> {
+    (!e.complete).then(|| {
+        format!(
+            "incomplete: the totals are lower bounds; no price in {} for {}; {}",
+            e.region,
+            missing_names(e),
+            e.remedy()
+        )
+    })
+}
+
+/// An estimate (or its error) as JSON; an incomplete one is its lower bound with the error.
 pub fn estimate_json(cost: &Result<Estimate, PriceError>) -> Value {
     match cost {
         Ok(e) => serde_json::to_value(e).unwrap_or(Value::Null),
-        Err(err) => json!({"error": err.to_string()}),
+        Err(err) => match err.estimate().map(serde_json::to_value) {
+            Some(Ok(Value::Object(mut o))) => {
+                o.insert("error".into(), json!(err.to_string()));
+                Value::Object(o)
+            }
+            _ => json!({"error": err.to_string()}),
+        },
     }
 }
 
@@ -109,6 +155,8 @@ fn heading_human(row: &CostRow<'_>, out: &mut String) -> usize {
         .lines
         .iter()
         .map(|l| l.description.chars().count())
+        .chain(e.missing.iter().map(|m| m.description.chars().count()))
+        .chain(e.adjustments.iter().map(|a| a.label.chars().count()))
         .max()
         .unwrap_or(0)
         .max(8);
@@ -156,6 +204,7 @@ fn lines_human(row: &CostRow<'_>, width: usize, out: &mut String) {
         )
         .ok();
     }
+    extra_rows_human(e, width, out);
     let vs = match &row.base {
         Some((_, base)) => format!("  {}", delta(e.monthly, base.monthly)),
         None => String::new(),
@@ -163,7 +212,7 @@ fn lines_human(row: &CostRow<'_>, width: usize, out: &mut String) {
     writeln!(
         out,
         "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}{vs}",
-        "total",
+        if e.complete { "total" } else { "at least" },
         "",
         "",
         "",
@@ -171,6 +220,49 @@ fn lines_human(row: &CostRow<'_>, width: usize, out: &mut String) {
         money(e.lifetime)
     )
     .ok();
+    if let Some(note) = incomplete_note(e) {
+        writeln!(out, "  {note}").ok();
+    }
+}
+
+/// The lines without a price, then (when the organisation's rates changed anything) the
+/// list total and a row per rule, so no discounted figure passes for a list price.
+fn extra_rows_human(e: &Estimate, width: usize, out: &mut String) {
+    for m in &e.missing {
+        writeln!(
+            out,
+            "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}",
+            m.call, m.description, "no price", "", "?", "?"
+        )
+        .ok();
+    }
+    let Some(list) = e.list_monthly else {
+        return;
+    };
+    writeln!(
+        out,
+        "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}",
+        "list",
+        "at the price book's prices",
+        "",
+        "",
+        format!("{list:.2}"),
+        money(e.list_lifetime)
+    )
+    .ok();
+    for a in &e.adjustments {
+        writeln!(
+            out,
+            "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}",
+            "rates",
+            a.label,
+            "",
+            "",
+            format!("{:.2}", a.monthly),
+            money(a.lifetime)
+        )
+        .ok();
+    }
 }
 
 /// What only the baseline has, and the monthly totals side by side.
@@ -207,8 +299,9 @@ pub fn cost_markdown(rows: &[CostRow<'_>]) -> String {
         let e = row.estimate;
         writeln!(
             out,
-            "### `{}`: {:.2} {} a month{}\n",
+            "### `{}`: {}{:.2} {} a month{}\n",
             crate::md_code(row.name),
+            if e.complete { "" } else { "at least " },
             e.monthly,
             e.currency,
             e.lifetime
@@ -235,13 +328,18 @@ pub fn cost_markdown(rows: &[CostRow<'_>]) -> String {
             )
             .ok();
         }
+        extra_rows_markdown(e, &mut out);
         writeln!(
             out,
-            "| **total** | | | | **{:.2}** | **{}** |",
+            "| **{}** | | | | **{:.2}** | **{}** |",
+            if e.complete { "total" } else { "at least" },
             e.monthly,
             money(e.lifetime)
         )
         .ok();
+        if let Some(note) = incomplete_note(e) {
+            writeln!(out, "\n{}.", crate::md_text(&note)).ok();
+        }
         if let Some((name, base)) = &row.base {
             writeln!(
                 out,
@@ -255,6 +353,37 @@ pub fn cost_markdown(rows: &[CostRow<'_>]) -> String {
         writeln!(out, "\nPrices of {} ({}).\n", e.price_book, e.region).ok();
     }
     out
+}
+
+/// Markdown rows for the lines without a price and the organisation's rules.
+fn extra_rows_markdown(e: &Estimate, out: &mut String) {
+    for m in &e.missing {
+        writeln!(
+            out,
+            "| {} | {} | no price | | ? | ? |",
+            crate::md_text(&m.call),
+            crate::md_text(&m.description)
+        )
+        .ok();
+    }
+    if let Some(list) = e.list_monthly {
+        writeln!(
+            out,
+            "| list | at the price book's prices | | | {list:.2} | {} |",
+            money(e.list_lifetime)
+        )
+        .ok();
+        for a in &e.adjustments {
+            writeln!(
+                out,
+                "| rates | {} | | | {:.2} | {} |",
+                crate::md_text(&a.label),
+                a.monthly,
+                money(a.lifetime)
+            )
+            .ok();
+        }
+    }
 }
 
 /// The JSON document of `idp cost`.
