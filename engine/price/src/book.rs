@@ -33,8 +33,6 @@ pub enum SourceKind {
     ThirdPartyBilling,
     /// The organisation's own price book (`pricing { book … }` in its idp.kdl).
     Organisation,
-    /// The organisation's explicit rate for the usage type (`pricing { rate … }`).
-    OrganisationRate,
     /// Not stated (a book written before kinds were recorded).
     #[default]
     Unstated,

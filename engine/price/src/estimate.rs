@@ -30,9 +30,23 @@ pub struct Line {
     pub lifetime: Option<f64>,
     /// When the price was read.
     pub seen: String,
-    /// What kind of source the price came from.
-    #[serde(default)]
-    pub source_kind: SourceKind,
+    /// Set when the price is the organisation's own rather than a list price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationPrice>,
+}
+
+/// Where an organisation's price on a line came from.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrganisationPrice {
+    /// Its price book (`pricing { book … }`).
+    Book,
+    /// Its explicit rate for the usage type (`pricing { rate … }`), where no book has one.
+    Rate,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// A bill line the book has no price for: the estimate leaves it out and says so.
@@ -80,8 +94,9 @@ pub struct Estimate {
     pub monthly: f64,
     /// Total over the TTL; `None` for `never`.
     pub lifetime: Option<f64>,
-    /// Whether every line was priced; when not, the totals are lower bounds.
-    #[serde(default = "yes")]
+    /// Whether every line was priced; when not, the totals are lower bounds. Written only
+    /// when false, so a complete estimate reads as it always did.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub complete: bool,
     /// The lines the book has no price for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -165,15 +180,22 @@ pub fn estimate(
         let rule = book
             .rates
             .for_line(region, &item.service_code, &item.usage_type);
-        let (unit_price, seen, source_kind) = match (
+        let (unit_price, seen, organisation) = match (
             book.find(region, &item.service_code, &item.usage_type),
             rule,
         ) {
-            (Some(p), _) => (p.usd, p.seen.clone(), p.source_kind),
+            (Some(p), _) => {
+                let own = p.source_kind == SourceKind::Organisation;
+                (
+                    p.usd,
+                    p.seen.clone(),
+                    own.then_some(OrganisationPrice::Book),
+                )
+            }
             // The organisation's own rate prices what the book lacks; it is the
             // price, so there is no list figure to adjust.
             (None, Some((_, r))) if matches!(r.kind, RuleKind::Rate { .. }) => {
-                (rate_price(r), String::new(), SourceKind::OrganisationRate)
+                (rate_price(r), String::new(), Some(OrganisationPrice::Rate))
             }
             (None, _) => {
                 missing.push(Missing {
@@ -187,7 +209,7 @@ pub fn estimate(
         };
         let (monthly, lifetime) = clock.amounts(item.quantity, unit_price, item.basis);
         if let Some((i, r)) = rule
-            && source_kind != SourceKind::OrganisationRate
+            && organisation != Some(OrganisationPrice::Rate)
         {
             let (m, l) = change(r, &clock, item, unit_price, monthly, lifetime);
             changes.push((i, r, m, l));
@@ -204,7 +226,7 @@ pub fn estimate(
             monthly,
             lifetime,
             seen,
-            source_kind,
+            organisation,
         });
     }
     let estimate = total(
@@ -423,7 +445,7 @@ mod tests {
         ];
         let e = estimate(&book, "ap-southeast-1", Some(730 * 3600), &bill).expect("priced");
         assert!(e.complete, "the organisation's rate prices the gap");
-        assert_eq!(e.lines[1].source_kind, SourceKind::OrganisationRate);
+        assert_eq!(e.lines[1].organisation, Some(OrganisationPrice::Rate));
         assert_eq!(e.adjustments.len(), 1);
         assert_eq!(e.adjustments[0].label, "discount 10 % (idp.kdl line 2)");
         let nat = 0.059 * 730.0;

@@ -20,5 +20,5 @@ pub mod usage;
 pub use billed::{BILLED, Cell, Coverage, Need, REGIONS};
 pub use book::{MAX_BOOK_BYTES, OtherFigure, Price, PriceBook, SourceKind};
 pub use error::{BookError, PriceError};
-pub use estimate::{Adjustment, Estimate, Line, Missing, estimate};
+pub use estimate::{Adjustment, Estimate, Line, Missing, OrganisationPrice, estimate};
 pub use rates::{Rates, Rule, RuleKind};
