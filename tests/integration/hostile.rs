@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::harness::{Sandbox, repo};
 
 /// Builds a component from a WAT fixture, declaring the policy world of `wit_version`.
-fn component(fixture: &str, wit_version: &str) -> Vec<u8> {
+pub(crate) fn component(fixture: &str, wit_version: &str) -> Vec<u8> {
     let wat = std::fs::read_to_string(repo().join("tests/fixtures/hostile").join(fixture))
         .expect("fixture");
     let wat = wat.replace("@0.1.0#", &format!("@{wit_version}#"));
@@ -30,7 +30,7 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 /// A project whose team catalog holds one hostile policy, enabled in `idp.kdl`.
-fn project(s: &Sandbox, name: &str, bytes: &[u8]) -> PathBuf {
+pub(crate) fn project(s: &Sandbox, name: &str, bytes: &[u8]) -> PathBuf {
     let dir = s.path().join(name);
     std::fs::create_dir_all(dir.join("team/policies")).expect("mkdir");
     std::fs::write(dir.join("team/policies/p.wasm"), bytes).expect("component");

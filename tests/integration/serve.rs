@@ -69,8 +69,12 @@ impl Server {
     fn start(s: &Sandbox, extra: &[&str]) -> Server {
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        let mut child = s
-            .command(&args)
+        Server::spawn(s.command(&args))
+    }
+
+    /// Starts `idp serve` as `cmd` says and waits for its `listening on` line.
+    fn spawn(mut cmd: std::process::Command) -> Server {
+        let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -488,4 +492,77 @@ fn sigterm_stops_the_server_cleanly() {
         "{:?}",
         server.log()
     );
+}
+
+#[test]
+fn a_denied_plan_is_a_plan_with_each_finding_at_its_line() {
+    let s = Sandbox::new();
+    let server = Server::start(&s, &["--config", CONFIG]);
+    let text = String::from_utf8(spec("examples/orders-preview.kdl"))
+        .expect("utf-8")
+        .replace("ttl \"7d\"", "ttl \"30d\"");
+    let plan = server.plan("text/plain; charset=utf-8", text.as_bytes());
+    assert_eq!(plan.status, 200, "{}", String::from_utf8_lossy(&plan.body));
+    let plan = plan.json();
+    assert_eq!(plan["denied"], true);
+    let findings = plan["environments"][0]["findings"]
+        .as_array()
+        .expect("findings");
+    let ttl = findings
+        .iter()
+        .find(|f| f["rule"] == "ttl-above-maximum")
+        .unwrap_or_else(|| panic!("the max-ttl finding: {findings:?}"));
+    assert_eq!(ttl["severity"], "deny");
+    assert_eq!(ttl["pointer"], "/ttl");
+    assert_eq!(
+        (ttl["line"].as_u64(), ttl["column"].as_u64()),
+        (Some(8), Some(9))
+    );
+}
+
+#[test]
+fn plans_stuck_in_a_plugin_do_not_stall_other_requests() {
+    let s = Sandbox::new();
+    let component = crate::hostile::component("loop.wat", "0.1.0");
+    let spec = crate::hostile::project(&s, "hostile-loop", &component);
+    let config = spec.with_file_name("idp.kdl");
+    let mut cmd = s.command(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config.to_str().expect("path"),
+    ]);
+    cmd.env("IDP_PLUGIN_TIMEOUT_MS", "2000");
+    let server = Server::spawn(cmd);
+    let body = std::fs::read(&spec).expect("spec");
+    // More stuck plans than the server has cores: run on the async threads, they would
+    // hold every one of them.
+    let stuck = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..stuck {
+            let tx = tx.clone();
+            let (server, body) = (&server, &body);
+            scope.spawn(move || {
+                tx.send(("plan", server.plan("application/kdl", body))).ok();
+            });
+        }
+        // Time for the plans to reach their plugin, far less than its 2 s deadline.
+        std::thread::sleep(Duration::from_millis(500));
+        tx.send(("health", server.get("/healthz"))).ok();
+    });
+    let (first, health) = rx.recv().expect("an answer");
+    assert_eq!(first, "health", "/healthz waited for the stuck plans");
+    assert_eq!(health.status, 200);
+    for _ in 0..stuck {
+        let (_, plan) = rx.recv().expect("a plan's answer");
+        let problem = plan.problem(500, "idp::host::timeout");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("did not finish within 2s")),
+            "{problem}"
+        );
+    }
 }
