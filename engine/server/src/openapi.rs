@@ -150,4 +150,22 @@ mod tests {
         assert_eq!(params[0]["in"], "path");
         assert_eq!(params[0]["required"], true);
     }
+
+    #[test]
+    fn each_path_template_matches_its_declared_path_parameters() {
+        for route in routes() {
+            let in_path: Vec<&str> = route
+                .path
+                .split('/')
+                .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            let declared: Vec<&str> = route
+                .params
+                .iter()
+                .filter(|p| p.location == In::Path)
+                .map(|p| p.name)
+                .collect();
+            assert_eq!(in_path, declared, "{}", route.path);
+        }
+    }
 }
