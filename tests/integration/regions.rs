@@ -253,6 +253,22 @@ fn an_incomplete_estimate_is_a_lower_bound_with_its_remedy_and_budget_refuses_it
         "{}",
         run.stdout
     );
+    let markdown = s.idp(&[
+        "cost",
+        spec,
+        "--env",
+        "queue-apnortheast1",
+        "--format",
+        "markdown",
+    ]);
+    assert!(
+        markdown.stdout.contains("| **at least** | | | | **61.23** |")
+            && markdown.stdout.contains(
+                "incomplete: the totals are lower bounds; no price in ap-northeast-1 for `AWSQueueService` `Requests-Tier1`"
+            ),
+        "{}",
+        markdown.stdout
+    );
     let plan = s.idp(&["plan", spec, "--env", "queue-apnortheast1"]);
     assert!(
         plan.stdout.contains("cost       at least ")

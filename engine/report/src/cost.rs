@@ -338,7 +338,7 @@ pub fn cost_markdown(rows: &[CostRow<'_>]) -> String {
         )
         .ok();
         if let Some(note) = incomplete_note(e) {
-            writeln!(out, "\n{}.", crate::md_text(&note)).ok();
+            writeln!(out, "\n{}.", crate::md_message(&note)).ok();
         }
         if let Some((name, base)) = &row.base {
             writeln!(
