@@ -55,6 +55,7 @@ impl Answer {
             self.header("content-type"),
             Some("application/problem+json")
         );
+        assert_eq!(self.header("x-content-type-options"), Some("nosniff"));
         let p = self.json();
         assert_eq!(p["status"], status);
         assert_eq!(p["code"], code);
@@ -231,6 +232,8 @@ fn every_route_of_the_openapi_document_answers() {
             String::from_utf8_lossy(&answer.body)
         );
         assert_eq!(answer.header("content-type"), Some("application/json"));
+        assert_eq!(answer.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(answer.header("cache-control"), Some("no-store"));
         answer.json()
     };
 

@@ -246,6 +246,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .fallback(not_found)
+        .layer(middleware::from_fn(harden))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
@@ -277,6 +278,20 @@ fn method_not_allowed(allow: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(allow) {
         response.headers_mut().insert(header::ALLOW, value);
     }
+    response
+}
+
+/// Headers on every answer: a browser must not guess another type than the JSON sent
+/// (a spec's text echoed in a message must never run as HTML), and no cache keeps an
+/// answer about records that change.
+async fn harden(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
