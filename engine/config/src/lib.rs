@@ -16,8 +16,10 @@ use kdl::KdlNode;
 use miette::Diagnostic;
 use serde_json::Value;
 
+mod access;
 mod backends;
 mod pricing;
+pub use access::{Access, Role, RoleBinding, ServerAuth, TeamScope};
 pub use backends::{ExecutorConfig, GitHubExecutor, S3State, StateConfig};
 pub use pricing::Pricing;
 
@@ -25,11 +27,14 @@ pub use pricing::Pricing;
 pub const CONFIG_FILE: &str = "idp.kdl";
 
 const NODES: &[&str] = &[
-    "catalog", "policy", "tags", "state", "executor", "waive", "delegate", "pricing",
+    "catalog", "policy", "tags", "state", "executor", "waive", "delegate", "pricing", "server",
+    "role",
 ];
 
 /// Nodes only the organisation's configuration may write, unless it delegates them.
-const ORGANISATION_ONLY: &[&str] = &["state", "executor", "waive", "delegate", "pricing"];
+const ORGANISATION_ONLY: &[&str] = &[
+    "state", "executor", "waive", "delegate", "pricing", "server", "role",
+];
 
 /// How a policy's findings count, set per policy in `idp.kdl` with `enforcement=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -149,6 +154,8 @@ pub struct ProjectConfig {
     pub delegation: Delegation,
     /// The organisation's price book, discounts and rates (`pricing { … }`).
     pub pricing: Pricing,
+    /// Who may use `idp serve` (`server { … }` and `role …`), the organisation's only.
+    pub access: Access,
 }
 
 /// `delegate { waive; policy max-ttl … }` in the organisation's `idp.kdl`: what nested
@@ -237,7 +244,7 @@ pub(crate) fn single_string(node: &KdlNode) -> Option<(String, miette::SourceSpa
     }
 }
 
-fn prop_string(node: &KdlNode, key: &str) -> Option<String> {
+pub(crate) fn prop_string(node: &KdlNode, key: &str) -> Option<String> {
     node.entries()
         .iter()
         .find(|e| e.name().map(|n| n.value()) == Some(key))
@@ -263,6 +270,7 @@ impl ProjectConfig {
             files: vec![path.to_path_buf()],
             delegation: Delegation::default(),
             pricing: Pricing::default(),
+            access: Access::default(),
         };
         let mut problems = Problems::default();
         config.read(&source, Layer::Organisation, &mut problems)?;
@@ -353,6 +361,11 @@ impl ProjectConfig {
                 "executor" => self.executor = backends::executor(source, node, problems),
                 "delegate" => self.delegation = delegation(source, node, problems),
                 "pricing" => self.pricing = pricing::read(source, node, &root, problems),
+                "server" => self.access.server = Some(access::server(source, node, problems)),
+                "role" => self
+                    .access
+                    .roles
+                    .extend(access::role(source, node, problems)),
                 other => problems.push(unknown_node(source, node, other)),
             }
         }
