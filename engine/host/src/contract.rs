@@ -10,7 +10,9 @@
 /// Implements [`Kind`](crate::plugin::Kind), [`TemplateKind`](crate::plugin::TemplateKind)
 /// and [`PolicyKind`](crate::plugin::PolicyKind) for the invoking module's generated
 /// `template` and `policy` bindings of WIT version `$version`, whose converted policy
-/// input is kept in field `$cell` of [`PolicyArgs`](crate::plugin::PolicyArgs).
+/// inputs are kept in field `$cell` of [`PolicyArgs`](crate::plugin::PolicyArgs). The
+/// invoking module defines `reads_of(&PolicyInfo) -> InputParts` and
+/// `applies_to_of(&PolicyInfo) -> Vec<Class>`: what its policies read and judge.
 macro_rules! contract {
     ($version:literal, $cell:ident) => {
         use idp_model as model;
@@ -73,14 +75,20 @@ macro_rules! contract {
         impl PolicyKind for Policy {
             type Input = wit_policy::PolicyInput;
 
-            fn input<'a>(args: &'a crate::plugin::PolicyArgs<'_>) -> &'a Self::Input {
-                args.$cell.get_or_init(|| wit_policy::PolicyInput {
-                    env: crate::v0_1::environment(args.env),
-                    calls: args
-                        .calls
-                        .iter()
-                        .map(crate::v0_1::module_call_to_wit)
-                        .collect(),
+            fn input<'a>(
+                args: &'a crate::plugin::PolicyArgs<'_>,
+                reads: model::InputParts,
+            ) -> &'a Self::Input {
+                args.$cell[reads.index()].get_or_init(|| wit_policy::PolicyInput {
+                    env: crate::v0_1::environment_read(args.env, reads),
+                    calls: match reads.calls {
+                        true => args
+                            .calls
+                            .iter()
+                            .map(crate::v0_1::module_call_to_wit)
+                            .collect(),
+                        false => Vec::new(),
+                    },
                     cost: args.cost.map(|c| wit_policy::CostEstimate {
                         monthly: c.monthly,
                         lifetime: c.lifetime,
@@ -153,6 +161,9 @@ macro_rules! contract {
         fn policy_info(i: wit_policy::PolicyInfo) -> Result<model::PolicyInfo, Invalid> {
             let settings_schema = serde_json::from_str(&i.settings_schema)
                 .map_err(|e| format!("settings schema is not JSON: {e}"))?;
+            // Each version's module says what its policies read (`reads_of`).
+            let reads = reads_of(&i);
+            let applies_to = applies_to_of(&i);
             Ok(model::PolicyInfo {
                 name: i.name,
                 version: i.version,
@@ -168,6 +179,8 @@ macro_rules! contract {
                     })
                     .collect(),
                 settings_schema,
+                reads,
+                applies_to,
             })
         }
     };

@@ -4,7 +4,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use idp_model::{
-    CostEstimate, Environment, Finding, ModuleCall, PluginKind, PolicyInfo, Rendering, TemplateInfo,
+    CostEstimate, Environment, Finding, InputParts, ModuleCall, PluginKind, PolicyInfo, Rendering,
+    TemplateInfo,
 };
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, InstancePre, Linker};
@@ -406,8 +407,9 @@ pub(crate) trait PolicyKind: Kind<Info = PolicyInfo> {
     /// What `evaluate` is given besides the settings, converted before the call starts.
     type Input;
 
-    /// The input in this version's types, converted on the first call for `args`.
-    fn input<'a>(args: &'a PolicyArgs<'_>) -> &'a Self::Input;
+    /// The input in this version's types with the parts `reads` names, converted on the
+    /// first call for `args` that reads those parts.
+    fn input<'a>(args: &'a PolicyArgs<'_>, reads: InputParts) -> &'a Self::Input;
     fn evaluate(
         store: &mut Store<StoreState>,
         bindings: &Self::Bindings,
@@ -613,7 +615,12 @@ trait Evaluates: Loaded<PolicyInfo> {
 
 impl<K: PolicyKind> Evaluates for Plugin<K> {
     fn evaluate(&self, args: &PolicyArgs<'_>, settings: &str) -> Result<Vec<Finding>, HostError> {
-        let input = K::input(args);
+        let info = self.info();
+        if !info.applies_to(args.env.class) {
+            // The policy said it does not judge this class: no call, no finding.
+            return Ok(Vec::new());
+        }
+        let input = K::input(args, info.reads);
         self.runner.call("evaluate", |store, p| {
             K::evaluate(store, p, input, settings)
         })
@@ -622,15 +629,19 @@ impl<K: PolicyKind> Evaluates for Plugin<K> {
 
 /// One environment as every policy judging it is handed it. Its conversion to the
 /// contract's types (the inputs and each call's variables written out as JSON text) is
-/// made on the first call of each contract version and shared by the calls after,
-/// instead of once per policy.
+/// made on the first call of each contract version and combination of the parts a
+/// policy reads ([`InputParts::index`]), and shared by the calls after, instead of once
+/// per policy.
 pub struct PolicyArgs<'a> {
     pub(crate) env: &'a Environment,
     pub(crate) calls: &'a [ModuleCall],
     pub(crate) cost: Option<CostEstimate>,
-    pub(crate) v0_1: std::cell::OnceCell<crate::v0_1::PolicyInput>,
-    pub(crate) v0_2: std::cell::OnceCell<crate::v0_2::PolicyInput>,
+    pub(crate) v0_1: Prepared<crate::v0_1::PolicyInput>,
+    pub(crate) v0_2: Prepared<crate::v0_2::PolicyInput>,
 }
+
+/// Converted inputs of one contract version, one per combination of parts read.
+pub(crate) type Prepared<T> = [std::cell::OnceCell<T>; 8];
 
 impl<'a> PolicyArgs<'a> {
     /// The environment, its template's module calls and its cost estimate, if any.
@@ -639,8 +650,8 @@ impl<'a> PolicyArgs<'a> {
             env,
             calls,
             cost,
-            v0_1: std::cell::OnceCell::new(),
-            v0_2: std::cell::OnceCell::new(),
+            v0_1: Default::default(),
+            v0_2: Default::default(),
         }
     }
 }

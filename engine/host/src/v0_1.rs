@@ -27,7 +27,27 @@ pub(crate) type PolicyInput = policy::exports::idp::plugin::policy::PolicyInput;
 
 use template::idp::plugin::types as wit;
 
+/// A 0.1.0 policy is given its whole input: the contract has no way to say less.
+fn reads_of(_: &wit_policy::PolicyInfo) -> model::InputParts {
+    model::InputParts::ALL
+}
+
+/// A 0.1.0 policy judges every class.
+fn applies_to_of(_: &wit_policy::PolicyInfo) -> Vec<model::Class> {
+    model::Class::ALL.to_vec()
+}
+
+/// The environment as a template receives it: whole.
 pub(crate) fn environment(env: &model::Environment) -> wit::Environment {
+    environment_read(env, model::InputParts::ALL)
+}
+
+/// The environment with only the parts a policy reads: tags and inputs left empty
+/// unless `reads` names them.
+pub(crate) fn environment_read(
+    env: &model::Environment,
+    reads: model::InputParts,
+) -> wit::Environment {
     wit::Environment {
         name: env.name.clone(),
         template: env.template.clone(),
@@ -43,15 +63,29 @@ pub(crate) fn environment(env: &model::Environment) -> wit::Environment {
         ttl_seconds: env.ttl.seconds(),
         created_at: env.created_at.to_string(),
         expires_at: env.expires_at.map(|t| t.to_string()),
-        tags: env
-            .tags
-            .iter()
-            .map(|t| wit::Tag {
-                key: t.key.clone(),
-                value: t.value.clone(),
-            })
-            .collect(),
-        inputs: env.inputs.to_string(),
+        tags: match reads.tags {
+            true => env
+                .tags
+                .iter()
+                .map(|t| wit::Tag {
+                    key: t.key.clone(),
+                    value: t.value.clone(),
+                })
+                .collect(),
+            false => Vec::new(),
+        },
+        inputs: match reads.inputs {
+            true => env.inputs.to_string(),
+            false => "{}".to_owned(),
+        },
+    }
+}
+
+pub(crate) fn class(c: wit::EnvClass) -> model::Class {
+    match c {
+        wit::EnvClass::Preview => model::Class::Preview,
+        wit::EnvClass::Staging => model::Class::Staging,
+        wit::EnvClass::Production => model::Class::Production,
     }
 }
 

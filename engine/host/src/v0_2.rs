@@ -30,6 +30,28 @@ crate::contract::contract!("0.2.0", v0_2);
 /// What a policy of this version is given besides its settings.
 pub(crate) type PolicyInput = policy::exports::idp::plugin::policy::PolicyInput;
 
+/// The classes the policy declared it judges; none named means every class.
+fn applies_to_of(info: &wit_policy::PolicyInfo) -> Vec<model::Class> {
+    match info.applies_to.is_empty() {
+        true => model::Class::ALL.to_vec(),
+        false => info
+            .applies_to
+            .iter()
+            .map(|c| crate::v0_1::class(*c))
+            .collect(),
+    }
+}
+
+/// What the policy declared it reads (`input-parts`).
+fn reads_of(info: &wit_policy::PolicyInfo) -> model::InputParts {
+    use wit_policy::InputParts as Parts;
+    model::InputParts {
+        tags: info.reads.contains(Parts::TAGS),
+        inputs: info.reads.contains(Parts::INPUTS),
+        calls: info.reads.contains(Parts::CALLS),
+    }
+}
+
 use template::idp::plugin::log::Level;
 use wasmtime::StoreContextMut;
 use wasmtime::component::Linker;

@@ -21,5 +21,5 @@ pub use names::{
     InvalidName, MAX_NAME_LEN, NameKind, check_name, check_version, is_environment_name,
     is_invisible_format, printable, terminal_safe,
 };
-pub use plugin::{PluginId, PluginKind, PolicyInfo, RuleInfo, TemplateInfo};
+pub use plugin::{InputParts, PluginId, PluginKind, PolicyInfo, RuleInfo, TemplateInfo};
 pub use rendering::{BillItem, BillingBasis, CostEstimate, ModuleCall, Output, Rendering, Wire};

@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::Severity;
+use crate::{Class, Severity};
 
 /// Whether a plugin is a template or a policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -103,4 +103,43 @@ pub struct PolicyInfo {
     pub rules: Vec<RuleInfo>,
     /// JSON Schema of the settings.
     pub settings_schema: serde_json::Value,
+    /// The parts of its input the policy reads; the host sends it only those.
+    pub reads: InputParts,
+    /// The classes of environment it judges; the host calls it for no other.
+    pub applies_to: Vec<Class>,
+}
+
+impl PolicyInfo {
+    /// Whether the policy judges environments of `class`.
+    pub fn applies_to(&self, class: Class) -> bool {
+        self.applies_to.contains(&class)
+    }
+}
+
+/// The parts of a policy's input it reads besides the environment's own fields and the
+/// cost estimate, which every policy receives (`plugin@0.2.0`'s `input-parts`; a
+/// 0.1.0 policy reads them all). Each part costs a copy of its strings into the plugin
+/// on every call, so the host leaves out what a policy does not read (decision 0004).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct InputParts {
+    /// The environment's tags.
+    pub tags: bool,
+    /// The template inputs (otherwise `{}`).
+    pub inputs: bool,
+    /// The template's module calls.
+    pub calls: bool,
+}
+
+impl InputParts {
+    /// Every part: what a policy built against `plugin@0.1.0` is given.
+    pub const ALL: InputParts = InputParts {
+        tags: true,
+        inputs: true,
+        calls: true,
+    };
+
+    /// A small number (0–7) naming this combination, for a table of prepared inputs.
+    pub fn index(self) -> usize {
+        usize::from(self.tags) | usize::from(self.inputs) << 1 | usize::from(self.calls) << 2
+    }
 }

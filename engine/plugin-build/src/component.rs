@@ -144,6 +144,8 @@ mod tests {
                 })
                 .collect(),
             settings_schema: schema,
+            reads: idp_model::InputParts::ALL,
+            applies_to: idp_model::Class::ALL.to_vec(),
         })
     }
 

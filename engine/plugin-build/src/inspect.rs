@@ -71,6 +71,8 @@ impl Inspection {
                     "help": r.help,
                 })).collect::<Vec<_>>(),
                 "settings_schema": p.settings_schema,
+                "reads": p.reads,
+                "applies_to": p.applies_to,
             }),
         };
         if let (Some(doc), Value::Object(details)) = (doc.as_object_mut(), details) {

@@ -6,7 +6,7 @@
 
 use idp_plugin_sdk::serde_json::{Value, json};
 use idp_plugin_sdk::{
-    Environment, Finding, PerClass, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity,
+    Environment, Finding, PerClass, Policy, PolicyInfo, PolicyInput, Reads, RuleInfo, Severity,
     export_policy, per_class_schema,
 };
 use serde::Deserialize;
@@ -82,6 +82,7 @@ pub struct AllowedInstanceTypes;
 
 impl Policy for AllowedInstanceTypes {
     type Settings = Settings;
+    const READS: Reads = Reads::INPUTS;
 
     fn info() -> PolicyInfo {
         let classes = json!({"type": "array", "items": {"type": "string", "pattern": "^db\\.[a-z0-9]+\\.[a-z0-9]+$"}});

@@ -6,7 +6,7 @@
 
 use idp_plugin_sdk::serde_json::json;
 use idp_plugin_sdk::{
-    Class, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
+    Class, Finding, Policy, PolicyInfo, PolicyInput, Reads, RuleInfo, Severity, export_policy,
 };
 use serde::Deserialize;
 
@@ -36,6 +36,7 @@ pub struct AllowedRegions;
 
 impl Policy for AllowedRegions {
     type Settings = Settings;
+    const READS: Reads = Reads::FIELDS;
 
     fn info() -> PolicyInfo {
         let regions = json!({"type": "array", "items": {"type": "string", "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]$"}});

@@ -6,7 +6,7 @@
 
 use idp_plugin_sdk::serde_json::{Value, json};
 use idp_plugin_sdk::{
-    Class, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
+    Class, Finding, Policy, PolicyInfo, PolicyInput, Reads, RuleInfo, Severity, export_policy,
 };
 use serde::Deserialize;
 
@@ -138,6 +138,7 @@ pub struct ImagePinning;
 
 impl Policy for ImagePinning {
     type Settings = Settings;
+    const READS: Reads = Reads::INPUTS;
 
     fn info() -> PolicyInfo {
         PolicyInfo {

@@ -6,8 +6,8 @@
 
 use idp_plugin_sdk::serde_json::json;
 use idp_plugin_sdk::{
-    Class, Finding, PerClass, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
-    per_class_schema,
+    Class, Finding, PerClass, Policy, PolicyInfo, PolicyInput, Reads, RuleInfo, Severity,
+    export_policy, per_class_schema,
 };
 use serde::Deserialize;
 
@@ -36,6 +36,7 @@ pub struct MaxMonthlyCost;
 
 impl Policy for MaxMonthlyCost {
     type Settings = Settings;
+    const READS: Reads = Reads::FIELDS;
 
     fn info() -> PolicyInfo {
         PolicyInfo {

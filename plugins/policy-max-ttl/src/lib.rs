@@ -6,7 +6,7 @@
 
 use idp_plugin_sdk::serde_json::json;
 use idp_plugin_sdk::{
-    Class, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, Ttl, export_policy,
+    Class, Finding, Policy, PolicyInfo, PolicyInput, Reads, RuleInfo, Severity, Ttl, export_policy,
 };
 use serde::Deserialize;
 
@@ -51,6 +51,7 @@ pub struct MaxTtl;
 
 impl Policy for MaxTtl {
     type Settings = Settings;
+    const READS: Reads = Reads::FIELDS;
 
     fn info() -> PolicyInfo {
         let duration = json!({"type": "string", "pattern": "^([0-9]+[mhdw]|never)$"});

@@ -6,7 +6,7 @@
 
 use idp_plugin_sdk::serde_json::json;
 use idp_plugin_sdk::{
-    Class, Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy,
+    Class, Finding, Policy, PolicyInfo, PolicyInput, Reads, RuleInfo, Severity, export_policy,
 };
 use serde::Deserialize;
 
@@ -61,6 +61,7 @@ pub struct Naming;
 
 impl Policy for Naming {
     type Settings = Settings;
+    const READS: Reads = Reads::FIELDS;
 
     fn info() -> PolicyInfo {
         PolicyInfo {

@@ -7,8 +7,8 @@
 
 use idp_plugin_sdk::serde_json::{Value, json};
 use idp_plugin_sdk::{
-    Class, Environment, Finding, ModuleCall, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity,
-    export_policy,
+    Class, Environment, Finding, ModuleCall, Policy, PolicyInfo, PolicyInput, Reads, RuleInfo,
+    Severity, export_policy,
 };
 use serde::Deserialize;
 
@@ -57,6 +57,8 @@ pub struct ProductionGuardrails;
 
 impl Policy for ProductionGuardrails {
     type Settings = Settings;
+    const READS: Reads = Reads::INPUTS.and(Reads::CALLS);
+    const APPLIES_TO: &'static [Class] = &[Class::Production];
 
     fn info() -> PolicyInfo {
         PolicyInfo {

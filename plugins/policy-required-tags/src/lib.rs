@@ -6,7 +6,7 @@
 
 use idp_plugin_sdk::serde_json::json;
 use idp_plugin_sdk::{
-    Finding, Policy, PolicyInfo, PolicyInput, RuleInfo, Severity, export_policy, pointer,
+    Finding, Policy, PolicyInfo, PolicyInput, Reads, RuleInfo, Severity, export_policy, pointer,
 };
 use serde::Deserialize;
 
@@ -106,6 +106,7 @@ pub struct RequiredTags;
 
 impl Policy for RequiredTags {
     type Settings = Settings;
+    const READS: Reads = Reads::TAGS;
 
     fn info() -> PolicyInfo {
         PolicyInfo {

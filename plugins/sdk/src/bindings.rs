@@ -54,6 +54,16 @@ macro_rules! convert_shared_types {
             }
         }
 
+        impl From<crate::Class> for wit::EnvClass {
+            fn from(c: crate::Class) -> Self {
+                match c {
+                    crate::Class::Preview => wit::EnvClass::Preview,
+                    crate::Class::Staging => wit::EnvClass::Staging,
+                    crate::Class::Production => wit::EnvClass::Production,
+                }
+            }
+        }
+
         impl From<crate::Severity> for wit::Severity {
             fn from(s: crate::Severity) -> Self {
                 match s {

@@ -153,7 +153,7 @@ mod ttl;
 
 pub use finding::{Finding, Severity};
 pub use model::{Class, Environment, ModuleCall, PerClass, Tag, Wire, per_class_schema};
-pub use policy::{CostEstimate, Policy, PolicyInfo, PolicyInput, RuleInfo};
+pub use policy::{CostEstimate, Policy, PolicyInfo, PolicyInput, Reads, RuleInfo};
 pub use template::{BillItem, BillingBasis, Output, Rendering, Template, TemplateInfo};
 pub use ttl::{Ttl, TtlError};
 

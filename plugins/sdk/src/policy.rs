@@ -1,6 +1,6 @@
 use serde::de::DeserializeOwned;
 
-use crate::{Environment, Finding, ModuleCall, Severity};
+use crate::{Class, Environment, Finding, ModuleCall, Severity};
 
 /// One rule a policy may report.
 #[derive(Debug, Clone)]
@@ -40,6 +40,74 @@ pub struct PolicyInfo {
     pub rules: Vec<RuleInfo>,
     /// JSON Schema of the settings.
     pub settings_schema: serde_json::Value,
+}
+
+/// The parts of its input a policy reads besides the environment's own fields (name,
+/// template, owner, team, class, region, TTL, times) and the cost estimate, which it
+/// always receives. The host copies only these into the plugin on each call and leaves
+/// the others empty (no tags, inputs `{}`, no calls): a policy that declares less is
+/// judged faster. Combine with [`and`](Self::and): `Reads::TAGS.and(Reads::INPUTS)`.
+/// [`testing::evaluate`](crate::testing::evaluate) leaves out the same parts, so a
+/// unit test shows a part that is read but not declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reads {
+    tags: bool,
+    inputs: bool,
+    calls: bool,
+}
+
+impl Reads {
+    /// The environment's own fields only.
+    pub const FIELDS: Reads = Reads {
+        tags: false,
+        inputs: false,
+        calls: false,
+    };
+    /// `env.tags` (and so [`Environment::tag_map`]).
+    pub const TAGS: Reads = Reads {
+        tags: true,
+        ..Reads::FIELDS
+    };
+    /// `env.inputs` (and so [`Environment::inputs`] and [`Environment::fields_named`]).
+    pub const INPUTS: Reads = Reads {
+        inputs: true,
+        ..Reads::FIELDS
+    };
+    /// [`PolicyInput::calls`].
+    pub const CALLS: Reads = Reads {
+        calls: true,
+        ..Reads::FIELDS
+    };
+    /// Everything: the default.
+    pub const ALL: Reads = Reads {
+        tags: true,
+        inputs: true,
+        calls: true,
+    };
+
+    /// Both: `Reads::INPUTS.and(Reads::CALLS)`.
+    pub const fn and(self, other: Reads) -> Reads {
+        Reads {
+            tags: self.tags || other.tags,
+            inputs: self.inputs || other.inputs,
+            calls: self.calls || other.calls,
+        }
+    }
+
+    /// Whether the tags are read.
+    pub fn tags(self) -> bool {
+        self.tags
+    }
+
+    /// Whether the template inputs are read.
+    pub fn inputs(self) -> bool {
+        self.inputs
+    }
+
+    /// Whether the module calls are read.
+    pub fn calls(self) -> bool {
+        self.calls
+    }
 }
 
 /// A cost estimate, when the host computed one.
@@ -84,6 +152,23 @@ impl PolicyInput {
     pub fn with_cost(mut self, cost: CostEstimate) -> Self {
         self.cost = Some(cost);
         self
+    }
+
+    /// The input as the host hands it to a policy that reads `reads`: the parts it does
+    /// not read left empty.
+    pub(crate) fn read_by(&self, reads: Reads) -> PolicyInput {
+        let mut env = self.env.clone();
+        if !reads.tags {
+            env.tags.clear();
+        }
+        if !reads.inputs {
+            env.inputs = "{}".to_owned();
+        }
+        let calls = match reads.calls {
+            true => self.calls().to_vec(),
+            false => Vec::new(),
+        };
+        PolicyInput::new(env, calls, self.cost.clone())
     }
 
     /// The template's module calls; their variables are parsed on first use, so a policy
@@ -147,6 +232,13 @@ pub(crate) fn run<P: Policy>(input: &PolicyInput, settings: &str) -> Vec<Finding
 pub trait Policy {
     /// The policy's settings from `idp.kdl`; `Default` is used when none are given.
     type Settings: DeserializeOwned + Default;
+    /// The parts of its input the policy reads ([`Reads`]); everything unless it says
+    /// less. `const READS: Reads = Reads::TAGS;` for a policy that judges tags.
+    const READS: Reads = Reads::ALL;
+    /// The classes of environment the policy judges: the host does not call it for
+    /// another (no call, no finding). Every class unless it says less:
+    /// `const APPLIES_TO: &'static [Class] = &[Class::Production];`.
+    const APPLIES_TO: &'static [Class] = &[Class::Preview, Class::Staging, Class::Production];
     /// Describes the policy.
     fn info() -> PolicyInfo;
     /// Judges one environment.
@@ -203,7 +295,23 @@ pub mod glue {
                 })
                 .collect(),
             settings_schema: info.settings_schema.to_string(),
+            reads: parts(P::READS),
+            applies_to: P::APPLIES_TO.iter().map(|&c| c.into()).collect(),
         }
+    }
+
+    fn parts(reads: Reads) -> wit::InputParts {
+        let mut parts = wit::InputParts::empty();
+        for (read, part) in [
+            (reads.tags, wit::InputParts::TAGS),
+            (reads.inputs, wit::InputParts::INPUTS),
+            (reads.calls, wit::InputParts::CALLS),
+        ] {
+            if read {
+                parts = parts | part;
+            }
+        }
+        parts
     }
 
     pub fn evaluate<P: Policy>(

@@ -235,9 +235,15 @@ pub fn settings<S: DeserializeOwned + Default>(settings: Value) -> Result<S, Fin
 }
 
 /// Runs policy `P` as the host does: its settings read from `settings` (`json!({})` for
-/// none) and the environment judged, so an invalid setting shows as its finding.
+/// none) and the environment judged, so an invalid setting shows as its finding; the
+/// parts of the input `P` does not declare in [`Policy::READS`] are left empty, as the
+/// host leaves them, and an environment of a class outside [`Policy::APPLIES_TO`] gets
+/// no finding, as the host does not call the policy for it.
 pub fn evaluate<P: Policy>(input: &PolicyInput, settings: Value) -> Vec<Finding> {
-    crate::policy::run::<P>(input, &settings.to_string())
+    if !P::APPLIES_TO.contains(&input.env.class) {
+        return Vec::new();
+    }
+    crate::policy::run::<P>(&input.read_by(P::READS), &settings.to_string())
 }
 
 /// The findings' rule ids, in order: `assert_eq!(rules(&found), ["ttl-never"])`.
@@ -435,6 +441,63 @@ mod tests {
         assert!(evaluate::<Longest>(&input, json!({})).is_empty());
         let bad = evaluate::<Longest>(&input, json!({"max": 14}));
         assert_eq!(rules(&bad), ["invalid-settings"]);
+    }
+
+    /// Counts what it was given: tags, whether inputs arrived, calls.
+    struct Counting;
+    impl Policy for Counting {
+        type Settings = Limits;
+        const READS: crate::Reads = crate::Reads::TAGS;
+        fn info() -> crate::PolicyInfo {
+            unimplemented!("not needed to judge")
+        }
+        fn evaluate(input: &PolicyInput, _: &Limits) -> Vec<Finding> {
+            let seen = format!(
+                "{} tags, inputs {}, {} calls, cost {}",
+                input.env.tags.len(),
+                input.env.inputs,
+                input.calls().len(),
+                input.cost.is_some()
+            );
+            vec![Finding::info("seen", seen)]
+        }
+    }
+
+    struct ProductionOnly;
+    impl Policy for ProductionOnly {
+        type Settings = Limits;
+        const APPLIES_TO: &'static [Class] = &[Class::Production];
+        fn info() -> crate::PolicyInfo {
+            unimplemented!("not needed to judge")
+        }
+        fn evaluate(_: &PolicyInput, _: &Limits) -> Vec<Finding> {
+            vec![Finding::deny("called", "judged")]
+        }
+    }
+
+    #[test]
+    fn evaluate_skips_the_classes_a_policy_does_not_judge() {
+        let judged =
+            |class| evaluate::<ProductionOnly>(&environment().class(class).input(), json!({}));
+        assert_eq!(rules(&judged(Class::Production)), ["called"]);
+        assert!(judged(Class::Preview).is_empty());
+        assert!(judged(Class::Staging).is_empty());
+    }
+
+    #[test]
+    fn evaluate_leaves_out_the_parts_a_policy_does_not_declare() {
+        let input = environment()
+            .inputs(json!({"cpu": 256}))
+            .input()
+            .with_calls(vec![crate::ModuleCall::new("db", "rds-postgres")])
+            .with_cost(crate::CostEstimate::usd(1.0, None));
+        let found = evaluate::<Counting>(&input, json!({}));
+        assert_eq!(messages(&found), ["9 tags, inputs {}, 0 calls, cost true"]);
+        let all = Counting::evaluate(&input, &Limits::default());
+        assert_eq!(
+            messages(&all),
+            ["9 tags, inputs {\"cpu\":256}, 1 calls, cost true"]
+        );
     }
 
     #[test]
