@@ -463,3 +463,29 @@ fn a_stale_idp_kdl_waiver_is_reported_only_when_its_specs_were_checked() {
         "legacy/ was not checked, so its waivers are not judged stale"
     );
 }
+
+#[test]
+fn a_policy_is_called_only_for_the_classes_it_judges() {
+    let s = Sandbox::new();
+    // A preview and a production spec under the 8 built-in policies: `production-guardrails`
+    // says it judges production only, so the preview costs 7 calls and production 8.
+    let specs = [
+        "tests/fixtures/check/specs/clean.kdl",
+        "tests/fixtures/check/specs/production.kdl",
+    ];
+    let mut args = vec!["check"];
+    args.extend(specs);
+    args.extend(["--stats", "--no-cache", "--format", "json"]);
+    let run = s.idp(&args);
+    assert!(run.stderr.contains(" ms over 15 calls "), "{}", run.stderr);
+    // The calls that are made still judge: the production spec is told about its guardrails
+    // exactly as before the policy said which classes it judges.
+    let found = from_json(&run.stdout);
+    assert!(
+        found
+            .iter()
+            .any(|(file, _, rule)| file.ends_with("production.kdl")
+                && rule.starts_with("production-guardrails/")),
+        "{found:?}"
+    );
+}

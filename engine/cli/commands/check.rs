@@ -13,7 +13,12 @@ use crate::context;
 use crate::outcome::Outcome;
 use crate::ui::{self, CliError};
 
-fn write_file(path: &Path, text: &str, append: bool) -> Result<(), CliError> {
+/// Writes the report (`write`) to `path`, replacing it or appending to it.
+fn write_file(
+    path: &Path,
+    append: bool,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
     let mut options = std::fs::OpenOptions::new();
     options.create(true);
     if append {
@@ -23,7 +28,11 @@ fn write_file(path: &Path, text: &str, append: bool) -> Result<(), CliError> {
     }
     options
         .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .and_then(|f| {
+            let mut out = std::io::BufWriter::new(f);
+            write(&mut out)?;
+            out.flush()
+        })
         .map_err(|e| {
             CliError::usage(
                 "idp::usage::output_unwritable",
@@ -47,11 +56,16 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
         idp_host::Isolation::Reuse
     };
     let mut broken: Vec<FileResult> = orphans;
-    let projects = load_projects(groups, explicit, isolation, &mut broken)?;
+    let mut projects = load_projects(groups, explicit, isolation, &mut broken)?;
+    let changes = match &args.base {
+        Some(base) => Some(super::check_base::keep_changed(&mut projects, base)?),
+        None => None,
+    };
     let threads = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
-    let cache = open_cache(args);
+    // Against a base, only a few specs run, and their expiry is shown: computed afresh.
+    let cache = open_cache(args).filter(|_| changes.is_none());
     let mut outcome: CheckReport = idp_check::run(
         &projects,
         RunOptions {
@@ -67,13 +81,22 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
 
     let result = outcome_of(&outcome, args.fail_on == FailOn::Warn);
     let passed = result == Outcome::Clean;
-    let text = render(&outcome, args, passed);
+    if let (Some(changes), Some(base), CheckFormat::Markdown) = (&changes, &args.base, args.format) {
+        let costs = super::check_base::base_costs(changes, explicit, base, isolation)?;
+        let text = report::check_base_markdown(&outcome, changes, &costs, passed);
+        match &args.output {
+            Some(path) => write_file(path, false, |out| out.write_all(text.as_bytes()))?,
+            None => print_report(|out| out.write_all(text.as_bytes()))?,
+        }
+        return Ok(result);
+    }
     match &args.output {
-        Some(path) => write_file(path, &text, false)?,
-        None => print!("{text}"),
+        Some(path) => write_file(path, false, |out| render(&outcome, args, passed, out))?,
+        None => print_report(|out| render(&outcome, args, passed, out))?,
     }
     if let Some(path) = &args.summary {
-        write_file(path, &report::check_markdown(&outcome, passed), true)?;
+        let markdown = report::check_markdown(&outcome, passed);
+        write_file(path, true, |out| out.write_all(markdown.as_bytes()))?;
     }
     if args.stats {
         print_stats(&outcome, cache.as_ref());
@@ -83,7 +106,7 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
 
 /// Loads each group's configuration into a project with its specs; a configuration with
 /// problems is reported in `broken` instead.
-fn load_projects(
+pub(super) fn load_projects(
     groups: Vec<idp_check::Group>,
     explicit: Option<&Path>,
     isolation: idp_host::Isolation,
@@ -137,10 +160,29 @@ fn outcome_of(outcome: &CheckReport, fail_on_warn: bool) -> Outcome {
     }
 }
 
-/// The report in the requested format; the human format prints its diagnostics to
-/// stderr first.
-fn render(outcome: &CheckReport, args: &CheckArgs, passed: bool) -> String {
-    match args.format {
+/// Writes the report to stdout; a reader that stops reading (`| head`) ends it quietly.
+fn print_report(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), CliError> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::usage(
+            "idp::usage::output_unwritable",
+            format!("cannot write the report to standard output: {e}"),
+            "pass `--output FILE` to write it to a file",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Writes the report in the requested format to `out`; the human format prints its
+/// diagnostics to stderr first. JSON is written one file at a time (decision 0004).
+fn render(
+    outcome: &CheckReport,
+    args: &CheckArgs,
+    passed: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let text = match args.format {
         CheckFormat::Human => {
             for p in &report::check_problems(outcome).0 {
                 ui::eprint_diagnostic(p);
@@ -151,12 +193,13 @@ fn render(outcome: &CheckReport, args: &CheckArgs, passed: bool) -> String {
             }
             text
         }
-        CheckFormat::Json => pretty(&report::check_json(outcome, !passed)),
+        CheckFormat::Json => return report::write_check_json(outcome, !passed, out),
         CheckFormat::Sarif => pretty(&report::check_sarif(outcome)),
         CheckFormat::Junit => report::check_junit(outcome),
         CheckFormat::Github => report::check_github(outcome),
         CheckFormat::Markdown => report::check_markdown(outcome, passed),
-    }
+    };
+    out.write_all(text.as_bytes())
 }
 
 /// `--stats`: where the time went, peak memory and the cache's counts, on stderr.

@@ -115,6 +115,8 @@ pub struct StageTimes {
     pub price: Duration,
     /// Every policy's `evaluate`, enforcement and waivers.
     pub judge: Duration,
+    /// Policy calls made: policies skip the classes they do not judge.
+    pub policy_calls: u64,
     /// Workspace files and digest.
     pub emit: Duration,
 }
@@ -128,6 +130,7 @@ impl StageTimes {
         self.render += other.render;
         self.price += other.price;
         self.judge += other.judge;
+        self.policy_calls += other.policy_calls;
         self.emit += other.emit;
     }
 }
@@ -508,6 +511,12 @@ impl<'p> Pipeline<'p> {
             &waivers,
             today,
         )?;
+        let class = out.env.class;
+        let calls = self
+            .policies
+            .iter()
+            .filter(|p| p.plugin.info().applies_to(class));
+        self.times.policy_calls += calls.count() as u64;
         out.cost = Some(cost);
         out.findings = judged.findings;
         out.project_waivers = judged.project_waivers;

@@ -15,8 +15,8 @@ use idp_state::Record;
 use serde_json::{Value, json};
 
 pub use check::{
-    Counts, check_costs, check_github, check_human, check_json, check_junit, check_markdown,
-    check_problems, check_sarif, check_timings, item_problem, item_status, xml_text,
+    Counts, check_costs, check_github, check_human, check_junit, check_markdown, check_problems,
+    check_sarif, check_timings, item_problem, item_status, write_check_json, xml_text,
 };
 
 pub use cost::{CostRow, cost_human, cost_json, cost_markdown, cost_summary, estimate_json};

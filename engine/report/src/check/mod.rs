@@ -223,32 +223,62 @@ fn item_json(item: &Item) -> Value {
     })
 }
 
-/// The JSON document of `idp check` (see docs/json-output.md).
-pub fn check_json(report: &CheckReport, failed: bool) -> Value {
-    let files: Vec<Value> = report
-        .files
+/// The JSON document of `idp check` (see docs/json-output.md), pretty-printed to `out`
+/// with a final newline, one file's object built at a time: at 10,000 specs the whole
+/// document as one value took ~300 MB, this takes what one file's object does
+/// (decision 0004).
+pub fn write_check_json(
+    report: &CheckReport,
+    failed: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    use serde::ser::{SerializeMap, Serializer};
+    let mut ser = serde_json::Serializer::pretty(&mut *out);
+    let files = Streamed(report.files.iter().map(file_json));
+    let mut map = ser.serialize_map(Some(5)).map_err(std::io::Error::from)?;
+    map.serialize_entry("version", &JSON_VERSION)
+        .and_then(|()| map.serialize_entry("passed", &!failed))
+        .and_then(|()| map.serialize_entry("summary", &Counts::of(report)))
+        .and_then(|()| map.serialize_entry("files", &files))
+        .and_then(|()| map.serialize_entry("rules", &rules_json(report)))
+        .and_then(|()| map.end())
+        .map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+/// A sequence serialised from an iterator, each item built and dropped in turn.
+struct Streamed<I>(I);
+
+impl<I: Iterator<Item = Value> + Clone> serde::Serialize for Streamed<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.clone())
+    }
+}
+
+/// One file of the JSON document.
+fn file_json(f: &FileResult) -> Value {
+    json!({
+        "path": f.source.path,
+        "configuration": f.provenance.as_deref().map(crate::provenance_json),
+        "environments": f.environments.iter().map(|e| json!({
+            "name": e.name, "template": e.template, "class": e.class, "region": e.region,
+            "monthly_cost": e.monthly_cost, "template_plugin": e.template_id,
+        })).collect::<Vec<_>>(),
+        "findings": f.items.iter().map(item_json).collect::<Vec<_>>(),
+    })
+}
+
+/// The rules of every policy that judged, for the JSON document.
+fn rules_json(report: &CheckReport) -> Value {
+    report
+        .rules
         .iter()
-        .map(|f| {
+        .map(|r| {
             json!({
-                "path": f.source.path,
-                "configuration": f.provenance.as_deref().map(crate::provenance_json),
-                "environments": f.environments.iter().map(|e| json!({
-                    "name": e.name, "template": e.template, "class": e.class, "region": e.region,
-                    "monthly_cost": e.monthly_cost, "template_plugin": e.template_id,
-                })).collect::<Vec<_>>(),
-                "findings": f.items.iter().map(item_json).collect::<Vec<_>>(),
+                "id": r.id, "summary": r.summary, "help": r.help, "default_severity": r.default_severity,
             })
         })
-        .collect();
-    json!({
-        "version": JSON_VERSION,
-        "passed": !failed,
-        "summary": Counts::of(report),
-        "files": files,
-        "rules": report.rules.iter().map(|r| json!({
-            "id": r.id, "summary": r.summary, "help": r.help, "default_severity": r.default_severity,
-        })).collect::<Vec<_>>(),
-    })
+        .collect()
 }
 
 /// `--cost`: every environment's estimated monthly cost, and the sum of those estimated.
@@ -300,7 +330,7 @@ pub fn check_timings(report: &CheckReport) -> String {
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     let cpu = t.parse + s.resolve + s.validate + s.derive + s.render + s.price + s.judge;
     format!(
-        "timings: wall {:.0} ms on {} thread(s); stage CPU: parse {:.0} ms, resolve {:.0} ms, validate {:.0} ms, derive {:.0} ms, render {:.0} ms, price {:.0} ms, policies {:.0} ms (sum {:.0} ms)",
+        "timings: wall {:.0} ms on {} thread(s); stage CPU: parse {:.0} ms, resolve {:.0} ms, validate {:.0} ms, derive {:.0} ms, render {:.0} ms, price {:.0} ms, policies {:.0} ms over {} calls (sum {:.0} ms)",
         ms(t.wall),
         t.threads,
         ms(t.parse),
@@ -310,12 +340,13 @@ pub fn check_timings(report: &CheckReport) -> String {
         ms(s.render),
         ms(s.price),
         ms(s.judge),
+        s.policy_calls,
         ms(cpu)
     )
 }
 
 /// A path as SARIF and GitHub want it: relative with forward slashes.
-fn uri(path: &std::path::Path) -> String {
+pub(crate) fn uri(path: &std::path::Path) -> String {
     let text = path.display().to_string().replace('\\', "/");
     text.strip_prefix("./").map(str::to_owned).unwrap_or(text)
 }
