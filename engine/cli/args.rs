@@ -139,19 +139,28 @@ pub enum Command {
     #[command(subcommand)]
     Catalog(CatalogCommand),
 
-    /// Serve the REST API (v1) over this project: catalog, plan and environments, read-only.
+    /// Serve the REST API (v1) over this project: catalog, plan, and environments (apply, extend, destroy).
     #[command(
         after_help = "Uses the nearest idp.kdl (or --config) as `idp plan` does; without one, the built-in \
         catalog, no policy and the local state. The OpenAPI 3.1 document is at /api/v1/openapi.json; \
         errors are RFC 9457 problem+json. One line per request goes to stderr (method, path, query \
         names, status, ms); SIGINT or SIGTERM stops it after the requests in flight.\n\n\
-        There is no authentication yet, so the address must be loopback (127.0.0.1 or ::1): \
-        any other is refused with exit code 2.\n\n\
+        Without authentication (`server { … }` and `role …` in the organisation's idp.kdl) the \
+        address must be loopback (127.0.0.1 or ::1): any other is refused with exit code 2. \
+        With it, every route but /healthz needs an `idp token` token or the trusted proxy's \
+        identity headers.\n\n\
         Examples:\n  idp serve\n  idp serve --listen 127.0.0.1:0\n  \
         curl -s --data-binary @examples/orders-preview.kdl -H 'Content-Type: application/kdl' \
         http://127.0.0.1:8080/api/v1/plan"
     )]
     Serve(ServeArgs),
+
+    /// Create, list and revoke the API tokens `idp serve` accepts (an admin's job).
+    #[command(
+        subcommand,
+        after_help = "Tokens are kept hashed (SHA-256) in tokens.json of the state directory; a token is printed once, when created.\n\nExamples:\n  idp token create ci-payments --role developer --team payments\n  idp token list\n  idp token revoke ci-payments"
+    )]
+    Token(TokenCommand),
 
     /// Write, build, test and inspect plugins (for template and policy authors).
     #[command(
@@ -335,8 +344,8 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The loopback address and port to listen on (port 0 picks a free one; the address
-    /// is printed on stderr).
+    /// The address and port to listen on: loopback unless idp.kdl configures
+    /// authentication (port 0 picks a free one; the address is printed on stderr).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
 
@@ -555,4 +564,42 @@ pub enum PluginCommand {
         /// The plugin workspace (default: `.`).
         path: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token and print it on stdout, once: only its hash is kept.
+    Create {
+        /// Its name: who or what uses it (`ci-payments`).
+        name: String,
+        /// The role it acts with.
+        #[arg(long, value_enum)]
+        role: TokenRole,
+        /// The team a developer (or viewer) token is limited to.
+        #[arg(long, value_name = "TEAM")]
+        team: Option<String>,
+    },
+    /// The tokens kept: names, roles, teams, when made and revoked (never the tokens).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Revoke a token: requests with it are refused from now on.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenRole {
+    /// Reads.
+    Viewer,
+    /// Reads, and changes its team's environments.
+    Developer,
+    /// Reads every team's environments, and approves.
+    Approver,
+    /// Everything.
+    Admin,
 }

@@ -16,7 +16,7 @@ use crate::harness::Sandbox;
 const CONFIG: &str = "examples/idp.kdl";
 
 /// A running `idp serve`, stopped (SIGKILL) when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     addr: String,
     /// Everything it wrote on stderr so far.
@@ -24,27 +24,27 @@ struct Server {
 }
 
 /// An answer.
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     /// The body as an RFC 9457 problem: its media type and members, checked.
-    fn problem(&self, status: u16, code: &str) -> Value {
+    pub(crate) fn problem(&self, status: u16, code: &str) -> Value {
         assert_eq!(
             self.status,
             status,
@@ -67,7 +67,7 @@ impl Answer {
 }
 
 impl Server {
-    fn start(s: &Sandbox, extra: &[&str]) -> Server {
+    pub(crate) fn start(s: &Sandbox, extra: &[&str]) -> Server {
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
         Server::spawn(s.command(&args))
@@ -107,7 +107,7 @@ impl Server {
         Server { child, addr, log }
     }
 
-    fn log(&self) -> Vec<String> {
+    pub(crate) fn log(&self) -> Vec<String> {
         self.log.lock().expect("log").clone()
     }
 
@@ -123,7 +123,7 @@ impl Server {
         out
     }
 
-    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+    pub(crate) fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
             self.addr,
@@ -138,17 +138,17 @@ impl Server {
         parse(&self.raw(&bytes))
     }
 
-    fn get(&self, path: &str) -> Answer {
+    pub(crate) fn get(&self, path: &str) -> Answer {
         self.request("GET", path, &[], b"")
     }
 
     fn plan(&self, content_type: &str, body: &[u8]) -> Answer {
-        self.request(
-            "POST",
-            "/api/v1/plan",
-            &[("Content-Type", content_type)],
-            body,
-        )
+        self.plan_to("/api/v1/plan", content_type, body)
+    }
+
+    /// Posts a spec to `path` (plan or apply).
+    pub(crate) fn plan_to(&self, path: &str, content_type: &str, body: &[u8]) -> Answer {
+        self.request("POST", path, &[("Content-Type", content_type)], body)
     }
 }
 
@@ -207,14 +207,14 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
 }
 
 /// A sandbox with `hello-preview` applied (PENDING, recorded in the local state).
-fn applied() -> Sandbox {
+pub(crate) fn applied() -> Sandbox {
     let s = Sandbox::new();
     let run = s.idp(&["apply", "examples/hello.kdl", "--yes"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     s
 }
 
-fn spec(path: &str) -> Vec<u8> {
+pub(crate) fn spec(path: &str) -> Vec<u8> {
     std::fs::read(crate::harness::repo().join(path)).expect("spec")
 }
 
@@ -225,9 +225,14 @@ fn every_route_of_the_openapi_document_answers() {
     let mut called: BTreeSet<(String, String)> = BTreeSet::new();
     let mut call = |method: &str, route: &str, answer: Answer| {
         called.insert((method.to_lowercase(), route.to_owned()));
+        let ok = if method == "POST" && route == "/api/v1/environments" {
+            201
+        } else {
+            200
+        };
         assert_eq!(
             answer.status,
-            200,
+            ok,
             "{method} {route}: {}",
             String::from_utf8_lossy(&answer.body)
         );
@@ -323,13 +328,65 @@ fn every_route_of_the_openapi_document_answers() {
     assert_eq!(got["environment"]["template"], "hello");
     assert_eq!(got["environment"]["expired"], false);
 
+    let applied = call(
+        "POST",
+        "/api/v1/environments",
+        server.plan_to(
+            "/api/v1/environments",
+            "application/kdl",
+            &spec("examples/orders-preview.kdl"),
+        ),
+    );
+    assert_eq!(applied["environment"]["name"], "orders-preview");
+    assert_eq!(applied["environment"]["status"], "PENDING");
+    assert_eq!(crate::harness::record(&s, "orders-preview")["status"], "PENDING");
+
+    let extended = call(
+        "POST",
+        "/api/v1/environments/{name}/extend",
+        server.request(
+            "POST",
+            "/api/v1/environments/hello-preview/extend",
+            &[("Content-Type", "application/json")],
+            br#"{"by": "1d"}"#,
+        ),
+    );
+    assert_eq!(extended["extended"], true);
+    assert_eq!(extended["expires_at"], "2026-11-25T10:00:00Z");
+
+    let destroyed = call(
+        "DELETE",
+        "/api/v1/environments/{name}",
+        server.request("DELETE", "/api/v1/environments/orders-preview", &[], b""),
+    );
+    assert_eq!(destroyed["environment"]["status"], "DESTROYED");
+
     let history = call(
         "GET",
         "/api/v1/environments/{name}/history",
-        server.get("/api/v1/environments/hello-preview/history"),
+        server.get("/api/v1/environments/orders-preview/history"),
     );
-    assert_eq!(history["events"][0]["event"], "created");
-    assert_eq!(history["events"][0]["at"], "2026-11-23T10:00:00Z");
+    let events: Vec<&Value> = history["events"].as_array().expect("events").iter().collect();
+    assert_eq!(events[0]["event"], "created");
+    assert_eq!(events[0]["at"], "2026-11-23T10:00:00Z");
+    let audited: Vec<(&str, &str, &str)> = events[2..]
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap_or_default(),
+                e["by"]["subject"].as_str().unwrap_or_default(),
+                e["by"]["from"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audited,
+        [
+            ("apply", "local", "127.0.0.1"),
+            ("destroy", "local", "127.0.0.1")
+        ],
+        "who, what and from where: {history}"
+    );
 
     let documented: BTreeSet<(String, String)> = doc["paths"]
         .as_object()
@@ -470,7 +527,7 @@ fn a_non_loopback_address_is_refused_for_want_of_authentication() {
     assert!(err.contains("no authentication"), "{err}");
     let help = s.idp(&["serve", "--help"]);
     assert!(
-        help.stdout.contains("no authentication yet"),
+        help.stdout.contains("Without authentication"),
         "{}",
         help.stdout
     );

@@ -13,6 +13,7 @@ mod pricing;
 mod serve;
 mod show;
 mod sweep;
+mod token;
 
 use clap::CommandFactory;
 
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Sweep(a) => sweep::run(config, &a),
         Command::Catalog(c) => catalog::run(config, c),
         Command::Serve(a) => serve::run(config, &a),
+        Command::Token(c) => token::run(config, c),
         Command::Plugin(c) => plugin::run(c),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "idp", &mut std::io::stdout());

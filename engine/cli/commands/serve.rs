@@ -15,9 +15,11 @@ use crate::outcome::Outcome;
 use crate::ui::{self, CliError};
 
 pub fn run(config: Option<&Path>, args: &ServeArgs) -> Result<Outcome, CliError> {
-    // Refused before anything is loaded: there is no authentication yet.
-    idp_server::check_loopback(args.listen).map_err(CliError::input)?;
     let project = project(config)?;
+    // Refused before the plugins load: another machine could reach the server, and
+    // nothing would ask who it is.
+    let authenticated = project.config.access.server.is_some();
+    idp_server::check_listen(args.listen, authenticated).map_err(CliError::input)?;
     // Problems in idp.kdl are the operator's, shown now rather than on every request.
     idp_plan::Pipeline::new(&project)?;
     let mut options = idp_server::Options::new(
@@ -41,7 +43,7 @@ pub fn run(config: Option<&Path>, args: &ServeArgs) -> Result<Outcome, CliError>
 
 /// The project of `--config`, else of the `idp.kdl` above the current directory, else
 /// an empty configuration in the current directory.
-fn project(explicit: Option<&Path>) -> Result<Project, CliError> {
+pub(super) fn project(explicit: Option<&Path>) -> Result<Project, CliError> {
     let cwd = std::env::current_dir().unwrap_or_default();
     if explicit.is_some() || idp_config::discover(&cwd).is_ok() {
         return context::project(explicit, &cwd);

@@ -3,14 +3,15 @@
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use idp_state::{Record, StateError, Status};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::Identity;
 use crate::problem::ApiProblem;
-use crate::{AppState, JSON_VERSION};
+use crate::{AppState, JSON_VERSION, audit};
 
 /// The most environments one page holds.
 pub(crate) const MAX_LIMIT: usize = 500;
@@ -104,24 +105,31 @@ fn page(records: Vec<Record>, filter: &Filter) -> (Vec<Record>, Option<String>) 
 }
 
 /// A record-store failure as a problem: an unknown environment is 404.
-fn state_problem(e: &StateError) -> ApiProblem {
+pub(crate) fn state_problem(e: &StateError) -> ApiProblem {
     match e {
-        StateError::Unknown { name, .. } => ApiProblem::new(
-            StatusCode::NOT_FOUND,
-            "idp::state::unknown",
-            "No such environment",
-            format!(
-                "no environment `{}` is recorded; `/api/v1/environments` lists them",
-                idp_model::terminal_safe(name)
-            ),
-        ),
+        StateError::Unknown { name, .. } => unknown(name),
         other => ApiProblem::internal(other),
     }
+}
+
+/// 404 for an environment not recorded, or one the caller may not see: the same
+/// answer, so another team's environments are not shown to exist.
+pub(crate) fn unknown(name: &str) -> ApiProblem {
+    ApiProblem::new(
+        StatusCode::NOT_FOUND,
+        "idp::state::unknown",
+        "No such environment",
+        format!(
+            "no environment `{}` is recorded; `/api/v1/environments` lists them",
+            idp_model::terminal_safe(name)
+        ),
+    )
 }
 
 /// `GET /api/v1/environments`.
 pub(crate) async fn list(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiProblem> {
     let Query(query) = query.map_err(|e| bad_query(e.body_text()))?;
@@ -135,7 +143,12 @@ pub(crate) async fn list(
         .iter()
         .map(|p| json!({ "code": miette::Diagnostic::code(p).map(|c| c.to_string()), "message": p.to_string() }))
         .collect();
-    let records = listing.records.into_iter().map(|s| s.record).collect();
+    let records = listing
+        .records
+        .into_iter()
+        .map(|s| s.record)
+        .filter(|r| who.can_read(&r.team))
+        .collect();
     let (page, next) = page(records, &filter);
     Ok(Json(json!({
         "version": JSON_VERSION,
@@ -145,9 +158,9 @@ pub(crate) async fn list(
     })))
 }
 
-/// The record of `name`, or 404.
-async fn record(state: &AppState, name: String) -> Result<Record, ApiProblem> {
-    state
+/// The record of `name`, or 404 (also when `who` may not read it).
+async fn record(state: &AppState, who: &Identity, name: String) -> Result<Record, ApiProblem> {
+    let record = state
         .blocking(move |inner| {
             inner
                 .project
@@ -156,15 +169,21 @@ async fn record(state: &AppState, name: String) -> Result<Record, ApiProblem> {
                 .map(|s| s.record)
                 .map_err(|e| state_problem(&e))
         })
-        .await
+        .await?;
+    if who.can_read(&record.team) {
+        Ok(record)
+    } else {
+        Err(unknown(&record.name))
+    }
 }
 
 /// `GET /api/v1/environments/{name}`.
 pub(crate) async fn get(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiProblem> {
-    let r = record(&state, name).await?;
+    let r = record(&state, &who, name).await?;
     Ok(Json(json!({
         "version": JSON_VERSION,
         "environment": idp_report::status_json(&r, state.now()),
@@ -174,15 +193,22 @@ pub(crate) async fn get(
 /// `GET /api/v1/environments/{name}/history`.
 pub(crate) async fn history(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiProblem> {
-    let r = record(&state, name).await?;
+    let r = record(&state, &who, name).await?;
+    let name = r.name.clone();
+    let changes = state
+        .blocking(move |inner| Ok(audit::read(inner.project.state.dir(), &name)))
+        .await?;
+    let mut events = events(&r);
+    events.extend(changes);
     Ok(Json(json!({
         "version": JSON_VERSION,
         "name": r.name,
-        "events": events(&r),
-        // The record keeps an environment's creation and its latest state; the changes
-        // in between are kept once the audit log exists (issue 15, who may do what).
+        "events": events,
+        // The audit log holds every change made through the server; changes made with
+        // the CLI are not in it yet, so the history may miss some.
         "complete": false,
     })))
 }
@@ -240,6 +266,7 @@ mod tests {
             applied: None,
             destroy_attempts: 0,
             destroy_blocked: None,
+            costs: Vec::new(),
         }
     }
 

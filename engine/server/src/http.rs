@@ -11,14 +11,15 @@ use hyper_util::service::TowerToHyperService;
 use idp_plan::Project;
 use tokio::net::TcpListener;
 
-use crate::{AppState, Options, ServerError, router};
+use crate::{AppState, Options, Peer, ServerError, router};
 
 /// How long requests in flight may take to finish once a stop is asked for.
 pub const DRAIN: Duration = Duration::from_secs(10);
 
-/// Refuses an address other machines could reach: there is no authentication yet.
-pub fn check_loopback(addr: SocketAddr) -> Result<(), ServerError> {
-    if addr.ip().is_loopback() {
+/// Refuses an address other machines could reach unless authentication is configured
+/// (`server { … }` in the organisation's `idp.kdl`).
+pub fn check_listen(addr: SocketAddr, authenticated: bool) -> Result<(), ServerError> {
+    if authenticated || addr.ip().is_loopback() {
         Ok(())
     } else {
         Err(ServerError::NotLoopback { addr })
@@ -32,7 +33,7 @@ pub fn serve(
     options: Options,
     listening: impl FnOnce(SocketAddr),
 ) -> Result<(), ServerError> {
-    check_loopback(options.listen)?;
+    check_listen(options.listen, project.config.access.server.is_some())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -63,7 +64,7 @@ async fn run(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else {
+                let Ok((stream, peer)) = accepted else {
                     // Out of file descriptors, say: let some connections end first.
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
@@ -71,7 +72,12 @@ async fn run(
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(read_timeout)
-                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+                    .serve_connection(
+                        TokioIo::new(stream),
+                        // Who is at the other end: identity headers count only from the
+                        // trusted proxy.
+                        TowerToHyperService::new(app.clone().layer(axum::Extension(Peer(peer)))),
+                    );
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     // A client that hangs up or times out is its own problem, not the server's.
@@ -123,11 +129,19 @@ mod tests {
     #[test]
     fn only_loopback_addresses_are_served() {
         for ok in ["127.0.0.1:8080", "127.0.0.2:0", "[::1]:8080"] {
-            assert!(check_loopback(ok.parse().expect("addr")).is_ok(), "{ok}");
+            assert!(
+                check_listen(ok.parse().expect("addr"), false).is_ok(),
+                "{ok}"
+            );
         }
         for refused in ["0.0.0.0:8080", "[::]:8080", "192.168.1.10:80"] {
-            let err = check_loopback(refused.parse().expect("addr")).map_err(|e| e.is_input());
+            let addr = refused.parse().expect("addr");
+            let err = check_listen(addr, false).map_err(|e| e.is_input());
             assert_eq!(err, Err(true), "{refused}");
+            assert!(
+                check_listen(addr, true).is_ok(),
+                "{refused} with authentication"
+            );
         }
     }
 }

@@ -23,22 +23,29 @@
 //! - **Nothing trusted.** Request bodies are bounded ([`Options::body_limit`], 413),
 //!   a client that is slow to send its headers or body is cut off (408), unknown routes
 //!   and methods answer 404 and 405, malformed JSON 400; every error is an RFC 9457
-//!   problem ([`ApiProblem`]). There is no authentication yet, so [`serve`] refuses an
+//!   problem ([`ApiProblem`]). Without authentication configured, [`serve`] refuses an
 //!   address that is not loopback.
-//! - **Read-only.** This version plans, and reads the catalog and the records; it never
-//!   writes a record (apply, extend, destroy and approvals come with authentication).
+//! - **Who may do what** ([`auth`]): API tokens ([`TokenStore`], kept hashed) and the
+//!   identity headers of a trusted proxy name the caller; roles from the organisation's
+//!   `idp.kdl` say what they may read and change; cross-origin browser requests that
+//!   change something are refused. Apply, extend and destroy go through `idp-lifecycle`
+//!   and each is appended to an audit log ([`audit`]).
 //! - **One line per request** to the log sink: method, path, the query's names (never
 //!   its values), status and milliseconds. No header and no body is ever logged.
 #![deny(missing_docs)]
 
+mod audit;
+mod auth;
 mod catalog;
 mod environments;
 mod error;
 mod http;
+mod mutate;
 mod openapi;
 mod plan;
 mod problem;
 mod routes;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -46,10 +53,12 @@ use std::time::Duration;
 
 use idp_plan::Project;
 
-pub use error::ServerError;
-pub use http::{check_loopback, serve};
+pub use auth::{Identity, Peer, Via};
+pub use error::{ServerError, TokenError};
+pub use http::{check_listen, serve};
 pub use problem::{ApiProblem, PROBLEM_JSON};
 pub use routes::{Route, router, routes};
+pub use tokens::{TOKENS_FILE, TokenEntry, TokenStore};
 
 /// Where log lines go (stderr in `idp serve`).
 pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;

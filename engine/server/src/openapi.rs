@@ -28,10 +28,13 @@ pub(crate) fn openapi(routes: &[Route]) -> Value {
         "info": {
             "title": "idp REST API",
             "version": "1",
-            "description": "Self-service cloud environments over the same engine as the idp CLI. Errors are RFC 9457 problem documents (application/problem+json) carrying idp's stable error code. No authentication yet: the server listens on loopback only.",
+            "description": "Self-service cloud environments over the same engine as the idp CLI. Errors are RFC 9457 problem documents (application/problem+json) carrying idp's stable error code. Without authentication configured the server listens on loopback only; with it, every route but /healthz needs an API token (Authorization: Bearer) or the identity headers of the trusted proxy. State-changing requests from another origin are refused.",
         },
         "paths": paths,
-        "components": { "schemas": { "Problem": problem_schema() } },
+        "components": {
+            "schemas": { "Problem": problem_schema() },
+            "securitySchemes": { "token": { "type": "http", "scheme": "bearer", "description": "an `idp token create` token" } },
+        },
     })
 }
 
@@ -50,7 +53,21 @@ fn operation(route: &Route) -> Value {
         })
         .collect();
     let mut responses = Map::new();
-    for (status, description) in route.responses {
+    let guarded: &[(u16, &str)] = if route.path == "/healthz" {
+        &[]
+    } else {
+        &[
+            (
+                401,
+                "authentication is configured and the request names nobody (or a revoked token)",
+            ),
+            (
+                403,
+                "the caller's role does not allow it, or a browser sent it from another origin",
+            ),
+        ]
+    };
+    for (status, description) in route.responses.iter().chain(guarded) {
         let media = if *status < 400 {
             "application/json"
         } else {
@@ -79,7 +96,9 @@ fn operation(route: &Route) -> Value {
             .body
             .iter()
             .map(|media| {
-                let schema = if *media == "application/json" {
+                let schema = if route.operation == "extendEnvironment" {
+                    json!({ "type": "object", "required": ["by"], "properties": { "by": { "type": "string", "description": "how much longer: `12h`, `3d`, `1w`" } } })
+                } else if *media == "application/json" {
                     json!({ "type": "object", "required": ["kdl"], "properties": { "kdl": { "type": "string", "description": "the spec's KDL text" } } })
                 } else {
                     json!({ "type": "string", "description": "the spec's KDL text" })

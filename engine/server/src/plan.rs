@@ -25,7 +25,7 @@ pub(crate) const SPEC_NAME: &str = "request.kdl";
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PlanQuery {
-    env: Option<String>,
+    pub(crate) env: Option<String>,
 }
 
 /// The JSON a form posts.
@@ -48,22 +48,34 @@ pub(crate) async fn plan(
     request: Request,
 ) -> Result<Json<Value>, ApiProblem> {
     let Query(query) = query.map_err(|e| crate::environments::bad_query(e.body_text()))?;
+    let text = posted_spec(&state, request).await?;
+    let _slot = plan_slot(&state).await?;
+    let now = state.now();
+    let doc = state
+        .blocking(move |inner| plan_text(inner, text, query.env.as_deref(), now))
+        .await?;
+    Ok(Json(doc))
+}
+
+/// The spec a request posts: KDL text or `{"kdl": "…"}`, bounded and in time.
+pub(crate) async fn posted_spec(state: &AppState, request: Request) -> Result<String, ApiProblem> {
     let media = media(request.headers())?;
-    let bytes = read_body(&state, request.into_body()).await?;
-    let text = spec_text(media, &bytes)?;
-    let _slot = state.0.plan_slots.acquire().await.map_err(|_| {
+    let bytes = read_body(state, request.into_body()).await?;
+    spec_text(media, &bytes)
+}
+
+/// Waits for one of the plan slots: plans (and applies, which plan) run a few at once.
+pub(crate) async fn plan_slot(
+    state: &AppState,
+) -> Result<tokio::sync::SemaphorePermit<'_>, ApiProblem> {
+    state.0.plan_slots.acquire().await.map_err(|_| {
         ApiProblem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "idp::server::shutting_down",
             "Shutting down",
             "the server is stopping; send the request again to another one",
         )
-    })?;
-    let now = state.now();
-    let doc = state
-        .blocking(move |inner| plan_text(inner, text, query.env.as_deref(), now))
-        .await?;
-    Ok(Json(doc))
+    })
 }
 
 /// KDL text (`text/plain`, `application/kdl`) or JSON; anything else is refused.
@@ -98,7 +110,7 @@ fn media(headers: &HeaderMap) -> Result<Media, ApiProblem> {
 }
 
 /// The body, at most the limit, sent within the read timeout.
-async fn read_body(state: &AppState, body: Body) -> Result<Vec<u8>, ApiProblem> {
+pub(crate) async fn read_body(state: &AppState, body: Body) -> Result<Vec<u8>, ApiProblem> {
     let options = &state.0.options;
     let limit = options.body_limit;
     let read = Limited::new(body, limit).collect();
@@ -181,7 +193,7 @@ fn plan_text(
 }
 
 /// 422 with every diagnostic, as `idp plan --format json` lists them.
-fn invalid(problems: &Problems) -> ApiProblem {
+pub(crate) fn invalid(problems: &Problems) -> ApiProblem {
     let doc = idp_report::problems_json(Path::new(SPEC_NAME), problems);
     let diagnostics = doc["problems"].as_array().cloned().unwrap_or_default();
     let first = problems.0.first().map_or_else(String::new, |p| {

@@ -9,10 +9,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 
 use crate::problem::ApiProblem;
-use crate::{AppState, catalog, environments, openapi, plan};
+use crate::{AppState, auth, catalog, environments, mutate, openapi, plan};
 
 /// Where a parameter is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +194,31 @@ pub fn routes() -> Vec<Route> {
             handler: get(environments::list),
         },
         Route {
+            method: Method::POST,
+            path: "/api/v1/environments",
+            operation: "applyEnvironment",
+            summary: "Apply a spec of one environment (KDL text, or JSON {\"kdl\": \"…\"}): planned, judged, recorded PENDING with its workspace (local executor; OpenTofu is not run), audited",
+            params: PLAN_PARAMS,
+            body: &["text/plain", "application/kdl", "application/json"],
+            responses: &[
+                (201, "recorded: the environment's status and the plan"),
+                (
+                    400,
+                    "a bad body, or a spec of several environments without `?env=`",
+                ),
+                (408, "the body was not sent in time"),
+                (409, "the environment is locked or changed meanwhile"),
+                (413, "the body is larger than the limit"),
+                (415, "the body is neither KDL text nor JSON"),
+                (
+                    422,
+                    "the spec has problems, or a policy denies it: each diagnostic at its line",
+                ),
+                (500, "a plugin or the state store failed"),
+            ],
+            handler: post(mutate::apply),
+        },
+        Route {
             method: Method::GET,
             path: "/api/v1/environments/{name}",
             operation: "getEnvironment",
@@ -206,6 +231,48 @@ pub fn routes() -> Vec<Route> {
                 (500, "the state store failed"),
             ],
             handler: get(environments::get),
+        },
+        Route {
+            method: Method::DELETE,
+            path: "/api/v1/environments/{name}",
+            operation: "destroyEnvironment",
+            summary: "Destroy an environment here (local executor): a PENDING one becomes DESTROYED; one that was applied needs OpenTofu, so `idp destroy --run`; audited",
+            params: &[NAME],
+            body: &[],
+            responses: &[
+                (200, "destroyed (or already): the environment's status"),
+                (404, "no environment of that name"),
+                (
+                    409,
+                    "the environment is locked, changed meanwhile, or needs `idp destroy --run`",
+                ),
+                (500, "the state store failed"),
+            ],
+            handler: delete(mutate::destroy),
+        },
+        Route {
+            method: Method::POST,
+            path: "/api/v1/environments/{name}/extend",
+            operation: "extendEnvironment",
+            summary: "A longer life ({\"by\": \"3d\"}), judged by every policy with the recorded spec before it is recorded; audited",
+            params: &[NAME],
+            body: &["application/json"],
+            responses: &[
+                (200, "extended: the new lifetime and expiry"),
+                (400, "a bad body or length of time"),
+                (404, "no environment of that name"),
+                (
+                    409,
+                    "it cannot be extended (destroyed, never expires, spec gone, locked)",
+                ),
+                (415, "the body is not JSON"),
+                (
+                    422,
+                    "a policy denies the longer life: each finding at its line",
+                ),
+                (500, "a plugin or the state store failed"),
+            ],
+            handler: post(mutate::extend),
         },
         Route {
             method: Method::GET,
@@ -246,6 +313,11 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(middleware::from_fn(auth::same_origin))
         .layer(middleware::from_fn(harden))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)

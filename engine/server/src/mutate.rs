@@ -1,0 +1,362 @@
+//! The routes that change environments: apply, extend and destroy, through
+//! `idp-lifecycle` as `idp apply`, `idp extend` and `idp destroy` call it, with the
+//! local executor and without running OpenTofu (the server records PENDING and writes
+//! the workspace, as `idp apply` without `--run`; a workflow or `idp apply --run`
+//! carries it out). Each is allowed only to who may change the environment's team
+//! ([`Identity::can_change`]), and each change is appended to the audit log.
+
+use std::path::{Path, PathBuf};
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Extension, Path as UrlPath, Query, Request, State};
+use axum::http::StatusCode;
+use idp_lifecycle::{Clock, Ctx, LifecycleError};
+use idp_plan::{Pipeline, Plan, PlanError, Stage};
+use idp_spec::{SourceFile, SpecFile};
+use idp_state::{Status, Stored};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::{Identity, forbidden};
+use crate::environments::{state_problem, unknown};
+use crate::plan::{PlanQuery, SPEC_NAME, invalid, plan_slot, posted_spec, read_body};
+use crate::problem::ApiProblem;
+use crate::{AppState, Inner, JSON_VERSION, audit};
+
+/// Where posted specs are kept, in the state directory: an extension plans the spec
+/// again, so it must outlive the request.
+const REQUESTS_DIR: &str = "requests";
+
+/// The spec path a posted spec is recorded with, relative to the state directory.
+fn posted_spec_path(name: &str) -> PathBuf {
+    Path::new(REQUESTS_DIR).join(format!("{name}.kdl"))
+}
+
+/// The surroundings of one change to `name`. Recorded spec paths are relative to the
+/// project's root (the git checkout above idp.kdl), except a spec posted to the server,
+/// kept in the state directory. `path_style` only matters when OpenTofu runs, which the
+/// server never does.
+fn ctx<'a>(inner: &'a Inner, clock: Clock, record: Option<&idp_state::Record>) -> Ctx<'a> {
+    let state_dir = inner.project.state.dir();
+    let posted = record
+        .is_some_and(|r| r.spec == posted_spec_path(&r.name) && state_dir.join(&r.spec).is_file());
+    Ctx {
+        records: inner.project.records.as_ref(),
+        state: &inner.project.state,
+        shared_records: inner.project.config.remote_state.is_some(),
+        path_style: false,
+        root: if posted {
+            state_dir.to_path_buf()
+        } else {
+            // Absolute: `--config examples/idp.kdl` makes a relative root.
+            let root = &inner.project.config.root;
+            idp_lifecycle::project_root(&std::path::absolute(root).unwrap_or_else(|_| root.clone()))
+        },
+        clock,
+        events: &|_| {},
+    }
+}
+
+/// The clock of a change: idp's, never the request's (a pin only in test builds).
+fn clock(inner: &Inner) -> Result<Clock, ApiProblem> {
+    Clock::for_mutation(inner.options.now).map_err(|e| ApiProblem::internal(&e))
+}
+
+/// A refusal of the lifecycle (locked, conflict, not extendable, needs a run) is 409;
+/// a failure of the machine is 500.
+fn lifecycle_problem(e: &LifecycleError) -> ApiProblem {
+    if !e.is_input() {
+        return ApiProblem::internal(e);
+    }
+    let code =
+        miette::Diagnostic::code(e).map_or_else(|| "idp::internal".into(), |c| c.to_string());
+    let help = miette::Diagnostic::help(e)
+        .map(|h| format!("; {h}"))
+        .unwrap_or_default();
+    ApiProblem::new(
+        StatusCode::CONFLICT,
+        code,
+        "The change was refused",
+        format!("{e}{help}"),
+    )
+}
+
+/// 422 when a policy denies the change, with each finding at its line.
+fn denied(plan: &Plan, what: &str) -> ApiProblem {
+    let findings = idp_report::findings(plan);
+    let diagnostics = idp_report::problems_json(Path::new(SPEC_NAME), &findings)["problems"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    ApiProblem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idp::server::denied",
+        "A policy denies it",
+        format!("not {what}: a policy denies it (see `diagnostics`)"),
+    )
+    .with_diagnostics(diagnostics)
+}
+
+/// The record of `name` if `who` may change it: 404 when they may not even read it
+/// (an environment of another team is not shown to exist), 403 when they may only read.
+fn changeable(inner: &Inner, who: &Identity, name: &str) -> Result<Stored, ApiProblem> {
+    let stored = inner
+        .project
+        .records
+        .require(name)
+        .map_err(|e| state_problem(&e))?;
+    let team = &stored.record.team;
+    if !who.can_read(team) {
+        return Err(unknown(name));
+    }
+    if !who.can_change(team) {
+        return Err(forbidden(format!(
+            "`{}` may not change environments of team `{team}`",
+            who.subject
+        )));
+    }
+    Ok(stored)
+}
+
+/// Appends to the audit log what `who` did to `name`, and how it ended.
+fn audited(
+    inner: &Inner,
+    who: &Identity,
+    name: &str,
+    event: &str,
+    at: jiff::Timestamp,
+    detail: Value,
+    result: &Result<(), ApiProblem>,
+) -> Result<(), ApiProblem> {
+    let mut entry = json!({
+        "at": at,
+        "event": event,
+        "by": who.to_json(),
+        "outcome": if result.is_ok() { "done" } else { "failed" },
+    });
+    if let (Some(o), Value::Object(d)) = (entry.as_object_mut(), detail) {
+        o.extend(d);
+    }
+    if let Err(p) = result {
+        entry["error"] = json!(p.code);
+    }
+    audit::append(inner.project.state.dir(), name, &entry)
+}
+
+/// `POST /api/v1/environments`.
+pub(crate) async fn apply(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    query: Result<Query<PlanQuery>, QueryRejection>,
+    request: Request,
+) -> Result<(StatusCode, Json<Value>), ApiProblem> {
+    let Query(query) = query.map_err(|e| crate::environments::bad_query(e.body_text()))?;
+    let text = posted_spec(&state, request).await?;
+    let _slot = plan_slot(&state).await?;
+    let doc = state
+        .blocking(move |inner| apply_text(inner, &who, text, query.env.as_deref()))
+        .await?;
+    Ok((StatusCode::CREATED, Json(doc)))
+}
+
+fn apply_text(
+    inner: &Inner,
+    who: &Identity,
+    text: String,
+    only: Option<&str>,
+) -> Result<Value, ApiProblem> {
+    let clock = clock(inner)?;
+    let now = clock.now();
+    let spec =
+        SpecFile::parse(SourceFile::new(SPEC_NAME, text.clone())).map_err(|p| invalid(&p))?;
+    let plan = match Pipeline::new(&inner.project)
+        .and_then(|mut p| p.plan(&spec, only, Stage::Emit, now))
+    {
+        Ok(plan) => plan,
+        Err(PlanError::Input(problems)) => return Err(invalid(&problems)),
+        Err(e) => return Err(ApiProblem::internal(&e)),
+    };
+    let [planned] = plan.environments.as_slice() else {
+        return Err(ApiProblem::new(
+            StatusCode::BAD_REQUEST,
+            "idp::server::one_environment",
+            "One environment at a time",
+            format!(
+                "the spec declares {} environments; apply one at a time with `?env=NAME`",
+                plan.environments.len()
+            ),
+        ));
+    };
+    let (name, team) = (planned.env.name.clone(), planned.env.team.clone());
+    let previous = inner
+        .project
+        .records
+        .get(&name)
+        .map_err(|e| state_problem(&e))?;
+    let teams = std::iter::once(&team).chain(previous.as_ref().map(|r| &r.team));
+    if let Some(other) = teams.into_iter().find(|t| !who.can_change(t)) {
+        return Err(forbidden(format!(
+            "`{}` may not change environments of team `{other}`",
+            who.subject
+        )));
+    }
+    if plan.denied() {
+        return Err(denied(&plan, "applied"));
+    }
+    let ctx = ctx(inner, clock, None);
+    let recorded = keep_spec(inner, &name, &text)?;
+    let executor = idp_lifecycle::Executor::Local(None);
+    let (_, failed) = executor.apply(&ctx, &inner.project, &plan, &recorded, &who.subject, now);
+    let result = failed.map_or(Ok(()), |e| Err(lifecycle_problem(&e)));
+    let digest = planned.workspace.as_ref().map(|w| w.digest.clone());
+    let detail = json!({ "team": team, "template": planned.env.template, "plan_digest": digest });
+    audited(inner, who, &name, "apply", now, detail, &result)?;
+    result?;
+    let record = inner
+        .project
+        .records
+        .require(&name)
+        .map_err(|e| state_problem(&e))?;
+    Ok(json!({
+        "version": JSON_VERSION,
+        "environment": idp_report::status_json(&record.record, now),
+        "plan": idp_report::plan_json(&plan),
+    }))
+}
+
+/// Keeps the posted spec in the state directory, and returns the path records name it
+/// by (relative to the state directory).
+fn keep_spec(inner: &Inner, name: &str, text: &str) -> Result<PathBuf, ApiProblem> {
+    let recorded = posted_spec_path(name);
+    let path = inner.project.state.dir().join(&recorded);
+    idp_state::write_atomically(&path, text.as_bytes()).map_err(|e| ApiProblem::internal(&e))?;
+    Ok(recorded)
+}
+
+/// `{"by": "3d"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExtendBody {
+    by: String,
+}
+
+/// `POST /api/v1/environments/{name}/extend`.
+pub(crate) async fn extend(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    UrlPath(name): UrlPath<String>,
+    request: Request,
+) -> Result<Json<Value>, ApiProblem> {
+    let text = posted_json(&state, request).await?;
+    let body: ExtendBody = serde_json::from_str(&text).map_err(|e| {
+        ApiProblem::new(
+            StatusCode::BAD_REQUEST,
+            "idp::server::bad_json",
+            "Malformed request body",
+            format!("the body is not JSON of the form {{\"by\": \"3d\"}}: {e}"),
+        )
+    })?;
+    let _slot = plan_slot(&state).await?;
+    let doc = state
+        .blocking(move |inner| extend_by(inner, &who, &name, &body.by))
+        .await?;
+    Ok(Json(doc))
+}
+
+/// The body of a route that takes only JSON.
+async fn posted_json(state: &AppState, request: Request) -> Result<String, ApiProblem> {
+    let json = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json {
+        return Err(ApiProblem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "idp::server::media_type",
+            "Unsupported media type",
+            "send `application/json`, like {\"by\": \"3d\"}",
+        ));
+    }
+    let bytes = read_body(state, request.into_body()).await?;
+    String::from_utf8(bytes).map_err(|_| {
+        ApiProblem::new(
+            StatusCode::BAD_REQUEST,
+            "idp::server::not_utf8",
+            "Malformed request body",
+            "the body is not UTF-8 text",
+        )
+    })
+}
+
+fn extend_by(inner: &Inner, who: &Identity, name: &str, by: &str) -> Result<Value, ApiProblem> {
+    let stored = changeable(inner, who, name)?;
+    let by_secs = idp_lifecycle::parse_by(by).map_err(|e| {
+        ApiProblem::new(
+            StatusCode::BAD_REQUEST,
+            "idp::lifecycle::extend_by",
+            "Bad extension",
+            e.to_string(),
+        )
+    })?;
+    let clock = clock(inner)?;
+    let ctx = ctx(inner, clock, Some(&stored.record));
+    let judged = idp_lifecycle::judge(&ctx, &inner.project, name, by_secs)
+        .map_err(|e| lifecycle_problem(&e))?;
+    if judged.denied() {
+        return Err(denied(&judged.plan, "extended"));
+    }
+    let (lifetime, expires_at) = (judged.lifetime.clone(), judged.expires_at);
+    let result = idp_lifecycle::record_extension(&ctx, judged).map_err(|e| lifecycle_problem(&e));
+    let detail = json!({ "team": stored.record.team, "by": by, "expires_at": expires_at });
+    audited(inner, who, name, "extend", clock.now(), detail, &result)?;
+    result?;
+    Ok(json!({
+        "version": JSON_VERSION,
+        "name": name,
+        "extended": true,
+        "lifetime": lifetime,
+        "expires_at": expires_at,
+    }))
+}
+
+/// `DELETE /api/v1/environments/{name}`.
+pub(crate) async fn destroy(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    UrlPath(name): UrlPath<String>,
+) -> Result<Json<Value>, ApiProblem> {
+    state
+        .blocking(move |inner| destroy_named(inner, &who, &name))
+        .await
+        .map(Json)
+}
+
+fn destroy_named(inner: &Inner, who: &Identity, name: &str) -> Result<Value, ApiProblem> {
+    let stored = changeable(inner, who, name)?;
+    let clock = clock(inner)?;
+    let already = stored.record.status == Status::Destroyed;
+    if !already {
+        let ctx = ctx(inner, clock, Some(&stored.record));
+        let result = idp_lifecycle::Executor::Local(None)
+            .destroy(&ctx, &stored, &who.subject, None)
+            .map_err(|e| lifecycle_problem(&e));
+        let detail = json!({ "team": stored.record.team });
+        audited(inner, who, name, "destroy", clock.now(), detail, &result)?;
+        result?;
+    }
+    let record = inner
+        .project
+        .records
+        .require(name)
+        .map_err(|e| state_problem(&e))?;
+    Ok(json!({
+        "version": JSON_VERSION,
+        "environment": idp_report::status_json(&record.record, clock.now()),
+    }))
+}
