@@ -27,5 +27,6 @@ mod records;
 mod regions;
 mod remote_state;
 mod serve;
+mod serve_auth;
 mod trust;
 mod ui;

@@ -18,7 +18,7 @@ const CONFIG: &str = "examples/idp.kdl";
 /// A running `idp serve`, stopped (SIGKILL) when dropped.
 pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     /// Everything it wrote on stderr so far.
     log: Arc<Mutex<Vec<String>>>,
 }
@@ -74,7 +74,7 @@ impl Server {
     }
 
     /// Starts `idp serve` as `cmd` says and waits for its `listening on` line.
-    fn spawn(mut cmd: std::process::Command) -> Server {
+    pub(crate) fn spawn(mut cmd: std::process::Command) -> Server {
         let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -123,7 +123,13 @@ impl Server {
         out
     }
 
-    pub(crate) fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+    pub(crate) fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Answer {
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
             self.addr,
@@ -339,7 +345,10 @@ fn every_route_of_the_openapi_document_answers() {
     );
     assert_eq!(applied["environment"]["name"], "orders-preview");
     assert_eq!(applied["environment"]["status"], "PENDING");
-    assert_eq!(crate::harness::record(&s, "orders-preview")["status"], "PENDING");
+    assert_eq!(
+        crate::harness::record(&s, "orders-preview")["status"],
+        "PENDING"
+    );
 
     let extended = call(
         "POST",
@@ -366,7 +375,11 @@ fn every_route_of_the_openapi_document_answers() {
         "/api/v1/environments/{name}/history",
         server.get("/api/v1/environments/orders-preview/history"),
     );
-    let events: Vec<&Value> = history["events"].as_array().expect("events").iter().collect();
+    let events: Vec<&Value> = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .collect();
     assert_eq!(events[0]["event"], "created");
     assert_eq!(events[0]["at"], "2026-11-23T10:00:00Z");
     let audited: Vec<(&str, &str, &str)> = events[2..]

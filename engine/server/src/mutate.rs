@@ -136,7 +136,10 @@ fn audited(
         "outcome": if result.is_ok() { "done" } else { "failed" },
     });
     if let (Some(o), Value::Object(d)) = (entry.as_object_mut(), detail) {
-        o.extend(d);
+        // What was done never overwrites who did it.
+        for (k, v) in d {
+            o.entry(k).or_insert(v);
+        }
     }
     if let Err(p) = result {
         entry["error"] = json!(p.code);
@@ -313,7 +316,7 @@ fn extend_by(inner: &Inner, who: &Identity, name: &str, by: &str) -> Result<Valu
     }
     let (lifetime, expires_at) = (judged.lifetime.clone(), judged.expires_at);
     let result = idp_lifecycle::record_extension(&ctx, judged).map_err(|e| lifecycle_problem(&e));
-    let detail = json!({ "team": stored.record.team, "by": by, "expires_at": expires_at });
+    let detail = json!({ "team": stored.record.team, "extend_by": by, "expires_at": expires_at });
     audited(inner, who, name, "extend", clock.now(), detail, &result)?;
     result?;
     Ok(json!({

@@ -7,7 +7,7 @@ use std::path::Path;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Extension, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use idp_plan::{Pipeline, PlanError, Stage};
@@ -15,6 +15,7 @@ use idp_spec::{Problems, SourceFile, SpecFile};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::auth::Identity;
 use crate::problem::ApiProblem;
 use crate::{AppState, Inner};
 
@@ -44,6 +45,7 @@ enum Media {
 /// `POST /api/v1/plan`.
 pub(crate) async fn plan(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     query: Result<Query<PlanQuery>, QueryRejection>,
     request: Request,
 ) -> Result<Json<Value>, ApiProblem> {
@@ -52,7 +54,7 @@ pub(crate) async fn plan(
     let _slot = plan_slot(&state).await?;
     let now = state.now();
     let doc = state
-        .blocking(move |inner| plan_text(inner, text, query.env.as_deref(), now))
+        .blocking(move |inner| plan_text(inner, &who, text, query.env.as_deref(), now))
         .await?;
     Ok(Json(doc))
 }
@@ -178,6 +180,7 @@ fn spec_text(media: Media, bytes: &[u8]) -> Result<String, ApiProblem> {
 /// line, and a denied plan is still a plan (its `denied` says so).
 fn plan_text(
     inner: &Inner,
+    who: &Identity,
     text: String,
     only: Option<&str>,
     now: jiff::Timestamp,
@@ -186,10 +189,33 @@ fn plan_text(
     let planned =
         Pipeline::new(&inner.project).and_then(|mut p| p.plan(&spec, only, Stage::Emit, now));
     match planned {
-        Ok(plan) => Ok(idp_report::plan_json(&plan)),
+        Ok(plan) => {
+            hidden_records(inner, who, &plan)?;
+            Ok(idp_report::plan_json(&plan))
+        }
         Err(PlanError::Input(problems)) => Err(invalid(&problems)),
         Err(e) => Err(ApiProblem::internal(&e)),
     }
+}
+
+/// Refuses a plan over an environment recorded for a team the caller may not read: the
+/// plan would show its creation time.
+fn hidden_records(inner: &Inner, who: &Identity, plan: &idp_plan::Plan) -> Result<(), ApiProblem> {
+    for planned in &plan.environments {
+        let name = &planned.env.name;
+        let recorded = inner
+            .project
+            .records
+            .get(name)
+            .map_err(|e| ApiProblem::internal(&e))?;
+        if recorded.is_some_and(|r| !who.can_read(&r.team)) {
+            return Err(crate::auth::forbidden(format!(
+                "`{}` may not plan `{name}`: it is recorded for another team",
+                who.subject
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// 422 with every diagnostic, as `idp plan --format json` lists them.
