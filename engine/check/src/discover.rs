@@ -78,6 +78,7 @@ pub fn group(files: Vec<PathBuf>, explicit: Option<&Path>) -> (Vec<Group>, Vec<F
     let mut orphans = Vec::new();
     // Specs in one directory share their configuration: look it up once per directory.
     let mut by_dir: BTreeMap<PathBuf, Result<PathBuf, String>> = BTreeMap::new();
+    let cwd = std::env::current_dir().ok();
     for file in files {
         let config = match explicit {
             Some(c) => Ok(c.to_path_buf()),
@@ -90,7 +91,10 @@ pub fn group(files: Vec<PathBuf>, explicit: Option<&Path>) -> (Vec<Group>, Vec<F
             }
         };
         match config {
-            Ok(c) => groups.entry(relative_to_cwd(c)).or_default().push(file),
+            Ok(c) => groups
+                .entry(relative_to(cwd.as_deref(), c))
+                .or_default()
+                .push(file),
             Err(message) => orphans.push(FileResult::unreadable(
                 &file,
                 Item::input_error(
@@ -112,11 +116,9 @@ pub fn group(files: Vec<PathBuf>, explicit: Option<&Path>) -> (Vec<Group>, Vec<F
 }
 
 /// `idp.kdl` found by walking up is absolute; reports read better with the path relative
-/// to where idp was run, as the specs' own paths are.
-fn relative_to_cwd(path: PathBuf) -> PathBuf {
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+/// to where idp was run (`cwd`, asked once, not once per spec), as the specs' own paths are.
+fn relative_to(cwd: Option<&Path>, path: PathBuf) -> PathBuf {
+    cwd.and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
         .unwrap_or(path)
 }
 
