@@ -130,9 +130,22 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Answer {
+        let host = self.addr.clone();
+        let mut all = vec![("Host", host.as_str())];
+        all.extend_from_slice(headers);
+        self.request_with_host(method, path, &all, body)
+    }
+
+    /// A request with exactly these headers (`Host` among them, or not).
+    pub(crate) fn request_with_host(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Answer {
         let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
+            "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
             body.len()
         );
         for (k, v) in headers {
@@ -521,7 +534,7 @@ fn a_slow_client_is_cut_off() {
     assert!(!String::from_utf8_lossy(&cut).contains("200 OK"));
     // A body announced and not sent: 408.
     let answer = parse(&server.raw(
-        b"POST /api/v1/plan HTTP/1.1\r\nHost: x\r\nContent-Type: application/kdl\r\nContent-Length: 100\r\n\r\nenv",
+        b"POST /api/v1/plan HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/kdl\r\nContent-Length: 100\r\n\r\nenv",
     ));
     answer.problem(408, "idp::server::body_timeout");
 }

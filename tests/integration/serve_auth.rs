@@ -397,6 +397,34 @@ fn a_browser_on_another_origin_cannot_change_anything() {
 }
 
 #[test]
+fn without_authentication_a_page_rebinding_its_name_to_loopback_gets_nothing() {
+    let s = two_teams();
+    let server = Server::start(&s, &["--config", "examples/idp.kdl"]);
+    // Same-origin in the browser's eyes: the page's own name, rebound to 127.0.0.1.
+    let rebound = [
+        ("Host", "rebound.example:8080"),
+        ("Origin", "http://rebound.example:8080"),
+        ("Sec-Fetch-Site", "same-origin"),
+    ];
+    let answer = server.request_with_host("GET", "/api/v1/environments", &rebound, b"");
+    answer.problem(403, "idp::server::not_loopback_host");
+    let answer = server.request_with_host(
+        "DELETE",
+        "/api/v1/environments/orders-preview",
+        &rebound,
+        b"",
+    );
+    answer.problem(403, "idp::server::not_loopback_host");
+    assert_eq!(
+        crate::harness::record(&s, "orders-preview")["status"],
+        "PENDING"
+    );
+    let local =
+        server.request_with_host("GET", "/api/v1/environments", &[("Host", "localhost")], b"");
+    assert_eq!(local.status, 200);
+}
+
+#[test]
 fn any_address_is_allowed_once_authentication_is_configured_and_roles_are_checked_at_their_line() {
     let s = Sandbox::new();
     let config = org(&s, "127.0.0.1");

@@ -187,6 +187,9 @@ fn identify(
     peer: Option<IpAddr>,
 ) -> Result<Identity, Response> {
     let Some(server) = &access.server else {
+        if !loopback_host(headers) {
+            return Err(wrong_host());
+        }
         return Ok(Identity::local(peer));
     };
     if let Some(token) = bearer(headers) {
@@ -224,6 +227,33 @@ fn identify(
         from: peer,
         grants,
     })
+}
+
+/// Whether the request names a loopback host (`127.0.0.1`, `[::1]`, `localhost`, with
+/// any port). Without authentication anyone who reaches the server is trusted, and a web
+/// page can reach a loopback server under its own name by pointing its DNS at 127.0.0.1
+/// (DNS rebinding): the browser then calls it same-origin, and only `Host` tells.
+fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// 403 for a request to another host name than loopback's, without authentication.
+fn wrong_host() -> Response {
+    ApiProblem::new(
+        StatusCode::FORBIDDEN,
+        "idp::server::not_loopback_host",
+        "Not a loopback host",
+        "without authentication the server answers only requests to `127.0.0.1`, `[::1]` or `localhost`; configure authentication to serve it under another name",
+    )
+    .into_response()
 }
 
 /// The token of `Authorization: Bearer …`, if the header is there.
@@ -356,6 +386,60 @@ mod tests {
             other.map(|_| ()).map_err(|r| r.status()),
             Err(StatusCode::UNAUTHORIZED)
         );
+    }
+
+    #[test]
+    fn without_authentication_only_loopback_host_names_are_answered() {
+        let dir = tempfile::tempdir().expect("dir");
+        let tokens = TokenStore::new(dir.path());
+        let none = Access::default();
+        for (host, ok) in [
+            ("127.0.0.1:8080", true),
+            ("localhost:8080", true),
+            ("[::1]:8080", true),
+            ("rebound.example:8080", false),
+            ("127.0.0.1.evil.example", false),
+        ] {
+            let answer = identify(&none, &tokens, &headers(&[("host", host)]), None);
+            assert_eq!(answer.is_ok(), ok, "{host}");
+        }
+        assert!(identify(&none, &tokens, &HeaderMap::new(), None).is_err());
+    }
+
+    #[test]
+    fn roles_read_and_change_what_their_team_allows() {
+        let grant = |role, team: Option<&str>| Identity {
+            subject: "x".into(),
+            via: Via::Token,
+            from: None,
+            grants: vec![Grant {
+                role,
+                team: team.map(str::to_owned),
+            }],
+        };
+        let cases = [
+            (grant(Role::Viewer, None), [true, true], [false, false]),
+            (
+                grant(Role::Viewer, Some("a")),
+                [true, false],
+                [false, false],
+            ),
+            (
+                grant(Role::Developer, Some("a")),
+                [true, false],
+                [true, false],
+            ),
+            (grant(Role::Approver, None), [true, true], [false, false]),
+            (grant(Role::Admin, None), [true, true], [true, true]),
+        ];
+        for (who, read, change) in cases {
+            assert_eq!([who.can_read("a"), who.can_read("b")], read, "{who:?}");
+            assert_eq!(
+                [who.can_change("a"), who.can_change("b")],
+                change,
+                "{who:?}"
+            );
+        }
     }
 
     #[test]
