@@ -66,7 +66,12 @@ impl Sandbox {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_idp"));
+        self.command_of(Path::new(env!("CARGO_BIN_EXE_idp")), args)
+    }
+
+    /// [`command`](Self::command) running another copy of idp.
+    pub fn command_of(&self, idp: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(idp);
         cmd.args(args)
             .current_dir(repo())
             .env_clear()
