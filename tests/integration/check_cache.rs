@@ -177,14 +177,16 @@ fn another_build_of_idp_checks_every_spec_again() {
     let other = p.s.path().join("idp-other-build");
     std::fs::copy(env!("CARGO_BIN_EXE_idp"), &other).expect("copy idp");
     let dir = p.dir.display().to_string();
-    let out = p
-        .s
-        .command_of(&other, &["check", &dir, "--stats", "--format", "json"])
-        .env("IDP_CACHE_DIR", &p.cache)
-        .output()
-        .expect("idp runs");
+    let out =
+        p.s.command_of(&other, &["check", &dir, "--stats", "--format", "json"])
+            .env("IDP_CACHE_DIR", &p.cache)
+            .output()
+            .expect("idp runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = stderr.lines().find(|l| l.starts_with("cache:")).unwrap_or_default();
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("cache:"))
+        .unwrap_or_default();
     assert_eq!(hits(line), 0, "{stderr}");
     // The first build's entries were not replaced: it still answers from them.
     assert_eq!(hits(&p.cache_line(&[])), 6);
