@@ -104,6 +104,64 @@ pub fn connect(settings: &GitHubExecutor, no_wait: bool) -> Result<Handoff, CliE
     Ok(Handoff::connect(target, &settings.git_ref, no_wait)?)
 }
 
+/// Appends a change made here to the audit log (`idp_lifecycle::audit`), as the user
+/// the CLI runs as; `failed` is the lifecycle's error when the change failed.
+pub fn audit(
+    state: &idp_state::StateStore,
+    name: &str,
+    event: &str,
+    at: jiff::Timestamp,
+    failed: Option<&LifecycleError>,
+    detail: serde_json::Value,
+) -> Result<(), CliError> {
+    let actor = idp_lifecycle::audit::Actor {
+        subject: requested_by(),
+        via: "cli",
+        from: None,
+    };
+    let code = failed.and_then(|e| miette::Diagnostic::code(e).map(|c| c.to_string()));
+    let error = failed.map(|_| code.as_deref().unwrap_or("idp::internal"));
+    Ok(idp_lifecycle::audit::append(
+        state.dir(),
+        name,
+        &actor,
+        event,
+        at,
+        error,
+        detail,
+    )?)
+}
+
+/// Audits each environment a local apply recorded (its record now holds this plan's
+/// digest), failed when its record says FAILED.
+pub fn audit_apply(
+    project: &idp_plan::Project,
+    plan: &idp_plan::Plan,
+    at: jiff::Timestamp,
+    failed: Option<&LifecycleError>,
+) -> Result<(), CliError> {
+    for planned in &plan.environments {
+        let Some(workspace) = &planned.workspace else {
+            continue;
+        };
+        let name = &planned.env.name;
+        let Some(record) = project.records.get(name)? else {
+            continue;
+        };
+        if record.plan_digest != workspace.digest {
+            continue;
+        }
+        let failure = failed.filter(|_| record.status == idp_state::Status::Failed);
+        let detail = serde_json::json!({
+            "team": record.team,
+            "template": record.template,
+            "plan_digest": record.plan_digest,
+        });
+        audit(&project.state, name, "apply", at, failure, detail)?;
+    }
+    Ok(())
+}
+
 /// Who asked, for the run's logs: `IDP_REQUESTED_BY`, else the CI actor, else the user.
 pub fn requested_by() -> String {
     ["IDP_REQUESTED_BY", "GITHUB_ACTOR", "USER", "USERNAME"]

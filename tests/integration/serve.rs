@@ -233,6 +233,28 @@ pub(crate) fn applied() -> Sandbox {
     s
 }
 
+/// The audited changes of a history, one line each: what, by whom, how, from where, and
+/// how it ended.
+pub(crate) fn changes(history: &Value) -> Vec<String> {
+    let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+    history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["by"].is_object())
+        .map(|e| {
+            format!(
+                "{} by {} via {} from {}: {}",
+                text(&e["event"]),
+                text(&e["by"]["subject"]),
+                text(&e["by"]["via"]),
+                text(&e["by"]["from"]),
+                text(&e["outcome"])
+            )
+        })
+        .collect()
+}
+
 pub(crate) fn spec(path: &str) -> Vec<u8> {
     std::fs::read(crate::harness::repo().join(path)).expect("spec")
 }
@@ -395,21 +417,11 @@ fn every_route_of_the_openapi_document_answers() {
         .collect();
     assert_eq!(events[0]["event"], "created");
     assert_eq!(events[0]["at"], "2026-11-23T10:00:00Z");
-    let audited: Vec<(&str, &str, &str)> = events[2..]
-        .iter()
-        .map(|e| {
-            (
-                e["event"].as_str().unwrap_or_default(),
-                e["by"]["subject"].as_str().unwrap_or_default(),
-                e["by"]["from"].as_str().unwrap_or_default(),
-            )
-        })
-        .collect();
     assert_eq!(
-        audited,
+        changes(&history),
         [
-            ("apply", "local", "127.0.0.1"),
-            ("destroy", "local", "127.0.0.1")
+            "apply by local via local from 127.0.0.1: done",
+            "destroy by local via local from 127.0.0.1: done",
         ],
         "who, what and from where: {history}"
     );
@@ -428,6 +440,35 @@ fn every_route_of_the_openapi_document_answers() {
     assert_eq!(
         documented, called,
         "every documented route is called, and only those"
+    );
+}
+
+#[test]
+fn changes_made_with_the_cli_are_in_the_history_too() {
+    let s = applied();
+    let extend = s.run_with(
+        &["extend", "hello-preview", "1d"],
+        &[("IDP_REQUESTED_BY", "bob@acme.io")],
+    );
+    assert_eq!(extend.code, 0, "{}", extend.stderr);
+    let destroy = s.run_with(
+        &["destroy", "hello-preview", "--yes"],
+        &[("IDP_REQUESTED_BY", "bob@acme.io")],
+    );
+    assert_eq!(destroy.code, 0, "{}", destroy.stderr);
+    let server = Server::start(&s, &["--config", CONFIG]);
+    let history = server
+        .get("/api/v1/environments/hello-preview/history")
+        .json();
+    // The sandbox clears the environment, so the apply's user is unknown.
+    assert_eq!(
+        changes(&history),
+        [
+            "apply by unknown via cli from -: done",
+            "extend by bob@acme.io via cli from -: done",
+            "destroy by bob@acme.io via cli from -: done",
+        ],
+        "{history}"
     );
 }
 

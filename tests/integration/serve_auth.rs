@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::harness::Sandbox;
-use crate::serve::{Answer, Server, applied, spec};
+use crate::serve::{Answer, Server, applied, changes, spec};
 
 /// The organisation's idp.kdl: payments and platform developers, a viewer group, admins.
 fn org(s: &Sandbox, trusted: &str) -> String {
@@ -155,25 +155,12 @@ fn a_developer_of_one_team_cannot_see_or_change_another_teams_environments_throu
             b"",
         )
         .json();
-    let by: Vec<(&str, &str, &str)> = history["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter(|e| e["by"].is_object())
-        .map(|e| {
-            (
-                e["event"].as_str().unwrap_or_default(),
-                e["by"]["subject"].as_str().unwrap_or_default(),
-                e["by"]["via"].as_str().unwrap_or_default(),
-            )
-        })
-        .collect();
     assert_eq!(
-        by,
+        changes(&history),
         [
-            ("apply", "alice@acme.io", "proxy"),
-            ("extend", "alice@acme.io", "proxy"),
-            ("destroy", "alice@acme.io", "proxy"),
+            "apply by alice@acme.io via proxy from 127.0.0.1: done",
+            "extend by alice@acme.io via proxy from 127.0.0.1: done",
+            "destroy by alice@acme.io via proxy from 127.0.0.1: done",
         ],
         "{history}"
     );

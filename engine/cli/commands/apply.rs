@@ -75,6 +75,7 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
     let (handed, failed) =
         executor.apply(&ctx, &project, &plan, &spec, &handoff::requested_by(), now);
     if matches!(executor, idp_lifecycle::Executor::Local(_)) {
+        handoff::audit_apply(&project, &plan, clock.now(), failed.as_ref())?;
         return failed.map_or(Ok(Outcome::Clean), |e| Err(e.into()));
     }
     if args.spec.format == Format::Json {

@@ -64,11 +64,22 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
         (None, Some(_)) => Some(handoff::project(config, &here, record)?),
         _ => None,
     };
-    idp_lifecycle::Executor::Local(tool).destroy(
+    let destroyed = idp_lifecycle::Executor::Local(tool).destroy(
         &ctx,
         &stored,
         &handoff::requested_by(),
         legacy.as_ref(),
+    );
+    let detail = serde_json::json!({ "team": record.team });
+    let at = clock.now();
+    handoff::audit(
+        &here.state,
+        &args.name,
+        "destroy",
+        at,
+        destroyed.as_ref().err(),
+        detail,
     )?;
+    destroyed?;
     Ok(Outcome::Clean)
 }

@@ -43,7 +43,18 @@ pub fn run(config: Option<&Path>, args: &ExtendArgs) -> Result<Outcome, CliError
         );
         return Ok(Outcome::Denied);
     }
-    idp_lifecycle::record_extension(&ctx, judged)?;
+    let team = stored.record.team.clone();
+    let recorded = idp_lifecycle::record_extension(&ctx, judged);
+    let detail = json!({ "team": team, "extend_by": args.by, "expires_at": expires_at });
+    handoff::audit(
+        &here.state,
+        &args.name,
+        "extend",
+        now,
+        recorded.as_ref().err(),
+        detail,
+    )?;
+    recorded?;
     match args.format {
         Format::Json => ui::print_json(&json!({
             "version": idp_report::JSON_VERSION,

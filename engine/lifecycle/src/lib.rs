@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 mod apply;
+pub mod audit;
 mod clock;
 mod destroy;
 mod error;

@@ -26,7 +26,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use idp_config::{Access, Role};
-use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::problem::ApiProblem;
@@ -98,12 +97,12 @@ impl Identity {
     }
 
     /// Who, how and from where, as the audit log keeps it.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "subject": self.subject,
-            "via": self.via.as_str(),
-            "from": self.from.map(|ip| ip.to_string()),
-        })
+    pub fn actor(&self) -> idp_lifecycle::audit::Actor {
+        idp_lifecycle::audit::Actor {
+            subject: self.subject.clone(),
+            via: self.via.as_str(),
+            from: self.from.map(|ip| ip.to_string()),
+        }
     }
 
     fn local(from: Option<IpAddr>) -> Identity {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Identity;
 use crate::problem::ApiProblem;
-use crate::{AppState, JSON_VERSION, audit};
+use crate::{AppState, JSON_VERSION};
 
 /// The most environments one page holds.
 pub(crate) const MAX_LIMIT: usize = 500;
@@ -199,7 +199,7 @@ pub(crate) async fn history(
     let r = record(&state, &who, name).await?;
     let name = r.name.clone();
     let changes = state
-        .blocking(move |inner| Ok(audit::read(inner.project.state.dir(), &name)))
+        .blocking(move |inner| Ok(idp_lifecycle::audit::read(inner.project.state.dir(), &name)))
         .await?;
     let mut events = events(&r);
     events.extend(changes);
@@ -207,8 +207,8 @@ pub(crate) async fn history(
         "version": JSON_VERSION,
         "name": r.name,
         "events": events,
-        // The audit log holds every change made through the server; changes made with
-        // the CLI are not in it yet, so the history may miss some.
+        // The audit log holds every change made through the server or the CLI since
+        // it exists; an environment's older changes, and the sweep's, are not in it.
         "complete": false,
     })))
 }

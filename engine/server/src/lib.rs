@@ -29,12 +29,11 @@
 //!   identity headers of a trusted proxy name the caller; roles from the organisation's
 //!   `idp.kdl` say what they may read and change; cross-origin browser requests that
 //!   change something are refused. Apply, extend and destroy go through `idp-lifecycle`
-//!   and each is appended to an audit log ([`audit`]).
+//!   and each is appended to the audit log ([`idp_lifecycle::audit`]).
 //! - **One line per request** to the log sink: method, path, the query's names (never
 //!   its values), status and milliseconds. No header and no body is ever logged.
 #![deny(missing_docs)]
 
-mod audit;
 mod auth;
 mod catalog;
 mod environments;

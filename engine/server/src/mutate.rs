@@ -22,7 +22,7 @@ use crate::auth::{Identity, forbidden};
 use crate::environments::{state_problem, unknown};
 use crate::plan::{PlanQuery, SPEC_NAME, invalid, plan_slot, posted_spec, read_body};
 use crate::problem::ApiProblem;
-use crate::{AppState, Inner, JSON_VERSION, audit};
+use crate::{AppState, Inner, JSON_VERSION};
 
 /// Where posted specs are kept, in the state directory: an extension plans the spec
 /// again, so it must outlive the request.
@@ -129,22 +129,18 @@ fn audited(
     detail: Value,
     result: &Result<(), ApiProblem>,
 ) -> Result<(), ApiProblem> {
-    let mut entry = json!({
-        "at": at,
-        "event": event,
-        "by": who.to_json(),
-        "outcome": if result.is_ok() { "done" } else { "failed" },
-    });
-    if let (Some(o), Value::Object(d)) = (entry.as_object_mut(), detail) {
-        // What was done never overwrites who did it.
-        for (k, v) in d {
-            o.entry(k).or_insert(v);
-        }
-    }
-    if let Err(p) = result {
-        entry["error"] = json!(p.code);
-    }
-    audit::append(inner.project.state.dir(), name, &entry)
+    let error = result.as_ref().err().map(|p| p.code.as_str());
+    let state_dir = inner.project.state.dir();
+    idp_lifecycle::audit::append(state_dir, name, &who.actor(), event, at, error, detail).map_err(
+        |e| {
+            ApiProblem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "idp::server::audit",
+                "The audit log cannot be written",
+                e.to_string(),
+            )
+        },
+    )
 }
 
 /// `POST /api/v1/environments`.
