@@ -261,10 +261,14 @@ pub enum CostFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct CostArgs {
+    #[command(subcommand)]
+    pub report: Option<CostCommand>,
+
     /// The environment spec.
-    #[arg(value_name = "SPEC")]
-    pub spec: PathBuf,
+    #[arg(value_name = "SPEC", required = true)]
+    pub spec: Option<PathBuf>,
 
     /// Only the environment with this name, when the file holds several.
     #[arg(long, value_name = "NAME")]
@@ -282,6 +286,55 @@ pub struct CostArgs {
     /// of an applied environment to compare with its estimate as applied.
     #[arg(long, value_name = "BASE")]
     pub compare: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CostCommand {
+    /// Cost over time: each recorded environment's estimates, accrued cost and projection to expiry.
+    #[command(
+        after_help = "Every apply records its estimate with the environment. An environment accrues from its \
+        creation to now (or to its destroy), each stretch at the estimate in force then, and is \
+        projected to its expiry at the current one. Amounts marked ≥ are lower bounds.\n\n\
+        Examples:\n  idp cost report\n  idp cost report --by team --since 2026-11-01\n  idp cost report --format csv > cost.csv"
+    )]
+    Report(CostReportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// Per team.
+    Team,
+    /// Per owner.
+    Owner,
+    /// Per template.
+    Template,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostReportFormat {
+    /// Tables.
+    Human,
+    /// Stable JSON; see docs/json-output.md.
+    Json,
+    /// One row per environment and per group total.
+    Csv,
+    /// Markdown tables.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct CostReportArgs {
+    /// Totals per team, owner or template (one total when absent).
+    #[arg(long, value_enum)]
+    pub by: Option<GroupBy>,
+
+    /// Count only from this date (`2026-11-01`) or instant (RFC 3339) on.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CostReportFormat::Human)]
+    pub format: CostReportFormat,
 }
 
 #[derive(Debug, Args)]

@@ -36,7 +36,7 @@ fn extend_within_the_class_maximum_is_recorded_and_survives_a_re_apply() {
     let status = s.idp(&["status", "hello-preview"]);
     assert_eq!(
         status.stdout,
-        "hello-preview  PENDING  expires 2026-11-27 10:00 UTC (in 4d)\n"
+        "hello-preview  PENDING  expires 2026-11-27 10:00 UTC (in 4d)  0.00 USD/month\n"
     );
 }
 
@@ -96,7 +96,7 @@ fn sweep_dry_run_on_local_state_lists_and_writes_nothing() {
     );
     assert_eq!(
         soon.stdout,
-        "warning: expires soon  hello-preview  PENDING  expires 2026-11-24 10:00 UTC (in 1h 0m)\n"
+        "warning: expires soon  hello-preview  PENDING  expires 2026-11-24 10:00 UTC (in 1h 0m)  0.00 USD/month\n"
     );
     let before = crate::harness::tree(&s.state());
     let late = s.run_with(

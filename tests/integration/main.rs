@@ -12,6 +12,7 @@ mod catalog;
 mod check;
 mod check_cache;
 mod cost;
+mod cost_report;
 mod error_codes;
 mod github;
 mod harness;

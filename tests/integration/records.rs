@@ -72,7 +72,7 @@ fn apply_records_schema_2_with_what_destroy_needs() {
     let s = Sandbox::new();
     applied(&s);
     let r = record(&s, NAME);
-    assert_eq!(r["schema_version"], 2);
+    assert_eq!(r["schema_version"], 3);
     assert_eq!(r["spec"], SPEC, "relative to the checkout");
     assert_eq!(r["applied"]["workspace_digest"], r["plan_digest"]);
     assert_eq!(r["applied"]["backend"]["kind"], "local");
@@ -207,7 +207,7 @@ fn a_version_1_record_is_destroyed_from_its_spec_with_a_warning() {
         run.stderr
     );
     assert_eq!(record(&s, NAME)["status"], "DESTROYED");
-    assert_eq!(record(&s, NAME)["schema_version"], 2);
+    assert_eq!(record(&s, NAME)["schema_version"], 3);
 }
 
 #[test]

@@ -95,7 +95,7 @@ fn records_round_trip_through_s3_and_sweep_lists_what_expires() {
     let status = idp(&s, &moto, &["status", "short-lived"], &[]);
     assert_eq!(
         status.stdout.trim(),
-        "short-lived  PENDING  expires 2026-11-24 10:00 UTC (in 1d)"
+        "short-lived  PENDING  expires 2026-11-24 10:00 UTC (in 1d)  0.00 USD/month"
     );
 
     // A day later: one expired, one expiring. A dry run changes nothing, so twice is
@@ -105,8 +105,8 @@ fn records_round_trip_through_s3_and_sweep_lists_what_expires() {
         assert_eq!(sweep.code, 0, "{}", sweep.stderr);
         assert_eq!(
             sweep.stdout,
-            "expired: would destroy  short-lived  PENDING  expired 2026-11-24 10:00 UTC (2h 0m ago)\n\
-             warning: expires soon  two-days  PENDING  expires 2026-11-25 10:00 UTC (in 22h 0m)\n"
+            "expired: would destroy  short-lived  PENDING  expired 2026-11-24 10:00 UTC (2h 0m ago)  0.00 USD/month\n\
+             warning: expires soon  two-days  PENDING  expires 2026-11-25 10:00 UTC (in 22h 0m)  0.00 USD/month\n"
         );
     }
     let json = idp(

@@ -6,7 +6,7 @@ use idp_plan::{Plan, Stage};
 use idp_price::Estimate;
 use idp_report::CostRow;
 
-use crate::args::{CostArgs, CostFormat, Format, SpecArgs};
+use crate::args::{CostArgs, CostCommand, CostFormat, Format, SpecArgs};
 use crate::context;
 use crate::outcome::Outcome;
 use crate::planning::make_plan;
@@ -107,9 +107,20 @@ fn judgeable(rows: &[CostRow<'_>], accept_incomplete: bool) -> Result<(), CliErr
 }
 
 pub fn run(config: Option<&Path>, args: &CostArgs) -> Result<Outcome, CliError> {
+    let spec = match (&args.report, &args.spec) {
+        (Some(CostCommand::Report(report)), _) => return super::cost_report::run(config, report),
+        (None, Some(spec)) => spec,
+        (None, None) => {
+            return Err(CliError::usage(
+                "idp::usage::no_spec",
+                "`idp cost` needs a spec",
+                "give one (`idp cost env.kdl`), or ask for the report over time (`idp cost report`)",
+            ));
+        }
+    };
     let (project, plan) = make_plan(
         config,
-        &spec_args(&args.spec, args.env.clone(), args.format),
+        &spec_args(spec, args.env.clone(), args.format),
         Stage::Judge,
     )?;
     let mut recorded: Option<(String, Estimate)> = None;
@@ -162,7 +173,7 @@ pub fn run(config: Option<&Path>, args: &CostArgs) -> Result<Outcome, CliError> 
     match args.format {
         CostFormat::Human => print!("{}", idp_report::cost_human(&rows)),
         CostFormat::Markdown => print!("{}", idp_report::cost_markdown(&rows)),
-        CostFormat::Json => ui::print_json(&idp_report::cost_json(&args.spec, &rows, args.budget)),
+        CostFormat::Json => ui::print_json(&idp_report::cost_json(spec, &rows, args.budget)),
     }
     if let Some(budget) = args.budget {
         judgeable(&rows, project.config.pricing.accept_incomplete)?;

@@ -4,6 +4,7 @@ mod apply;
 mod catalog;
 mod check;
 mod cost;
+mod cost_report;
 mod destroy;
 mod extend;
 mod list;

@@ -130,5 +130,8 @@ fn item_json(item: &SweepItem, now: jiff::Timestamp) -> serde_json::Value {
         "updated_at": item.record.updated_at,
         "destroy_attempts": item.record.destroy_attempts,
         "reason": item.reason(),
+        "monthly": item.record.costs.last().filter(|_| item.record.status != idp_state::Status::Destroyed).map(|c| json!({
+            "amount": c.monthly, "currency": c.currency, "complete": c.complete,
+        })),
     })
 }

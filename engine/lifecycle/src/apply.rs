@@ -7,14 +7,16 @@ use idp_emit::Workspace;
 use idp_github::{RequestId, Workflow, WorkflowInputs};
 use idp_model::Environment;
 use idp_plan::{Plan, PlannedEnv, Project};
-use idp_state::{Applied, EnvLock, Record, RecordedBackend, RecordedWorkspace, Status, Stored};
+use idp_state::{
+    Applied, EnvLock, Record, RecordedBackend, RecordedCost, RecordedWorkspace, Status, Stored,
+};
 
 use crate::github::{Handed, Handoff};
 use crate::record::{Held, backend_for, executor_backend, module_digests, replace};
 use crate::{CLOCK_SKEW, Ctx, Event, LifecycleError};
 
 /// The estimate recorded beside `metadata.json` at apply, for `idp cost --compare NAME`.
-pub const COST_FILE: &str = "cost.json";
+pub const COST_FILE: &str = idp_state::COST_FILE;
 
 /// Refuses a plan whose digest is not the one the user confirmed (what a runner checks).
 pub fn check_digest(plan: &Plan, expected: &str) -> Result<(), LifecycleError> {
@@ -69,7 +71,10 @@ fn apply_one(
     let records = ctx.records;
     let previous = records.read(&env.name)?;
     let backend = backend_for(Some(&project.config), &env.name);
-    let record = pending_record(env, workspace, spec, now, previous.as_ref(), &backend);
+    let mut record = pending_record(env, workspace, spec, now, previous.as_ref(), &backend);
+    record
+        .costs
+        .extend(recorded_cost(planned, &project.prices, now));
     write_workspace(ctx, &lock, planned, workspace)?;
     let mut held = replace(records, record, previous.as_ref().map(|p| &p.version))?;
     (ctx.events)(Event::Recorded {
@@ -146,7 +151,34 @@ fn pending_record(
         }),
         destroy_attempts: 0,
         destroy_blocked: None,
+        // Cost over time runs across re-applies, and starts again with a new life.
+        costs: previous
+            .filter(|p| p.record.status != Status::Destroyed)
+            .map(|p| p.record.costs.clone())
+            .unwrap_or_default(),
     }
+}
+
+/// This apply's estimate for the record's cost history: the lower bound when incomplete,
+/// nothing when the environment could not be priced at all.
+fn recorded_cost(
+    planned: &PlannedEnv,
+    prices: &idp_price::PriceBook,
+    now: jiff::Timestamp,
+) -> Option<RecordedCost> {
+    let estimate = match planned.cost.as_ref()? {
+        Ok(e) => e,
+        Err(err) => err.estimate()?,
+    };
+    Some(RecordedCost {
+        at: now,
+        plan_digest: planned.workspace.as_ref()?.digest.clone(),
+        monthly: estimate.monthly,
+        lifetime: estimate.lifetime,
+        currency: estimate.currency.clone(),
+        complete: estimate.complete,
+        price_book: prices.identity(),
+    })
 }
 
 /// Writes the workspace and its estimate into the environment's directory, then into

@@ -249,6 +249,16 @@ impl PriceBook {
         out
     }
 
+    /// What identifies this book on a recorded estimate: its snapshot date and the first
+    /// 12 hex digits of the sha256 of the book as serialised, which covers every price and
+    /// the organisation's rates, so two estimates from different books never look alike.
+    pub fn identity(&self) -> String {
+        use sha2::Digest;
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        let digest = hex::encode(sha2::Sha256::digest(&bytes));
+        format!("{} sha256:{}", self.snapshot, &digest[..12])
+    }
+
     /// The price of a usage type in a region, by its canonical name.
     pub fn find(&self, region: &str, service_code: &str, usage_type: &str) -> Option<&Price> {
         let usage_type = canonical(region, service_code, usage_type);
@@ -306,6 +316,19 @@ mod tests {
         assert_eq!(nat("sa-east-1"), Some(0.093));
         assert_eq!(nat("eu-west-1"), Some(0.048), "the rest stays");
         assert!(book.regions().contains(&"sa-east-1"));
+    }
+
+    #[test]
+    fn the_identity_names_the_snapshot_and_changes_with_any_price() {
+        let a = book(vec![price("us-east-1", 0.05)]);
+        let b = book(vec![price("us-east-1", 0.06)]);
+        assert!(
+            a.identity().starts_with("2026-12-01 sha256:"),
+            "{}",
+            a.identity()
+        );
+        assert_ne!(a.identity(), b.identity());
+        assert_eq!(a.identity(), a.clone().identity());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod check;
 mod cost;
+mod spend;
 
 use std::fmt::Write;
 
@@ -20,6 +21,9 @@ pub use check::{
 };
 
 pub use cost::{CostRow, cost_human, cost_json, cost_markdown, cost_summary, estimate_json};
+pub use spend::{
+    cost_report_csv, cost_report_human, cost_report_json, cost_report_markdown, record_monthly,
+};
 
 /// Version of the JSON documents; bumped only for a breaking change.
 pub const JSON_VERSION: u32 = 1;
@@ -391,7 +395,7 @@ pub fn list_human(records: &[Record], now: jiff::Timestamp) -> String {
     if records.is_empty() {
         return "no environments recorded yet; `idp apply SPEC` records one\n".to_owned();
     }
-    let rows: Vec<[String; 6]> = records
+    let rows: Vec<[String; 7]> = records
         .iter()
         .map(|r| {
             let expires = match r.expires_at {
@@ -406,11 +410,15 @@ pub fn list_human(records: &[Record], now: jiff::Timestamp) -> String {
                 r.class.clone(),
                 r.owner.clone(),
                 expires,
+                record_monthly(r).unwrap_or_else(|| "-".to_owned()),
             ]
         })
         .collect();
-    let header = ["NAME", "STATUS", "TEMPLATE", "CLASS", "OWNER", "EXPIRES"].map(str::to_owned);
-    let mut widths = [0usize; 6];
+    let header = [
+        "NAME", "STATUS", "TEMPLATE", "CLASS", "OWNER", "EXPIRES", "MONTHLY",
+    ]
+    .map(str::to_owned);
+    let mut widths = [0usize; 7];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -460,7 +468,10 @@ pub fn status_line(r: &Record, now: jiff::Timestamp) -> String {
             relative(t, now)
         ),
     };
-    format!("{}  {}  {expiry}", r.name, r.status)
+    match record_monthly(r) {
+        Some(monthly) => format!("{}  {}  {expiry}  {monthly}", r.name, r.status),
+        None => format!("{}  {}  {expiry}", r.name, r.status),
+    }
 }
 
 /// `idp status` as JSON: the record plus whether it has expired.

@@ -19,9 +19,12 @@ use sha2::{Digest, Sha256};
 mod error;
 mod lifecycle;
 mod record;
+pub mod spend;
 pub use error::StateError;
 pub use lifecycle::{DESTROY_STALLED_AFTER, MAX_DESTROY_ATTEMPTS, SweepAction, SweepItem, sweep};
-pub use record::{Applied, Record, RecordedBackend, SCHEMA_VERSION, Status, confined, valid_name};
+pub use record::{
+    Applied, Record, RecordedBackend, RecordedCost, SCHEMA_VERSION, Status, confined, valid_name,
+};
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StateError + 'a {
     move |e| StateError::Io {
@@ -87,6 +90,11 @@ struct WorkspaceFile {
     digest: String,
     files: std::collections::BTreeMap<String, String>,
 }
+
+/// The last estimate of a local environment, beside `metadata.json`: the whole estimate,
+/// line by line, for `idp cost --compare NAME`. Records before schema version 3 kept
+/// only this; reading one takes it in as the record's only cost.
+pub const COST_FILE: &str = "cost.json";
 
 /// The file name of the recorded workspace, beside `metadata.json`.
 pub const WORKSPACE_FILE: &str = "workspace.json";
@@ -192,10 +200,16 @@ impl RecordStore for StateStore {
         }
         let path = self.env_dir(name).join("metadata.json");
         match fs::read(&path) {
-            Ok(bytes) => Ok(Some(Stored {
-                record: Record::from_stored(&bytes, name, &path)?,
-                version: local_version(&bytes),
-            })),
+            Ok(bytes) => {
+                let mut record = Record::from_stored(&bytes, name, &path)?;
+                if record.schema_version < 3 {
+                    record.costs = self.legacy_cost(&record).into_iter().collect();
+                }
+                Ok(Some(Stored {
+                    record,
+                    version: local_version(&bytes),
+                }))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io("read", &path)(e)),
         }
@@ -333,6 +347,27 @@ impl StateStore {
         self.dir.join("environments").join(name)
     }
 
+    /// A record from before schema version 3 kept its last estimate only in
+    /// [`COST_FILE`]: it becomes the record's one cost, at the record's last change. An
+    /// unreadable file is no cost rather than no record.
+    fn legacy_cost(&self, record: &Record) -> Option<RecordedCost> {
+        let path = self.env_dir(&record.name).join(COST_FILE);
+        let bytes = idp_model::read_prefix(&path, 4 << 20).ok()?;
+        let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        Some(RecordedCost {
+            at: record.updated_at,
+            plan_digest: record.plan_digest.clone(),
+            monthly: v.get("monthly")?.as_f64()?,
+            lifetime: v.get("lifetime").and_then(serde_json::Value::as_f64),
+            currency: v.get("currency")?.as_str()?.to_owned(),
+            complete: v
+                .get("complete")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(true),
+            price_book: v.get("price_book")?.as_str()?.to_owned(),
+        })
+    }
+
     /// The record of an environment, if it exists (as [`RecordStore::get`]).
     pub fn get(&self, name: &str) -> Result<Option<Record>, StateError> {
         RecordStore::get(self, name)
@@ -430,6 +465,7 @@ pub(crate) fn sample_record(name: &str) -> Record {
         applied: None,
         destroy_attempts: 0,
         destroy_blocked: None,
+        costs: Vec::new(),
     }
 }
 

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::StateError;
 
 /// The schema version this idp writes. Records without `schema_version` were written
-/// before it existed and are version 1.
-pub const SCHEMA_VERSION: u32 = 2;
+/// before it existed and are version 1; version 3 added [`Record::costs`].
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The lifecycle: PENDING → APPLYING → READY | FAILED → DESTROYING → DESTROYED.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +127,31 @@ pub struct Record {
     /// Why the last destroy could not proceed; the sweep does not dispatch it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destroy_blocked: Option<String>,
+    /// Every apply's estimate, oldest first (schema version 3; empty before, or when no
+    /// apply could price the environment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub costs: Vec<RecordedCost>,
+}
+
+/// One apply's estimate, kept in the record (schema version 3) so cost over time can be
+/// computed wherever records are: local or S3 state alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedCost {
+    /// When the apply recorded it.
+    pub at: jiff::Timestamp,
+    /// The plan digest the estimate belongs to.
+    pub plan_digest: String,
+    /// Total per month (after the organisation's rules; a lower bound when incomplete).
+    pub monthly: f64,
+    /// Total over the TTL; `None` for `never`.
+    pub lifetime: Option<f64>,
+    /// Currency of both figures.
+    pub currency: String,
+    /// Whether every bill line was priced; when not, the figures are lower bounds.
+    pub complete: bool,
+    /// Which price book priced it (snapshot date and digest; the digest covers the
+    /// organisation's book and rates).
+    pub price_book: String,
 }
 
 fn version_one() -> u32 {
@@ -177,6 +202,16 @@ impl Record {
         if record.schema_version < 2 {
             record.spec = migrated_spec(&record.spec);
         }
+        if record
+            .costs
+            .iter()
+            .any(|c| !c.monthly.is_finite() || c.currency.is_empty())
+        {
+            return Err(invalid(
+                "a recorded cost has no amount or no currency".into(),
+            ));
+        }
+        record.costs.sort_by_key(|c| c.at);
         if !confined(&record.spec) {
             return Err(invalid(
                 "its `spec` names a file outside the project".into(),
@@ -257,10 +292,10 @@ mod tests {
             }
         }
         let mut newer = sample_record("e");
-        newer.schema_version = 3;
+        newer.schema_version = SCHEMA_VERSION + 1;
         let err = Record::from_stored(&stored(&newer), "e", Path::new("m")).expect_err("newer");
         assert!(
-            err.to_string().contains("schema version 3 is newer"),
+            err.to_string().contains("schema version 4 is newer"),
             "{err}"
         );
     }
