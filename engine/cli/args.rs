@@ -248,6 +248,12 @@ pub struct CheckArgs {
     /// default-branch runs write.
     #[arg(long)]
     pub cache_readonly: bool,
+
+    /// A checkout of the pull request's base branch: check only the specs that differ
+    /// from it (or every spec, when an idp.kdl, a catalog or the price book differs), and
+    /// with `--format markdown` show each changed environment's cost delta and one verdict.
+    #[arg(long, value_name = "DIR")]
+    pub base: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -10,6 +10,7 @@ mod authoring_panic;
 mod authoring_test;
 mod catalog;
 mod check;
+mod check_base;
 mod check_cache;
 mod cost;
 mod cost_report;

@@ -423,6 +423,8 @@ struct CachedEnv {
     class: String,
     region: String,
     monthly_cost: Option<f64>,
+    #[serde(default)]
+    expires_at: Option<jiff::Timestamp>,
 }
 
 impl CachedEnv {
@@ -434,6 +436,7 @@ impl CachedEnv {
             class: e.class.clone(),
             region: e.region.clone(),
             monthly_cost: e.monthly_cost,
+            expires_at: e.expires_at,
         }
     }
 
@@ -445,6 +448,7 @@ impl CachedEnv {
             class: self.class,
             region: self.region,
             monthly_cost: self.monthly_cost,
+            expires_at: self.expires_at,
         })
     }
 }

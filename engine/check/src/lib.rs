@@ -6,12 +6,14 @@
 //! [`FileResult`] at once, so memory grows with the findings, not with the specs.
 #![deny(missing_docs)]
 
+mod base;
 mod cache;
 mod discover;
 mod error;
 mod report;
 mod run;
 
+pub use base::{Change, ChangedSpec, changed_specs};
 pub use cache::{Cache, CacheMode, CacheStats};
 pub use discover::{Group, discover, group};
 pub use error::CheckError;

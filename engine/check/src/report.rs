@@ -144,6 +144,9 @@ pub struct EnvSummary {
     pub region: String,
     /// Estimated monthly cost, when the price book covers it.
     pub monthly_cost: Option<f64>,
+    /// Its expiry as planned; `None` for `ttl never` (and in results cached before it
+    /// was kept).
+    pub expires_at: Option<jiff::Timestamp>,
 }
 
 /// Everything found in one file.
@@ -250,6 +253,7 @@ impl FileResult {
             };
             environments.push(EnvSummary {
                 monthly_cost,
+                expires_at: env.env.expires_at,
                 name: env.env.name,
                 template: format!("{} {}", env.env.template, env.env.template_version),
                 template_id: env.template.clone(),

@@ -3,6 +3,7 @@
 mod apply;
 mod catalog;
 mod check;
+mod check_base;
 mod cost;
 mod cost_report;
 mod destroy;

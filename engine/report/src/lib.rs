@@ -5,6 +5,7 @@
 
 mod check;
 mod cost;
+mod pull;
 mod spend;
 
 use std::fmt::Write;
@@ -21,6 +22,7 @@ pub use check::{
 };
 
 pub use cost::{CostRow, cost_human, cost_json, cost_markdown, cost_summary, estimate_json};
+pub use pull::{BaseCosts, check_base_markdown};
 pub use spend::{
     cost_report_csv, cost_report_human, cost_report_json, cost_report_markdown, record_monthly,
 };
