@@ -489,3 +489,32 @@ fn a_policy_is_called_only_for_the_classes_it_judges() {
         "{found:?}"
     );
 }
+
+#[test]
+fn diagnostics_drawn_on_several_threads_come_in_file_order() {
+    let s = Sandbox::new();
+    let run = |jobs: &str| {
+        let mut args = vec!["check"];
+        args.extend(PATHS);
+        args.extend(["--jobs", jobs]);
+        s.idp(&args)
+    };
+    let (one, four) = (run("1"), run("4"));
+    assert_eq!(one.stderr, four.stderr);
+    // Each file's diagnostics come in the order of the report's files.
+    let at = |path: &str| {
+        one.stderr
+            .find(&format!("╭─[tests/fixtures/check/{path}"))
+            .unwrap_or(usize::MAX)
+    };
+    let order = [
+        at("legacy/reports.kdl"),
+        at("specs/expired.kdl"),
+        at("specs/waived.kdl"),
+    ];
+    assert!(
+        order.is_sorted() && order[2] < usize::MAX,
+        "{order:?}\n{}",
+        one.stderr
+    );
+}

@@ -61,9 +61,7 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
         Some(base) => Some(super::check_base::keep_changed(&mut projects, base)?),
         None => None,
     };
-    let threads = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    let threads = threads(args);
     // Against a base, only a few specs run, and their expiry is shown: computed afresh.
     let cache = open_cache(args).filter(|_| changes.is_none());
     let mut outcome: CheckReport = idp_check::run(
@@ -81,7 +79,8 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
 
     let result = outcome_of(&outcome, args.fail_on == FailOn::Warn);
     let passed = result == Outcome::Clean;
-    if let (Some(changes), Some(base), CheckFormat::Markdown) = (&changes, &args.base, args.format) {
+    if let (Some(changes), Some(base), CheckFormat::Markdown) = (&changes, &args.base, args.format)
+    {
         let costs = super::check_base::base_costs(changes, explicit, base, isolation)?;
         let text = report::check_base_markdown(&outcome, changes, &costs, passed);
         match &args.output {
@@ -131,6 +130,13 @@ pub(super) fn load_projects(
         }
     }
     Ok(projects)
+}
+
+/// Worker threads: `--jobs`, else one per core.
+fn threads(args: &CheckArgs) -> usize {
+    args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    })
 }
 
 /// The result cache in idp's cache directory, unless `--no-cache`.
@@ -184,9 +190,7 @@ fn render(
 ) -> std::io::Result<()> {
     let text = match args.format {
         CheckFormat::Human => {
-            for p in &report::check_problems(outcome).0 {
-                ui::eprint_diagnostic(p);
-            }
+            ui::eprint_diagnostics(&report::check_problems(outcome).0, threads(args));
             let mut text = report::check_human(outcome);
             if args.cost {
                 text.push_str(&report::check_costs(outcome));
