@@ -127,6 +127,18 @@ fn a_developer_of_one_team_cannot_see_or_change_another_teams_environments_throu
             "{method} {path} shows the other team's owner: {body}"
         );
     }
+    // Her team's spec under the other team's name: refused, and the team is not named.
+    let borrowed = String::from_utf8(spec("examples/hello.kdl"))
+        .expect("utf-8")
+        .replace("team platform", "team payments");
+    let answer = server.request(
+        "POST",
+        "/api/v1/environments",
+        &[ALICE[0], ALICE[1], ("Content-Type", "application/kdl")],
+        borrowed.as_bytes(),
+    );
+    let problem = answer.problem(403, "idp::server::forbidden");
+    assert!(!problem.to_string().contains("platform"), "{problem}");
     assert_eq!(
         crate::harness::record(&s, "hello-preview"),
         before,

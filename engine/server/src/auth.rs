@@ -156,23 +156,29 @@ pub(crate) async fn authenticate(
     }
     let peer = request.extensions().get::<Peer>().map(|p| p.0.ip());
     let inner = state.0.clone();
-    let headers = request.headers().clone();
-    let identified = tokio::task::spawn_blocking(move || {
+    let identify_here = move |headers: &HeaderMap| {
         identify(
             &inner.project.config.access,
             &TokenStore::new(inner.project.state.dir()),
-            &headers,
+            headers,
             peer,
         )
-    })
-    .await;
+    };
+    // Only a token reads a file; the rest is answered without leaving this thread.
+    let identified = if bearer(request.headers()).is_some() {
+        let headers = request.headers().clone();
+        tokio::task::spawn_blocking(move || identify_here(&headers))
+            .await
+            .unwrap_or_else(|_| Err(unauthenticated("the request's token could not be checked")))
+    } else {
+        identify_here(request.headers())
+    };
     match identified {
-        Ok(Ok(identity)) => {
+        Ok(identity) => {
             request.extensions_mut().insert(identity);
             next.run(request).await
         }
-        Ok(Err(response)) => response,
-        Err(_) => unauthenticated("the request's credentials could not be checked"),
+        Err(response) => response,
     }
 }
 

@@ -193,6 +193,13 @@ fn apply_text(
         .records
         .get(&name)
         .map_err(|e| state_problem(&e))?;
+    if previous.as_ref().is_some_and(|r| !who.can_read(&r.team)) {
+        // Its team is not the caller's to see, so it is not named.
+        return Err(forbidden(format!(
+            "`{}` may not change `{name}`: it is recorded for another team",
+            who.subject
+        )));
+    }
     let teams = std::iter::once(&team).chain(previous.as_ref().map(|r| &r.team));
     if let Some(other) = teams.into_iter().find(|t| !who.can_change(t)) {
         return Err(forbidden(format!(
