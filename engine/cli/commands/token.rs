@@ -57,7 +57,9 @@ fn list(store: &TokenStore, format: Format) -> Result<(), CliError> {
                 "revoked_at": t.revoked_at,
             })).collect::<Vec<_>>(),
         })),
-        Format::Human if tokens.is_empty() => eprintln!("no tokens in `{}`", store.path().display()),
+        Format::Human if tokens.is_empty() => {
+            eprintln!("no tokens in `{}`", store.path().display())
+        }
         Format::Human => {
             for t in &tokens {
                 let revoked = t
