@@ -265,3 +265,29 @@ fn estimates_reach_s3_records_and_the_report_reads_them_there() {
         "{r}"
     );
 }
+
+#[test]
+fn a_destroyed_environment_accrues_until_its_destroy_only() {
+    let s = Sandbox::new();
+    at(&s, NOW, &["apply", FIRST, "--yes"]);
+    at(&s, DAY_ONE, &["destroy", "queue-b", "--yes"]);
+    let q = record(&s, "queue-b");
+    assert_eq!(q["status"], "DESTROYED");
+    let r = report(&s, &[]);
+    let env = &r["environments"][1];
+    assert_eq!(env["name"], "queue-b");
+    assert_eq!(env["destroyed_at"], DAY_ONE);
+    assert_eq!(env["monthly"], Value::Null, "nothing runs any more");
+    let accrued = cents(monthly(&q, 0) * 24.0 / 730.0);
+    assert_eq!(env["accrued"].as_f64(), Some(accrued));
+    assert_eq!(env["projected"].as_f64(), Some(accrued));
+    let list = at(&s, DAY_TWO, &["list"]).stdout;
+    let line = list
+        .lines()
+        .find(|l| l.starts_with("queue-b"))
+        .unwrap_or_default();
+    assert!(
+        line.ends_with(" -"),
+        "no monthly figure once destroyed: {list}"
+    );
+}
