@@ -125,6 +125,19 @@ pub enum Command {
     )]
     Extend(ExtendArgs),
 
+    /// Approve a plan waiting in PENDING_APPROVAL (a policy under `approval` enforcement denied it).
+    #[command(
+        after_help = "The plan digest judged at the request goes on as PENDING, exactly as `idp apply` without \
+        `--run` leaves it; nobody approves their own request, and an expired approval is refused.\n\n\
+        Exit codes: 0 approved, 2 refused or bad input.\n\n\
+        Example:\n  idp approve orders-prod --reason \"change CHG-123\""
+    )]
+    Approve(DecideArgs),
+
+    /// Reject a plan waiting in PENDING_APPROVAL: nothing is applied.
+    #[command(after_help = "Example:\n  idp reject orders-prod --reason \"not this quarter\"")]
+    Reject(DecideArgs),
+
     /// Destroy expired environments and warn about those expiring soon (ttl-cleanup.yml runs it daily).
     #[command(
         after_help = "Expired environments (READY, FAILED or PENDING past their expiry) are destroyed through the \
@@ -453,6 +466,16 @@ pub struct ExtendArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// Environment name.
+    pub name: String,
+
+    /// Why (required to reject).
+    #[arg(long)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Args)]

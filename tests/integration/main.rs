@@ -4,6 +4,7 @@
 //! One test binary for the whole crate, so it links once (two cores).
 
 mod apply;
+mod approvals;
 mod authoring_build;
 mod authoring_new;
 mod authoring_panic;

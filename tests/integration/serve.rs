@@ -426,6 +426,58 @@ fn every_route_of_the_openapi_document_answers() {
         "who, what and from where: {history}"
     );
 
+    // Approvals: plans requested with the CLI by alice under a configuration that puts
+    // max-ttl under approval, decided by the server's local user.
+    let approving = s.path().join("approving.kdl");
+    std::fs::write(
+        &approving,
+        "policy max-ttl enforcement=\"approval\" {\n    preview \"12h\"\n}\n",
+    )
+    .expect("config");
+    let approving = approving.display().to_string();
+    for spec in ["examples/orders-preview.kdl", "examples/hello.kdl"] {
+        let env = [
+            ("IDP_CONFIG", approving.as_str()),
+            ("IDP_REQUESTED_BY", "alice"),
+        ];
+        let run = s.run_with(&["apply", spec, "--yes"], &env);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let approver = Server::start(&s, &["--config", &approving]);
+    let waiting = call(
+        "GET",
+        "/api/v1/approvals",
+        approver.get("/api/v1/approvals"),
+    );
+    assert_eq!(
+        waiting["approvals"].as_array().map(Vec::len),
+        Some(2),
+        "{waiting}"
+    );
+    let json = [("Content-Type", "application/json")];
+    let approved = call(
+        "POST",
+        "/api/v1/approvals/{name}/approve",
+        approver.request(
+            "POST",
+            "/api/v1/approvals/orders-preview/approve",
+            &json,
+            b"",
+        ),
+    );
+    assert_eq!(approved["environment"]["status"], "PENDING");
+    let rejected = call(
+        "POST",
+        "/api/v1/approvals/{name}/reject",
+        approver.request(
+            "POST",
+            "/api/v1/approvals/hello-preview/reject",
+            &json,
+            br#"{"reason": "no"}"#,
+        ),
+    );
+    assert_eq!(rejected["environment"]["status"], "DESTROYED");
+
     let documented: BTreeSet<(String, String)> = doc["paths"]
         .as_object()
         .expect("paths")

@@ -31,7 +31,11 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
     if !json_handoff {
         print_plan(&plan, args.spec.format);
     }
-    if plan.denied() {
+    let gated = idp_lifecycle::gated(&project.config, &plan);
+    if gated.is_some() && !approved(&project, &plan, clock)? {
+        return request_approval(&project, &plan, &spec, clock, now);
+    }
+    if plan.denied() && gated.is_none() {
         if json_handoff {
             print_plan(&plan, args.spec.format);
         }
@@ -92,4 +96,53 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         Some(e) => Err(e.into()),
         None => Ok(Outcome::Clean),
     }
+}
+
+/// Whether every environment of `plan` is exactly what an approver approved.
+fn approved(
+    project: &idp_plan::Project,
+    plan: &idp_plan::Plan,
+    clock: idp_lifecycle::Clock,
+) -> Result<bool, CliError> {
+    let ctx = handoff::project_ctx(project, clock);
+    for planned in &plan.environments {
+        if !idp_lifecycle::approved_for(&ctx, planned)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Denied only by policies under `approval` enforcement: the plan waits for an approver.
+fn request_approval(
+    project: &idp_plan::Project,
+    plan: &idp_plan::Plan,
+    spec: &Path,
+    clock: idp_lifecycle::Clock,
+    now: jiff::Timestamp,
+) -> Result<Outcome, CliError> {
+    let ctx = handoff::project_ctx(project, clock);
+    let requested =
+        idp_lifecycle::request_approval(&ctx, project, plan, spec, &handoff::requested_by(), now);
+    for planned in &plan.environments {
+        let detail = serde_json::json!({
+            "team": planned.env.team,
+            "template": planned.env.template,
+            "plan_digest": planned.workspace.as_ref().map(|w| &w.digest),
+        });
+        let name = &planned.env.name;
+        handoff::audit(
+            &project.state,
+            name,
+            "request_approval",
+            now,
+            requested.as_ref().err(),
+            detail,
+        )?;
+    }
+    requested?;
+    eprintln!(
+        "not applied yet: waiting for an approver (`idp approve NAME`); a policy under approval enforcement denies it"
+    );
+    Ok(Outcome::Clean)
 }

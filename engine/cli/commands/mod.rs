@@ -1,6 +1,7 @@
 //! One file per subcommand, each with one `run`.
 
 mod apply;
+mod approve;
 mod catalog;
 mod check;
 mod check_base;
@@ -37,6 +38,8 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Status(a) => show::status(config, &a),
         Command::Destroy(a) => destroy::run(config, &a),
         Command::Extend(a) => extend::run(config, &a),
+        Command::Approve(a) => approve::run(config, &a, true),
+        Command::Reject(a) => approve::run(config, &a, false),
         Command::Sweep(a) => sweep::run(config, &a),
         Command::Catalog(c) => catalog::run(config, c),
         Command::Serve(a) => serve::run(config, &a),

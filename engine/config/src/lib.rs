@@ -17,9 +17,11 @@ use miette::Diagnostic;
 use serde_json::Value;
 
 mod access;
+mod approval;
 mod backends;
 mod pricing;
 pub use access::{Access, Role, RoleBinding, ServerAuth, TeamScope};
+pub use approval::{Approvals, DEFAULT_APPROVAL_WINDOW_SECS};
 pub use backends::{ExecutorConfig, GitHubExecutor, S3State, StateConfig};
 pub use pricing::Pricing;
 
@@ -27,13 +29,29 @@ pub use pricing::Pricing;
 pub const CONFIG_FILE: &str = "idp.kdl";
 
 const NODES: &[&str] = &[
-    "catalog", "policy", "tags", "state", "executor", "waive", "delegate", "pricing", "server",
+    "catalog",
+    "policy",
+    "tags",
+    "state",
+    "executor",
+    "waive",
+    "delegate",
+    "pricing",
+    "server",
     "role",
+    "approvals",
 ];
 
 /// Nodes only the organisation's configuration may write, unless it delegates them.
 const ORGANISATION_ONLY: &[&str] = &[
-    "state", "executor", "waive", "delegate", "pricing", "server", "role",
+    "state",
+    "executor",
+    "waive",
+    "delegate",
+    "pricing",
+    "server",
+    "role",
+    "approvals",
 ];
 
 /// How a policy's findings count, set per policy in `idp.kdl` with `enforcement=`.
@@ -48,10 +66,13 @@ pub enum Enforcement {
     Info,
     /// Reported as what would be denied, never failing: for rolling a new policy out.
     Advisory,
+    /// A deny makes the environment wait for an approver instead of failing (the
+    /// organisation's only): the finding stays a deny, and the lifecycle decides.
+    Approval,
 }
 
 impl Enforcement {
-    const NAMES: [&'static str; 4] = ["deny", "warn", "info", "advisory"];
+    const NAMES: [&'static str; 5] = ["deny", "warn", "info", "advisory", "approval"];
 
     fn parse(text: &str) -> Option<Self> {
         Some(match text {
@@ -59,6 +80,7 @@ impl Enforcement {
             "warn" => Enforcement::Warn,
             "info" => Enforcement::Info,
             "advisory" => Enforcement::Advisory,
+            "approval" => Enforcement::Approval,
             _ => return None,
         })
     }
@@ -66,7 +88,7 @@ impl Enforcement {
     /// Applies the enforcement to one of the policy's findings.
     pub fn apply(self, f: &mut Finding) {
         match self {
-            Enforcement::Deny => {}
+            Enforcement::Deny | Enforcement::Approval => {}
             Enforcement::Warn if f.severity == Severity::Deny => f.severity = Severity::Warn,
             Enforcement::Warn => {}
             Enforcement::Info => f.severity = Severity::Info,
@@ -156,6 +178,9 @@ pub struct ProjectConfig {
     pub pricing: Pricing,
     /// Who may use `idp serve` (`server { … }` and `role …`), the organisation's only.
     pub access: Access,
+    /// Which denies wait for an approver, and for how long (`approvals { … }` and
+    /// `enforcement="approval"`), the organisation's only.
+    pub approvals: Approvals,
 }
 
 /// `delegate { waive; policy max-ttl … }` in the organisation's `idp.kdl`: what nested
@@ -176,6 +201,12 @@ enum Layer<'a> {
 }
 
 impl ProjectConfig {
+    /// Whether `finding` waits for an approver rather than failing
+    /// ([`Approvals::gates`]).
+    pub fn approval_gated(&self, finding: &Finding) -> bool {
+        self.approvals.gates(&self.policies, finding)
+    }
+
     /// The project waivers that cover a spec file, with their index in [`Self::waivers`].
     pub fn waivers_for(&self, spec: &Path) -> Vec<(usize, &ProjectWaiver)> {
         if self.waivers.is_empty() {
@@ -271,6 +302,7 @@ impl ProjectConfig {
             delegation: Delegation::default(),
             pricing: Pricing::default(),
             access: Access::default(),
+            approvals: Approvals::default(),
         };
         let mut problems = Problems::default();
         config.read(&source, Layer::Organisation, &mut problems)?;
@@ -366,6 +398,7 @@ impl ProjectConfig {
                     .access
                     .roles
                     .extend(access::role(source, node, problems)),
+                "approvals" => self.approvals = approval::read(source, node, problems),
                 other => problems.push(unknown_node(source, node, other)),
             }
         }
@@ -439,6 +472,19 @@ impl ProjectConfig {
         };
         let enforcement_text = prop_string(node, "enforcement");
         let enforcement = read_enforcement(source, node, &enforcement_text, problems);
+        if enforcement == Enforcement::Approval && matches!(layer, Layer::Nested(_)) {
+            // A team would otherwise turn the organisation's denies into requests.
+            problems.push(
+                Problem::error(
+                    source,
+                    node.span(),
+                    "idp::config::organisation_only",
+                    format!("only the organisation's configuration may put `{policy}` under approval"),
+                )
+                .help("remove `enforcement=\"approval\"`, or ask the platform team to set it in the organisation's idp.kdl"),
+            );
+            return;
+        }
         let policy_config = PolicyConfig {
             name: Spanned {
                 value: policy.clone(),
@@ -779,6 +825,44 @@ mod tests {
         let mut f = finding(Severity::Warn);
         Enforcement::Info.apply(&mut f);
         assert_eq!(f.severity, Severity::Info);
+    }
+
+    #[test]
+    fn approval_is_the_organisations_and_gates_only_its_denies() {
+        let text = "policy naming enforcement=\"approval\"\npolicy max-ttl\napprovals expire-after=\"2d\" { rule \"max-ttl/too-long\"; }\n";
+        let mut c = ProjectConfig::parse(Path::new("/repo/idp.kdl"), text).expect("valid");
+        assert_eq!(c.policies[0].enforcement, Enforcement::Approval);
+        assert_eq!(c.approvals.expire_after_secs, 2 * 86_400);
+        let finding = |policy: &str, rule: &str, severity| {
+            let mut f = Finding::engine(severity, rule, "m".into(), String::new());
+            let id = idp_model::PluginId {
+                kind: idp_model::PluginKind::Policy,
+                name: policy.into(),
+                version: "0.1.0".into(),
+                sha256: String::new(),
+                source: "built-in catalog".into(),
+            };
+            f.plugin = Some(std::sync::Arc::new(id));
+            f
+        };
+        assert!(c.approval_gated(&finding("naming", "any", Severity::Deny)));
+        assert!(c.approval_gated(&finding("max-ttl", "too-long", Severity::Deny)));
+        assert!(!c.approval_gated(&finding("max-ttl", "other", Severity::Deny)));
+        assert!(!c.approval_gated(&finding("naming", "any", Severity::Warn)));
+        let nested = "\n\npolicy cost-limit enforcement=\"approval\"\napprovals\n";
+        let err = c
+            .add_nested(Path::new("/repo/team/idp.kdl"), nested)
+            .expect_err("organisation only");
+        let lines: Vec<usize> = err.0.iter().map(|p| p.line_col().0).collect();
+        assert_eq!(lines, [3, 4]);
+        assert!(
+            err.0
+                .iter()
+                .all(|p| p.code == "idp::config::organisation_only")
+        );
+        let bad = "approvals expire-after=\"soon\" { policy x; }\n";
+        let err = ProjectConfig::parse(Path::new("idp.kdl"), bad).expect_err("invalid");
+        assert_eq!(err.0.len(), 2);
     }
 
     #[test]

@@ -114,7 +114,7 @@ fn refuse_created_in_future(ctx: &Ctx, env: &Environment) -> Result<(), Lifecycl
 
 /// The PENDING record, with everything a later destroy needs; an extension and the
 /// outputs of the previous record carry over.
-fn pending_record(
+pub(crate) fn pending_record(
     env: &Environment,
     workspace: &Workspace,
     spec: &Path,
@@ -156,6 +156,7 @@ fn pending_record(
             .filter(|p| p.record.status != Status::Destroyed)
             .map(|p| p.record.costs.clone())
             .unwrap_or_default(),
+        approval: None,
     }
 }
 
@@ -183,7 +184,7 @@ fn recorded_cost(
 
 /// Writes the workspace and its estimate into the environment's directory, then into
 /// the records: a record never names a workspace that is not there.
-fn write_workspace(
+pub(crate) fn write_workspace(
     ctx: &Ctx,
     lock: &EnvLock,
     planned: &PlannedEnv,

@@ -76,6 +76,32 @@ impl Clock {
         }
         Ok(requested)
     }
+
+    /// The request time of an approved plan: the one exception to [`QUEUE_WINDOW`]. An
+    /// approval keeps its plan's request time until the approval expires, and not after.
+    pub fn approved_request_time(
+        &self,
+        approval: &idp_state::Approval,
+    ) -> Result<Timestamp, LifecycleError> {
+        if self.now > approval.expires_at {
+            return Err(LifecycleError::refused(
+                "idp::lifecycle::approval_expired",
+                format!(
+                    "the approval requested at {} expired at {}",
+                    approval.requested_at, approval.expires_at
+                ),
+                "apply the spec again to request a new approval",
+            ));
+        }
+        let latest = self.now.checked_add(CLOCK_SKEW).unwrap_or(self.now);
+        if approval.requested_at > latest {
+            return Err(LifecycleError::RequestTime {
+                requested: approval.requested_at,
+                now: self.now,
+            });
+        }
+        Ok(approval.requested_at)
+    }
 }
 
 #[cfg(test)]
@@ -102,6 +128,30 @@ mod tests {
             clock.request_time("soon"),
             Err(LifecycleError::BadRequestId { .. })
         ));
+    }
+
+    #[test]
+    fn an_approved_plan_keeps_its_request_time_until_the_approval_expires() {
+        let approval = idp_state::Approval {
+            plan_digest: "sha256:a".into(),
+            requested_by: "ann".into(),
+            requested_at: at("2026-11-20T10:00:00Z"),
+            expires_at: at("2026-11-27T10:00:00Z"),
+            findings: vec![],
+            decision: None,
+        };
+        let days_later = Clock::at(at("2026-11-27T10:00:00Z"));
+        assert_eq!(
+            days_later.approved_request_time(&approval).expect("within"),
+            approval.requested_at
+        );
+        assert!(
+            days_later
+                .request_time("20261120T100000Z-00000000")
+                .is_err()
+        );
+        let expired = Clock::at(at("2026-11-27T10:00:01Z"));
+        assert!(expired.approved_request_time(&approval).is_err());
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //!   apply ──▶ PENDING ──(tool)──▶ APPLYING ──▶ READY | FAILED
 //!                                   destroy ──▶ DESTROYING ──▶ DESTROYED
 //!                                               (cannot proceed: FAILED + the reason)
+//!   apply denied only under `approval` enforcement ──▶ PENDING_APPROVAL
+//!         ──approve──▶ PENDING (the same plan digest) | ──reject──▶ DESTROYED
 //!   extend: READY/PENDING/FAILED with a later expiry, judged by every policy first
 //!   sweep:  expired → destroy dispatched (at most `MAX_DESTROY_ATTEMPTS` times)
 //! ```
@@ -20,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod apply;
+mod approval;
 pub mod audit;
 mod clock;
 mod destroy;
@@ -35,6 +38,7 @@ mod sweep;
 use std::path::PathBuf;
 
 pub use apply::{COST_FILE, apply_here, check_digest, hand_off};
+pub use approval::{approve, approved_for, gated, reject, request as request_approval};
 pub use clock::{CLOCK_SKEW, Clock, PINNABLE, QUEUE_WINDOW};
 pub use destroy::{check_tool, destroy_here, destroy_inputs, hand_off_destroy, mark_destroying};
 pub use error::{LifecycleError, Refusal};

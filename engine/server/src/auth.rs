@@ -96,6 +96,15 @@ impl Identity {
         })
     }
 
+    /// Whether it may approve or reject a plan of `team` waiting for approval.
+    pub fn can_approve(&self, team: &str) -> bool {
+        self.grants.iter().any(|g| match g.role {
+            Role::Admin => true,
+            Role::Approver => g.covers(team),
+            Role::Viewer | Role::Developer => false,
+        })
+    }
+
     /// Who, how and from where, as the audit log keeps it.
     pub fn actor(&self) -> idp_lifecycle::audit::Actor {
         idp_lifecycle::audit::Actor {

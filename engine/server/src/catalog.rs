@@ -80,6 +80,7 @@ fn enabled(inner: &Inner, name: &str) -> Value {
             idp_config::Enforcement::Warn => "warn",
             idp_config::Enforcement::Info => "info",
             idp_config::Enforcement::Advisory => "advisory",
+            idp_config::Enforcement::Approval => "approval",
         }),
     })
 }

@@ -267,6 +267,7 @@ mod tests {
             destroy_attempts: 0,
             destroy_blocked: None,
             costs: Vec::new(),
+            approval: None,
         }
     }
 

@@ -34,6 +34,7 @@
 //!   its values), status and milliseconds. No header and no body is ever logged.
 #![deny(missing_docs)]
 
+mod approvals;
 mod auth;
 mod catalog;
 mod environments;

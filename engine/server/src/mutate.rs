@@ -37,7 +37,11 @@ fn posted_spec_path(name: &str) -> PathBuf {
 /// project's root (the git checkout above idp.kdl), except a spec posted to the server,
 /// kept in the state directory. `path_style` only matters when OpenTofu runs, which the
 /// server never does.
-fn ctx<'a>(inner: &'a Inner, clock: Clock, record: Option<&idp_state::Record>) -> Ctx<'a> {
+pub(crate) fn ctx<'a>(
+    inner: &'a Inner,
+    clock: Clock,
+    record: Option<&idp_state::Record>,
+) -> Ctx<'a> {
     let state_dir = inner.project.state.dir();
     let posted = record
         .is_some_and(|r| r.spec == posted_spec_path(&r.name) && state_dir.join(&r.spec).is_file());
@@ -59,13 +63,13 @@ fn ctx<'a>(inner: &'a Inner, clock: Clock, record: Option<&idp_state::Record>) -
 }
 
 /// The clock of a change: idp's, never the request's (a pin only in test builds).
-fn clock(inner: &Inner) -> Result<Clock, ApiProblem> {
+pub(crate) fn clock(inner: &Inner) -> Result<Clock, ApiProblem> {
     Clock::for_mutation(inner.options.now).map_err(|e| ApiProblem::internal(&e))
 }
 
 /// A refusal of the lifecycle (locked, conflict, not extendable, needs a run) is 409;
 /// a failure of the machine is 500.
-fn lifecycle_problem(e: &LifecycleError) -> ApiProblem {
+pub(crate) fn lifecycle_problem(e: &LifecycleError) -> ApiProblem {
     if !e.is_input() {
         return ApiProblem::internal(e);
     }
@@ -101,6 +105,18 @@ fn denied(plan: &Plan, what: &str) -> ApiProblem {
 /// The record of `name` if `who` may change it: 404 when they may not even read it
 /// (an environment of another team is not shown to exist), 403 when they may only read.
 fn changeable(inner: &Inner, who: &Identity, name: &str) -> Result<Stored, ApiProblem> {
+    permitted(inner, who, name, Identity::can_change, "change")
+}
+
+/// The record of `name` if `may` lets `who` act on its team (`verb` says how, for the
+/// 403); 404 when they may not even read it.
+pub(crate) fn permitted(
+    inner: &Inner,
+    who: &Identity,
+    name: &str,
+    may: fn(&Identity, &str) -> bool,
+    verb: &str,
+) -> Result<Stored, ApiProblem> {
     let stored = inner
         .project
         .records
@@ -110,9 +126,9 @@ fn changeable(inner: &Inner, who: &Identity, name: &str) -> Result<Stored, ApiPr
     if !who.can_read(team) {
         return Err(unknown(name));
     }
-    if !who.can_change(team) {
+    if !may(who, team) {
         return Err(forbidden(format!(
-            "`{}` may not change environments of team `{team}`",
+            "`{}` may not {verb} environments of team `{team}`",
             who.subject
         )));
     }
@@ -120,7 +136,7 @@ fn changeable(inner: &Inner, who: &Identity, name: &str) -> Result<Stored, ApiPr
 }
 
 /// Appends to the audit log what `who` did to `name`, and how it ended.
-fn audited(
+pub(crate) fn audited(
     inner: &Inner,
     who: &Identity,
     name: &str,
@@ -153,10 +169,10 @@ pub(crate) async fn apply(
     let Query(query) = query.map_err(|e| crate::environments::bad_query(e.body_text()))?;
     let text = posted_spec(&state, request).await?;
     let _slot = plan_slot(&state).await?;
-    let doc = state
+    let (status, doc) = state
         .blocking(move |inner| apply_text(inner, &who, text, query.env.as_deref()))
         .await?;
-    Ok((StatusCode::CREATED, Json(doc)))
+    Ok((status, Json(doc)))
 }
 
 fn apply_text(
@@ -164,7 +180,7 @@ fn apply_text(
     who: &Identity,
     text: String,
     only: Option<&str>,
-) -> Result<Value, ApiProblem> {
+) -> Result<(StatusCode, Value), ApiProblem> {
     let clock = clock(inner)?;
     let now = clock.now();
     let spec =
@@ -207,10 +223,15 @@ fn apply_text(
             who.subject
         )));
     }
-    if plan.denied() {
+    let ctx = ctx(inner, clock, None);
+    let gated = idp_lifecycle::gated(&inner.project.config, &plan).is_some();
+    if gated && !idp_lifecycle::approved_for(&ctx, planned).map_err(|e| lifecycle_problem(&e))? {
+        let recorded = keep_spec(inner, &name, &text)?;
+        return request_approval(inner, who, &plan, planned, &recorded, now);
+    }
+    if plan.denied() && !gated {
         return Err(denied(&plan, "applied"));
     }
-    let ctx = ctx(inner, clock, None);
     let recorded = keep_spec(inner, &name, &text)?;
     let executor = idp_lifecycle::Executor::Local(None);
     let (_, failed) = executor.apply(&ctx, &inner.project, &plan, &recorded, &who.subject, now);
@@ -224,11 +245,48 @@ fn apply_text(
         .records
         .require(&name)
         .map_err(|e| state_problem(&e))?;
-    Ok(json!({
-        "version": JSON_VERSION,
-        "environment": idp_report::status_json(&record.record, now),
-        "plan": idp_report::plan_json(&plan),
-    }))
+    Ok((
+        StatusCode::CREATED,
+        json!({
+            "version": JSON_VERSION,
+            "environment": idp_report::status_json(&record.record, now),
+            "plan": idp_report::plan_json(&plan),
+        }),
+    ))
+}
+
+/// Denied only by policies under `approval` enforcement: 202, waiting in PENDING_APPROVAL.
+fn request_approval(
+    inner: &Inner,
+    who: &Identity,
+    plan: &Plan,
+    planned: &idp_plan::PlannedEnv,
+    recorded: &Path,
+    now: jiff::Timestamp,
+) -> Result<(StatusCode, Value), ApiProblem> {
+    let ctx = ctx(inner, Clock::at(now), None);
+    let name = &planned.env.name;
+    let result =
+        idp_lifecycle::request_approval(&ctx, &inner.project, plan, recorded, &who.subject, now)
+            .map_err(|e| lifecycle_problem(&e));
+    let digest = planned.workspace.as_ref().map(|w| w.digest.clone());
+    let detail = json!({ "team": planned.env.team, "template": planned.env.template, "plan_digest": digest });
+    audited(inner, who, name, "request_approval", now, detail, &result)?;
+    result?;
+    let record = inner
+        .project
+        .records
+        .require(name)
+        .map_err(|e| state_problem(&e))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        json!({
+            "version": JSON_VERSION,
+            "environment": idp_report::status_json(&record.record, now),
+            "approval": record.record.approval,
+            "plan": idp_report::plan_json(plan),
+        }),
+    ))
 }
 
 /// Keeps the posted spec in the state directory, and returns the path records name it

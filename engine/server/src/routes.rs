@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 
 use crate::problem::ApiProblem;
-use crate::{AppState, auth, catalog, environments, mutate, openapi, plan};
+use crate::{AppState, approvals, auth, catalog, environments, mutate, openapi, plan};
 
 /// Where a parameter is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,6 +203,10 @@ pub fn routes() -> Vec<Route> {
             responses: &[
                 (201, "recorded: the environment's status and the plan"),
                 (
+                    202,
+                    "denied only by a policy under approval enforcement: waiting in PENDING_APPROVAL, with the approval and the plan",
+                ),
+                (
                     400,
                     "a bad body, or a spec of several environments without `?env=`",
                 ),
@@ -287,6 +291,59 @@ pub fn routes() -> Vec<Route> {
                 (500, "the state store failed"),
             ],
             handler: get(environments::history),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/v1/approvals",
+            operation: "listApprovals",
+            summary: "The plans waiting in PENDING_APPROVAL that the caller may read, each with who asked, the plan digest judged and when the approval expires",
+            params: &[],
+            body: &[],
+            responses: &[(200, "the waiting plans"), (500, "the state store failed")],
+            handler: get(approvals::list),
+        },
+        Route {
+            method: Method::POST,
+            path: "/api/v1/approvals/{name}/approve",
+            operation: "approveEnvironment",
+            summary: "Approve a waiting plan ({\"reason\": \"…\"} optional): exactly its plan digest goes on as PENDING; an approver's or admin's, never the requester's; audited",
+            params: &[NAME],
+            body: &["application/json"],
+            responses: &[
+                (200, "approved: the environment's status and the approval"),
+                (400, "a bad body"),
+                (
+                    403,
+                    "the caller may not approve for this team, or requested it",
+                ),
+                (404, "no environment of that name"),
+                (
+                    409,
+                    "not waiting for approval, expired, or its workspace changed",
+                ),
+                (500, "the state store failed"),
+            ],
+            handler: post(approvals::approve),
+        },
+        Route {
+            method: Method::POST,
+            path: "/api/v1/approvals/{name}/reject",
+            operation: "rejectEnvironment",
+            summary: "Reject a waiting plan ({\"reason\": \"…\"} required): nothing is applied; audited",
+            params: &[NAME],
+            body: &["application/json"],
+            responses: &[
+                (200, "rejected: the environment's status and the approval"),
+                (400, "a bad body"),
+                (
+                    403,
+                    "the caller may not approve for this team, or requested it",
+                ),
+                (404, "no environment of that name"),
+                (409, "not waiting for approval, or no reason given"),
+                (500, "the state store failed"),
+            ],
+            handler: post(approvals::reject),
         },
     ]
 }

@@ -23,7 +23,8 @@ pub mod spend;
 pub use error::StateError;
 pub use lifecycle::{DESTROY_STALLED_AFTER, MAX_DESTROY_ATTEMPTS, SweepAction, SweepItem, sweep};
 pub use record::{
-    Applied, Record, RecordedBackend, RecordedCost, SCHEMA_VERSION, Status, confined, valid_name,
+    Applied, Approval, Decision, Record, RecordedBackend, RecordedCost, SCHEMA_VERSION, Status,
+    confined, valid_name,
 };
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StateError + 'a {
@@ -304,10 +305,10 @@ impl RecordStore for StateStore {
 }
 
 /// `metadata.json` and `outputs.json` of a record, as written everywhere: always at the
-/// current schema version.
+/// oldest schema version that holds it ([`Record::written_version`]).
 pub fn record_files(record: &Record) -> Result<[(&'static str, Vec<u8>); 2], serde_json::Error> {
     let current = Record {
-        schema_version: SCHEMA_VERSION,
+        schema_version: record.written_version(),
         ..record.clone()
     };
     let mut metadata = serde_json::to_vec_pretty(&current)?;
@@ -445,7 +446,8 @@ fn remove_stale(dir: &Path, keep: &[PathBuf]) -> Result<(), StateError> {
 #[cfg(test)]
 pub(crate) fn sample_record(name: &str) -> Record {
     Record {
-        schema_version: SCHEMA_VERSION,
+        // As written: it uses nothing of version 4.
+        schema_version: 3,
         name: name.into(),
         template: "api-service".into(),
         template_version: "0.1.0".into(),
@@ -466,6 +468,7 @@ pub(crate) fn sample_record(name: &str) -> Record {
         destroy_attempts: 0,
         destroy_blocked: None,
         costs: Vec::new(),
+        approval: None,
     }
 }
 

@@ -8,9 +8,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::StateError;
 
-/// The schema version this idp writes. Records without `schema_version` were written
-/// before it existed and are version 1; version 3 added [`Record::costs`].
-pub const SCHEMA_VERSION: u32 = 3;
+/// The newest schema version this idp reads and writes. Records without
+/// `schema_version` were written before it existed and are version 1; version 3 added
+/// [`Record::costs`]; version 4 added [`Status::PendingApproval`] and [`Record::approval`].
+/// A record is written at the oldest version that holds it ([`Record::written_version`]),
+/// so an idp from before approvals still reads every record that does not use them, and
+/// refuses one that does as newer than itself.
+pub const SCHEMA_VERSION: u32 = 4;
+
+/// The version of a record that uses nothing of version 4.
+const WITHOUT_APPROVALS: u32 = 3;
 
 /// The lifecycle: PENDING → APPLYING → READY | FAILED → DESTROYING → DESTROYED.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +31,9 @@ pub enum Status {
     Ready,
     /// The last apply or destroy failed; applying again retries.
     Failed,
+    /// A policy under `approval` enforcement denied it: the plan and its workspace are
+    /// kept, and wait for an approver (schema version 4).
+    PendingApproval,
     /// A destroy is running (or was interrupted).
     Destroying,
     /// Destroyed; the record stays for history.
@@ -37,6 +47,7 @@ impl std::fmt::Display for Status {
             Status::Applying => "APPLYING",
             Status::Ready => "READY",
             Status::Failed => "FAILED",
+            Status::PendingApproval => "PENDING_APPROVAL",
             Status::Destroying => "DESTROYING",
             Status::Destroyed => "DESTROYED",
         })
@@ -131,6 +142,50 @@ pub struct Record {
     /// apply could price the environment).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub costs: Vec<RecordedCost>,
+    /// The approval this apply waited for (schema version 4): requested, then approved
+    /// or rejected. Kept after the decision, for the history, until the next request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+}
+
+/// An apply that waited for an approver: what was judged, who asked, until when it may be
+/// approved, and what was decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The plan digest judged: the only one an approval lets through.
+    pub plan_digest: String,
+    /// Who asked (the requester may not approve it).
+    pub requested_by: String,
+    /// When the plan was made: the request time the approved plan keeps.
+    pub requested_at: jiff::Timestamp,
+    /// After this it can no longer be approved.
+    pub expires_at: jiff::Timestamp,
+    /// The codes of the findings that made it wait.
+    pub findings: Vec<String>,
+    /// The decision, once made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+}
+
+/// An approver's answer to an [`Approval`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Approved (`true`) or rejected.
+    pub approved: bool,
+    /// Who decided.
+    pub by: String,
+    /// When.
+    pub at: jiff::Timestamp,
+    /// Why, as they wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Approval {
+    /// Whether it was approved.
+    pub fn approved(&self) -> bool {
+        self.decision.as_ref().is_some_and(|d| d.approved)
+    }
 }
 
 /// One apply's estimate, kept in the record (schema version 3) so cost over time can be
@@ -172,6 +227,15 @@ pub fn confined(path: &Path) -> bool {
 }
 
 impl Record {
+    /// The schema version this record is written at: the oldest that holds it.
+    pub fn written_version(&self) -> u32 {
+        if self.approval.is_some() || self.status == Status::PendingApproval {
+            SCHEMA_VERSION
+        } else {
+            WITHOUT_APPROVALS
+        }
+    }
+
     /// Reads a record stored under `name` at `path`: parses it, migrates an older schema
     /// and refuses one that does not match its location or names a spec outside the
     /// project.
@@ -295,9 +359,21 @@ mod tests {
         newer.schema_version = SCHEMA_VERSION + 1;
         let err = Record::from_stored(&stored(&newer), "e", Path::new("m")).expect_err("newer");
         assert!(
-            err.to_string().contains("schema version 4 is newer"),
+            err.to_string().contains("schema version 5 is newer"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn only_a_record_using_approvals_is_written_at_version_four() {
+        let mut r = sample_record("e");
+        assert_eq!(r.written_version(), 3);
+        r.status = Status::PendingApproval;
+        assert_eq!(r.written_version(), 4);
+        let text = serde_json::to_string(&r).expect("JSON");
+        assert!(text.contains("\"PENDING_APPROVAL\""), "{text}");
+        let back = Record::from_stored(text.as_bytes(), "e", Path::new("m")).expect("read");
+        assert_eq!(back.status, Status::PendingApproval);
     }
 
     #[test]

@@ -1,0 +1,207 @@
+//! Approvals (issue 15, item 5): a deny under `approval` enforcement waits in
+//! PENDING_APPROVAL; another user approves exactly that plan, or rejects it; approvals
+//! expire; through the real binary and over HTTP on 127.0.0.1.
+
+use serde_json::Value;
+
+use crate::harness::{Sandbox, record};
+use crate::serve::{Server, changes, spec};
+
+/// The organisation's idp.kdl: max-ttl (a preview lives a day at most) under approval,
+/// approvals open two days, payments developers, approvers, the trusted proxy.
+fn org(s: &Sandbox) -> String {
+    let dir = s.path().join("org");
+    std::fs::create_dir_all(&dir).expect("org dir");
+    let path = dir.join("idp.kdl");
+    let text = "policy max-ttl enforcement=\"approval\" {\n    preview \"1d\"\n}\napprovals expire-after=\"2d\"\nserver {\n    trusted-proxy \"127.0.0.1\"\n}\nrole \"developer\" group=\"team-payments\" team=\"payments\"\nrole \"approver\" group=\"approvers\"\n";
+    std::fs::write(&path, text).expect("org idp.kdl");
+    path.display().to_string()
+}
+
+fn as_user<'a>(config: &'a str, user: &'a str) -> [(&'a str, &'a str); 2] {
+    [("IDP_CONFIG", config), ("IDP_REQUESTED_BY", user)]
+}
+
+const APPLY: &[&str] = &["apply", "examples/orders-preview.kdl", "--yes"];
+
+#[test]
+fn a_cli_apply_under_approval_waits_and_only_someone_else_approves_that_plan() {
+    let s = Sandbox::new();
+    let config = org(&s);
+    let run = s.run_with(APPLY, &as_user(&config, "alice"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("waiting for an approver"),
+        "{}",
+        run.stderr
+    );
+    let waiting = record(&s, "orders-preview");
+    assert_eq!(waiting["status"], "PENDING_APPROVAL");
+    assert_eq!(waiting["schema_version"], 4);
+    assert_eq!(waiting["approval"]["requested_by"], "alice");
+    assert_eq!(
+        waiting["approval"]["findings"][0],
+        "max-ttl/ttl-above-maximum"
+    );
+    let digest = waiting["plan_digest"].clone();
+
+    let own = s.run_with(&["approve", "orders-preview"], &as_user(&config, "alice"));
+    assert_eq!(own.code, 2, "{}", own.stderr);
+    assert!(
+        own.stderr.contains("idp::lifecycle::own_approval"),
+        "{}",
+        own.stderr
+    );
+    assert_eq!(record(&s, "orders-preview")["status"], "PENDING_APPROVAL");
+
+    let run = s.run_with(
+        &["approve", "orders-preview", "--reason", "CHG-1"],
+        &as_user(&config, "bob"),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let approved = record(&s, "orders-preview");
+    assert_eq!(approved["status"], "PENDING");
+    assert_eq!(approved["plan_digest"], digest, "exactly the plan judged");
+    assert_eq!(approved["approval"]["decision"]["by"], "bob");
+
+    // Applying the same plan again goes on; the approval let exactly it through.
+    let again = s.run_with(APPLY, &as_user(&config, "alice"));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(!again.stderr.contains("waiting"), "{}", again.stderr);
+    assert_eq!(record(&s, "orders-preview")["plan_digest"], digest);
+}
+
+#[test]
+fn a_rejected_plan_is_not_applied_and_an_expired_approval_is_refused() {
+    let s = Sandbox::new();
+    let config = org(&s);
+    assert_eq!(s.run_with(APPLY, &as_user(&config, "alice")).code, 0);
+    let no_reason = s.run_with(&["reject", "orders-preview"], &as_user(&config, "bob"));
+    assert_eq!(no_reason.code, 2, "{}", no_reason.stderr);
+    assert!(
+        no_reason.stderr.contains("idp::lifecycle::approval_reason"),
+        "{}",
+        no_reason.stderr
+    );
+    let run = s.run_with(
+        &["reject", "orders-preview", "--reason", "not now"],
+        &as_user(&config, "bob"),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rejected = record(&s, "orders-preview");
+    assert_eq!(rejected["status"], "DESTROYED");
+    assert_eq!(rejected["approval"]["decision"]["approved"], false);
+
+    assert_eq!(s.run_with(APPLY, &as_user(&config, "alice")).code, 0);
+    let mut late = as_user(&config, "bob").to_vec();
+    late.push(("IDP_NOW", "2026-11-25T10:00:01Z"));
+    let expired = s.run_with(&["approve", "orders-preview"], &late);
+    assert_eq!(expired.code, 2, "{}", expired.stderr);
+    assert!(
+        expired.stderr.contains("idp::lifecycle::approval_expired"),
+        "{}",
+        expired.stderr
+    );
+    assert_eq!(record(&s, "orders-preview")["status"], "PENDING_APPROVAL");
+}
+
+const ALICE: &[(&str, &str)] = &[
+    ("X-Forwarded-Email", "alice@acme.io"),
+    ("X-Forwarded-Groups", "team-payments"),
+];
+const BOB: &[(&str, &str)] = &[
+    ("X-Forwarded-Email", "bob@acme.io"),
+    ("X-Forwarded-Groups", "approvers"),
+];
+const CAROL: &[(&str, &str)] = &[
+    ("X-Forwarded-Email", "carol@acme.io"),
+    ("X-Forwarded-Groups", "team-payments, approvers"),
+];
+
+fn with(
+    who: &[(&'static str, &'static str)],
+    extra: (&'static str, &'static str),
+) -> Vec<(&'static str, &'static str)> {
+    let mut h = who.to_vec();
+    h.push(extra);
+    h
+}
+
+#[test]
+fn over_http_a_request_waits_a_developer_or_the_requester_cannot_approve_and_an_approver_can() {
+    let s = Sandbox::new();
+    let config = org(&s);
+    let server = Server::start(&s, &["--config", &config]);
+    let kdl = spec("examples/orders-preview.kdl");
+    let posted = server.request(
+        "POST",
+        "/api/v1/environments",
+        &with(CAROL, ("Content-Type", "application/kdl")),
+        &kdl,
+    );
+    assert_eq!(
+        posted.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&posted.body)
+    );
+    let doc = posted.json();
+    assert_eq!(doc["environment"]["status"], "PENDING_APPROVAL");
+    let digest = doc["approval"]["plan_digest"].clone();
+
+    let list = server.request("GET", "/api/v1/approvals", BOB, b"").json();
+    let names: Vec<&Value> = list["approvals"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|a| &a["name"])
+        .collect();
+    assert_eq!(names, ["orders-preview"], "{list}");
+
+    let json = ("Content-Type", "application/json");
+    let path = "/api/v1/approvals/orders-preview/approve";
+    server
+        .request("POST", path, &with(ALICE, json), b"{}")
+        .problem(403, "idp::server::forbidden");
+    server
+        .request("POST", path, &with(CAROL, json), b"{}")
+        .problem(403, "idp::server::forbidden");
+    let approved = server.request("POST", path, &with(BOB, json), br#"{"reason": "ok"}"#);
+    assert_eq!(
+        approved.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&approved.body)
+    );
+    let approved = approved.json();
+    assert_eq!(approved["environment"]["status"], "PENDING");
+    assert_eq!(approved["approval"]["plan_digest"], digest);
+    assert_eq!(record(&s, "orders-preview")["plan_digest"], digest);
+    server
+        .request("POST", path, &with(BOB, json), b"{}")
+        .problem(409, "idp::lifecycle::not_pending_approval");
+
+    let history = server
+        .request(
+            "GET",
+            "/api/v1/environments/orders-preview/history",
+            BOB,
+            b"",
+        )
+        .json();
+    let got = changes(&history);
+    assert!(
+        got.contains(
+            &"request_approval by carol@acme.io via proxy from 127.0.0.1: done".to_owned()
+        ),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"approve by bob@acme.io via proxy from 127.0.0.1: done".to_owned()),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"approve by carol@acme.io via proxy from 127.0.0.1: failed".to_owned()),
+        "{got:?}"
+    );
+}
