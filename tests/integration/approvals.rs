@@ -205,3 +205,92 @@ fn over_http_a_request_waits_a_developer_or_the_requester_cannot_approve_and_an_
         "{got:?}"
     );
 }
+
+#[test]
+fn a_runner_plans_an_approved_request_at_its_request_time_until_the_approval_expires() {
+    let s = Sandbox::new();
+    let config = org(&s);
+    assert_eq!(s.run_with(APPLY, &as_user(&config, "alice")).code, 0);
+    let digest = record(&s, "orders-preview")["plan_digest"]
+        .as_str()
+        .expect("digest")
+        .to_owned();
+    let day_later = |user| {
+        let mut env = as_user(&config, user).to_vec();
+        env.push(("IDP_NOW", "2026-11-24T10:00:00Z"));
+        env
+    };
+    let runner = |id: &str, env: &[(&str, &str)]| {
+        s.run_with(
+            &[
+                "apply",
+                "examples/orders-preview.kdl",
+                "--env",
+                "orders-preview",
+                "--request-id",
+                id,
+                "--expect-digest",
+                &digest,
+                "--yes",
+            ],
+            env,
+        )
+    };
+    // Not approved yet: a day-old request is outside the clock's window.
+    let early = runner("20261123T100000Z-00000000", &day_later("runner"));
+    assert_eq!(early.code, 2, "{}", early.stderr);
+    assert!(
+        early.stderr.contains("idp::lifecycle::request_time"),
+        "{}",
+        early.stderr
+    );
+    let run = s.run_with(&["approve", "orders-preview"], &day_later("bob"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Approved: exactly its request time passes, a day later; another time does not.
+    let run = runner("20261123T100000Z-00000000", &day_later("runner"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(record(&s, "orders-preview")["plan_digest"], digest.as_str());
+    let other = runner("20261123T100001Z-00000000", &day_later("runner"));
+    assert_eq!(other.code, 2, "{}", other.stderr);
+    assert!(
+        other.stderr.contains("idp::lifecycle::request_time"),
+        "{}",
+        other.stderr
+    );
+    // After the approval expires, not even it.
+    let mut expired = as_user(&config, "runner").to_vec();
+    expired.push(("IDP_NOW", "2026-11-25T10:00:01Z"));
+    let late = runner("20261123T100000Z-00000000", &expired);
+    assert_eq!(late.code, 2, "{}", late.stderr);
+    assert!(
+        late.stderr.contains("idp::lifecycle::approval_expired"),
+        "{}",
+        late.stderr
+    );
+}
+
+#[test]
+fn a_nested_idp_kdl_cannot_put_a_policy_under_approval_or_set_approvals() {
+    let s = Sandbox::new();
+    let repo = s.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).expect("repo");
+    std::fs::create_dir_all(repo.join("team")).expect("team");
+    std::fs::write(repo.join("idp.kdl"), "policy max-ttl\n").expect("org");
+    std::fs::write(
+        repo.join("team/idp.kdl"),
+        "// the team's own\npolicy naming enforcement=\"approval\"\napprovals expire-after=\"30d\"\n",
+    )
+    .expect("nested");
+    std::fs::write(
+        repo.join("team/env.kdl"),
+        spec("examples/orders-preview.kdl"),
+    )
+    .expect("spec");
+    let spec_path = repo.join("team/env.kdl").display().to_string();
+    let run = s.idp(&["plan", &spec_path]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let text = run.flat_stderr();
+    assert!(text.contains("idp::config::organisation_only"), "{text}");
+    assert!(text.contains("team/idp.kdl:2:1"), "{text}");
+    assert!(text.contains("team/idp.kdl:3:1"), "{text}");
+}

@@ -16,14 +16,18 @@ use crate::ui::{self, CliError};
 
 pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError> {
     let clock = context::clock()?;
-    // A dispatched request plans at the instant it was confirmed, within the window
-    // the clock allows.
-    let now = match &args.request_id {
-        Some(id) => clock.request_time(id)?,
-        None => clock.now(),
-    };
     let cwd = std::env::current_dir().unwrap_or_default();
     let spec = idp_lifecycle::recorded_spec(&args.spec.spec, &cwd)?;
+    // A dispatched request plans at the instant it was confirmed, within the window
+    // the clock allows (or, once approved, until its approval expires).
+    let now = match &args.request_id {
+        Some(id) => {
+            let here = context::surroundings(config)?;
+            let ctx = handoff::ctx(&here, clock);
+            idp_lifecycle::request_time(&ctx, id, args.spec.env.as_deref())?
+        }
+        None => clock.now(),
+    };
     let (project, plan) = make_plan_at(config, &args.spec, Stage::Emit, now)?;
     let github = handoff::github_settings(Some(&project.config), &args.handoff)?;
     // With --format json a hand-off prints one document at the end: the plan and its runs.

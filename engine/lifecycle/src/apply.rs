@@ -156,7 +156,10 @@ pub(crate) fn pending_record(
             .filter(|p| p.record.status != Status::Destroyed)
             .map(|p| p.record.costs.clone())
             .unwrap_or_default(),
-        approval: None,
+        // The approval that let exactly this plan through stays with it.
+        approval: previous
+            .and_then(|p| p.record.approval.clone())
+            .filter(|a| a.approved() && a.plan_digest == workspace.digest),
     }
 }
 

@@ -31,7 +31,8 @@ pub fn gated(config: &ProjectConfig, plan: &Plan) -> Option<Vec<String>> {
 }
 
 /// Whether `planned` is exactly what an approver approved, still within its window: a
-/// PENDING record whose approval was granted for this plan digest.
+/// record (neither waiting nor destroyed) whose approval was granted for this plan digest,
+/// so applying the approved spec again goes on.
 pub fn approved_for(ctx: &Ctx, planned: &PlannedEnv) -> Result<bool, LifecycleError> {
     let Some(workspace) = &planned.workspace else {
         return Ok(false);
@@ -40,10 +41,43 @@ pub fn approved_for(ctx: &Ctx, planned: &PlannedEnv) -> Result<bool, LifecycleEr
         return Ok(false);
     };
     let now = ctx.clock.now();
-    Ok(stored.record.status == Status::Pending
+    let live = !matches!(
+        stored.record.status,
+        Status::PendingApproval | Status::Destroyed
+    );
+    Ok(live
         && stored.record.approval.as_ref().is_some_and(|a| {
             a.approved() && a.plan_digest == workspace.digest && now <= a.expires_at
         }))
+}
+
+/// The instant a dispatched request was made, from its id: within the clock's window
+/// ([`crate::Clock::request_time`]), or, for `env` whose record holds an approval
+/// granted for a plan requested at exactly that instant, until that approval expires
+/// ([`crate::Clock::approved_request_time`]). Nothing else passes.
+pub fn request_time(
+    ctx: &Ctx,
+    request_id: &str,
+    env: Option<&str>,
+) -> Result<jiff::Timestamp, LifecycleError> {
+    let outside = match ctx.clock.request_time(request_id) {
+        Err(e @ LifecycleError::RequestTime { .. }) => e,
+        other => return other,
+    };
+    let requested = idp_github::RequestId::requested_at(request_id);
+    let Some(stored) = env.map(|n| ctx.records.read(n)).transpose()?.flatten() else {
+        return Err(outside);
+    };
+    match &stored.record.approval {
+        Some(a)
+            if a.approved()
+                && stored.record.status == Status::Pending
+                && Some(a.requested_at) == requested =>
+        {
+            ctx.clock.approved_request_time(a)
+        }
+        _ => Err(outside),
+    }
 }
 
 /// Records every environment of `plan` as PENDING_APPROVAL: its workspace is written
@@ -198,7 +232,7 @@ fn waiting(stored: &Stored) -> Result<&Approval, LifecycleError> {
                 "`{}` is {}, not waiting for an approval",
                 record.name, record.status
             ),
-            "`idp list --status PENDING_APPROVAL` shows what waits",
+            "`idp list` shows each environment's status; `GET /api/v1/approvals` what waits",
         )),
     }
 }

@@ -38,7 +38,9 @@ mod sweep;
 use std::path::PathBuf;
 
 pub use apply::{COST_FILE, apply_here, check_digest, hand_off};
-pub use approval::{approve, approved_for, gated, reject, request as request_approval};
+pub use approval::{
+    approve, approved_for, gated, reject, request as request_approval, request_time,
+};
 pub use clock::{CLOCK_SKEW, Clock, PINNABLE, QUEUE_WINDOW};
 pub use destroy::{check_tool, destroy_here, destroy_inputs, hand_off_destroy, mark_destroying};
 pub use error::{LifecycleError, Refusal};
