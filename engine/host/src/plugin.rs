@@ -960,6 +960,30 @@ mod tests {
         }
     }
 
+    /// A policy that traps when `evaluate` runs a second time in one instance.
+    fn once_per_instance(host: &PluginHost) -> PolicyPlugin {
+        let imports = "(global $called (mut i32) (i32.const 0))".to_owned();
+        let body = format!(
+            "(if (global.get $called) (then unreachable)) (global.set $called (i32.const 1)) {}",
+            fixtures::NO_FINDINGS
+        );
+        policy_0_2(host, "once", (imports, body))
+    }
+
+    #[test]
+    fn strict_isolation_judges_every_environment_in_a_fresh_instance() {
+        let (strict, _) = logging_host(4 << 20, Isolation::Strict);
+        let policy = once_per_instance(&strict);
+        for _ in 0..3 {
+            assert_eq!(evaluate(&policy).expect("a fresh instance each time"), []);
+        }
+        let (reuse, _) = logging_host(4 << 20, Isolation::Reuse);
+        let policy = once_per_instance(&reuse);
+        evaluate(&policy).expect("the first call");
+        let err = evaluate(&policy).expect_err("the warm instance remembers");
+        assert!(matches!(err, HostError::Trap { .. }), "{err:?}");
+    }
+
     #[test]
     fn one_prepared_environment_serves_policies_of_both_versions() {
         let host = host();
