@@ -250,3 +250,109 @@ fn check_workspace(ctx: &Ctx, name: &str, approval: &Approval) -> Result<(), Lif
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idp_state::{RecordStore, RecordedWorkspace, StateStore};
+
+    fn at(text: &str) -> jiff::Timestamp {
+        text.parse().expect("time")
+    }
+
+    /// A record waiting for approval, requested by ann, open until the 25th.
+    fn waiting(store: &StateStore, workspace_digest: &str) {
+        let json = serde_json::json!({
+            "name": "e", "template": "hello", "template_version": "0.1.0", "owner": "a@b.io",
+            "team": "t", "class": "preview", "region": "us-east-1",
+            "created_at": "2026-11-23T10:00:00Z", "ttl": "1d", "expires_at": null,
+            "status": "PENDING_APPROVAL", "plan_digest": "sha256:1", "spec": "env.kdl",
+            "updated_at": "2026-11-23T10:00:00Z",
+            "approval": {"plan_digest": "sha256:1", "requested_by": "ann",
+                "requested_at": "2026-11-23T10:00:00Z", "expires_at": "2026-11-25T10:00:00Z",
+                "findings": ["max-ttl/ttl-above-maximum"]}
+        });
+        let record: idp_state::Record = serde_json::from_value(json).expect("record");
+        store.write(&record, None).expect("write");
+        let workspace = RecordedWorkspace {
+            digest: workspace_digest.into(),
+            files: vec![],
+        };
+        store.write_workspace("e", &workspace).expect("workspace");
+    }
+
+    fn ctx<'a>(store: &'a StateStore, now: &str) -> Ctx<'a> {
+        Ctx {
+            records: store,
+            state: store,
+            shared_records: false,
+            path_style: false,
+            root: std::path::PathBuf::new(),
+            clock: crate::Clock::at(at(now)),
+            events: &|_| {},
+        }
+    }
+
+    fn code(e: &LifecycleError) -> String {
+        miette::Diagnostic::code(e)
+            .map(|c| c.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn only_someone_else_approves_in_time_and_only_the_judged_workspace() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = StateStore::new(dir.path());
+        waiting(&store, "sha256:1");
+        let now = ctx(&store, "2026-11-24T10:00:00Z");
+        let own = approve(&now, "e", "ann", None).expect_err("own");
+        assert_eq!(code(&own), "idp::lifecycle::own_approval");
+        let late = approve(&ctx(&store, "2026-11-25T10:00:01Z"), "e", "bob", None);
+        assert_eq!(
+            code(&late.expect_err("expired")),
+            "idp::lifecycle::approval_expired"
+        );
+        let no_reason = reject(&now, "e", "bob", " ").expect_err("reason");
+        assert_eq!(code(&no_reason), "idp::lifecycle::approval_reason");
+        let done = approve(&now, "e", "bob", Some("ok")).expect("approved");
+        assert_eq!(done.record.status, Status::Pending);
+        assert!(
+            done.record
+                .approval
+                .as_ref()
+                .is_some_and(Approval::approved)
+        );
+        let again = approve(&now, "e", "bob", None).expect_err("decided");
+        assert_eq!(code(&again), "idp::lifecycle::not_pending_approval");
+
+        let dir = tempfile::tempdir().expect("dir");
+        let store = StateStore::new(dir.path());
+        waiting(&store, "sha256:other");
+        let swapped = approve(&ctx(&store, "2026-11-24T10:00:00Z"), "e", "bob", None);
+        assert_eq!(
+            code(&swapped.expect_err("swapped")),
+            "idp::apply::digest_changed"
+        );
+        assert_eq!(
+            store.get("e").expect("read").expect("record").status,
+            Status::PendingApproval
+        );
+    }
+
+    #[test]
+    fn a_rejection_applies_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = StateStore::new(dir.path());
+        waiting(&store, "sha256:1");
+        let done =
+            reject(&ctx(&store, "2026-11-24T10:00:00Z"), "e", "bob", "no").expect("rejected");
+        assert_eq!(done.record.status, Status::Destroyed);
+        let decision = done
+            .record
+            .approval
+            .and_then(|a| a.decision)
+            .expect("decision");
+        assert!(!decision.approved);
+        assert_eq!(decision.reason.as_deref(), Some("no"));
+    }
+}

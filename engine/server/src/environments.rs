@@ -55,7 +55,7 @@ impl Filter {
                 serde_json::from_value::<Status>(Value::String(s.to_ascii_uppercase()))
                     .map_err(|_| {
                         bad_query(format!(
-                            "`status={}` is not a status; use PENDING, APPLYING, READY, FAILED, DESTROYING or DESTROYED",
+                            "`status={}` is not a status; use PENDING, PENDING_APPROVAL, APPLYING, READY, FAILED, DESTROYING or DESTROYED",
                             idp_model::terminal_safe(s)
                         ))
                     })?,
