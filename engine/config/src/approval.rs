@@ -4,7 +4,7 @@
 //!
 //! ```kdl
 //! approvals expire-after="7d" {
-//!     rule "cost-limit/over-budget"
+//!     rule "max-monthly-cost/monthly-cost-above-limit"
 //! }
 //! ```
 
@@ -79,7 +79,7 @@ pub(crate) fn read(source: &SourceFile, node: &KdlNode, problems: &mut Problems)
                     "idp::config::approvals",
                     "`approvals` takes `rule \"POLICY/RULE\"` lines".to_string(),
                 )
-                .help("write `approvals { rule \"cost-limit/over-budget\" }`"),
+                .help("write `approvals { rule \"max-monthly-cost/monthly-cost-above-limit\" }`"),
             ),
         }
     }
