@@ -296,30 +296,69 @@ fn hello_really_applies_records_outputs_and_destroys() {
 }
 
 /// Resource types the AWS provider cannot tag (they have no `tags` argument).
-const UNTAGGABLE: [&str; 8] = [
+const UNTAGGABLE: [&str; 28] = [
+    "aws_acm_certificate_validation",
     "aws_appautoscaling_policy",
+    "aws_cloudfront_origin_access_control",
+    "aws_cloudfront_response_headers_policy",
+    "aws_cloudwatch_event_target",
+    "aws_cognito_user_pool_client",
+    "aws_cognito_user_pool_domain",
+    "aws_efs_backup_policy",
+    "aws_efs_file_system_policy",
+    "aws_efs_mount_target",
     "aws_iam_role_policy",
     "aws_iam_role_policy_attachment",
     "aws_kms_alias",
+    "aws_route53_record",
     "aws_route_table_association",
+    "aws_s3_bucket_lifecycle_configuration",
+    "aws_s3_bucket_ownership_controls",
+    "aws_s3_bucket_policy",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_versioning",
     "aws_scheduler_schedule",
+    "aws_sesv2_email_identity_mail_from_attributes",
+    "aws_sns_topic_policy",
+    "aws_sns_topic_subscription",
+    "aws_sqs_queue_policy",
     "aws_sqs_queue_redrive_allow_policy",
     "terraform_data",
+];
+
+/// The built-in modules, by directory name.
+const MODULES: [&str; 14] = [
+    "cognito-user-pool",
+    "common",
+    "domain",
+    "ecs-service",
+    "efs",
+    "event-rule",
+    "hello",
+    "networking",
+    "rds-postgres",
+    "s3-bucket",
+    "scheduled-task",
+    "ses-domain",
+    "sns-topic",
+    "sqs-queue",
 ];
 
 #[test]
 fn every_module_types_and_describes_its_variables_and_tags_what_it_can() {
     let mut problems = Vec::new();
-    let mut modules = 0;
+    let mut modules = BTreeSet::new();
     for module in std::fs::read_dir(repo().join("modules"))
         .expect("modules/")
         .flatten()
     {
-        modules += 1;
         let name = module.file_name().to_string_lossy().into_owned();
+        modules.insert(name.clone());
         if !module.path().join("versions.tf").exists() {
             problems.push(format!("{name}: no versions.tf"));
         }
+        problems.extend(interface_problems(&name, &read_module(&module.path())));
         for file in std::fs::read_dir(module.path()).expect("module").flatten() {
             let text = std::fs::read_to_string(file.path()).expect("read");
             let body = hcl::parse(&text).expect("HCL parses");
@@ -350,9 +389,46 @@ fn every_module_types_and_describes_its_variables_and_tags_what_it_can() {
             }
         }
     }
-    assert_eq!(
-        modules, 7,
-        "common, networking, ecs-service, rds-postgres, scheduled-task, sqs-queue, hello"
-    );
+    assert_eq!(modules, BTreeSet::from(MODULES.map(String::from)));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// What the contract check needs of every module, read as it reads them: a `tags`
+/// variable the templates fill with the derived tags, and at least one output.
+fn interface_problems(name: &str, iface: &Interface) -> Vec<String> {
+    let mut problems = Vec::new();
+    match iface.variables.get("tags") {
+        None => problems.push(format!("{name}: no `tags` variable")),
+        Some(v) if v.ty.to_string() != "map(string)" || !v.required => problems.push(format!(
+            "{name}: `tags` is `{}`{}, not a required `map(string)`",
+            v.ty,
+            if v.required { "" } else { " with a default" }
+        )),
+        Some(_) => {}
+    }
+    if iface.outputs.is_empty() {
+        problems.push(format!("{name}: no outputs"));
+    }
+    problems
+}
+
+#[test]
+fn the_module_interface_check_names_a_missing_tags_variable_and_outputs() {
+    let files = vec![(
+        "variables.tf".to_owned(),
+        b"variable \"tags\" {\n  type    = map(any)\n  default = {}\n}\n".to_vec(),
+    )];
+    let iface = Interface::parse(&files).expect("parses");
+    assert_eq!(
+        interface_problems("broken", &iface),
+        [
+            "broken: `tags` is `map(any)` with a default, not a required `map(string)`",
+            "broken: no outputs"
+        ]
+    );
+    let iface = Interface::parse(&[]).expect("parses");
+    assert_eq!(
+        interface_problems("empty", &iface),
+        ["empty: no `tags` variable", "empty: no outputs"]
+    );
 }
