@@ -432,3 +432,169 @@ fn the_module_interface_check_names_a_missing_tags_variable_and_outputs() {
         ["empty: no `tags` variable", "empty: no outputs"]
     );
 }
+
+/// Plans a module's `variables.tf` alone (no provider, so it runs offline) with `vars`;
+/// returns whether the plan succeeded and its output.
+fn plan_variables(tf: &str, module: &str, vars: &[&str]) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        repo().join("modules").join(module).join("variables.tf"),
+        dir.path().join("variables.tf"),
+    )
+    .expect("copy variables.tf");
+    let mut cmd = std::process::Command::new(tf);
+    cmd.current_dir(dir.path())
+        .args(["plan", "-input=false", "-no-color", "-var=tags={}"]);
+    for v in vars {
+        cmd.arg(format!("-var={v}"));
+    }
+    let out = cmd.output().expect("run plan");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Error messages wrap at the terminal width: compare them on one line.
+    let flat = text
+        .lines()
+        .map(|l| l.trim_start_matches(['│', '╷', '╵']).trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (out.status.success(), flat)
+}
+
+#[test]
+fn the_new_modules_refuse_bad_values_with_their_own_messages() {
+    let Some(tf) = tofu() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs tofu or terraform on PATH"
+        );
+        eprintln!("skipped: neither tofu nor terraform on PATH");
+        return;
+    };
+    let task = [
+        "name=orders",
+        "region=eu-west-1",
+        "vpc_id=vpc-1",
+        "private_subnet_ids=[\"subnet-1\"]",
+        "image=app:1",
+        "cpu=256",
+        "memory=512",
+    ];
+    let with = |base: &[&str], extra: &[&'static str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| (*s).to_owned()).collect()
+    };
+    // module, a valid call, the same call with one bad value, what the module says.
+    let cases: Vec<(&str, Vec<String>, Vec<String>, &str)> = vec![
+        (
+            "s3-bucket",
+            with(
+                &["name=orders", "purpose=uploads"],
+                &["lifecycle_rules=[{id=\"tmp\",prefix=\"tmp/\",expiration_days=1}]"],
+            ),
+            with(
+                &["name=orders", "purpose=uploads"],
+                &["lifecycle_rules=[{id=\"tmp\",transition_to_ia_days=10}]"],
+            ),
+            "transition_to_ia_days must be at least 30",
+        ),
+        (
+            "s3-bucket",
+            with(&["name=orders", "purpose=site"], &["static_site=true"]),
+            with(
+                &["name=orders", "purpose=site"],
+                &["site_certificate_arn=arn:aws:acm:eu-west-1:123456789012:certificate/x"],
+            ),
+            "site_certificate_arn must be an ACM certificate in us-east-1",
+        ),
+        (
+            "sns-topic",
+            with(
+                &["name=orders", "purpose=orders"],
+                &["email_subscribers=[\"ops@example.com\"]"],
+            ),
+            with(
+                &["name=orders", "purpose=orders"],
+                &["email_subscribers=[\"ops\"]"],
+            ),
+            "each email_subscribers entry must be an e-mail address",
+        ),
+        (
+            "event-rule",
+            with(
+                &task,
+                &[
+                    "event_pattern={\"source\":[\"aws.s3\"]}",
+                    "event_fields={OBJECT_KEY=\"$.detail.object.key\"}",
+                ],
+            ),
+            with(&task, &["event_pattern=[]"]),
+            "event_pattern must be a non-empty JSON object",
+        ),
+        (
+            "efs",
+            with(
+                &[
+                    "name=orders",
+                    "vpc_id=vpc-1",
+                    "private_subnet_ids=[\"subnet-1\"]",
+                    "client_security_group_id=sg-1",
+                ],
+                &[],
+            ),
+            with(
+                &[
+                    "name=orders",
+                    "vpc_id=vpc-1",
+                    "private_subnet_ids=[\"subnet-1\"]",
+                    "client_security_group_id=sg-1",
+                ],
+                &["access_points={data={path=\"/data\",uid=0}}"],
+            ),
+            "clients never act as root",
+        ),
+        (
+            "cognito-user-pool",
+            with(
+                &["name=orders", "region=eu-west-1"],
+                &["app_clients={web={callback_urls=[\"https://orders.example.com/callback\"]}}"],
+            ),
+            with(
+                &["name=orders", "region=eu-west-1"],
+                &["app_clients={web={callback_urls=[\"http://orders.example.com/callback\"]}}"],
+            ),
+            "callback and logout URLs must be https://",
+        ),
+        (
+            "ses-domain",
+            with(
+                &["name=orders", "region=eu-west-1", "domain=mail.example.com"],
+                &["zone_id=Z0123456789"],
+            ),
+            with(
+                &["name=orders", "region=eu-west-1", "domain=mail.example.com"],
+                &["dmarc_policy=block"],
+            ),
+            "dmarc_policy must be none, quarantine or reject",
+        ),
+        (
+            "domain",
+            with(&["zone_id=Z0123456789", "domain_name=api.example.com"], &[]),
+            with(&["zone_id=Z0123456789"], &["domain_name=*.example.com"]),
+            "domain_name must be a lowercase DNS name",
+        ),
+    ];
+    for (module, good, bad, message) in cases {
+        let good: Vec<&str> = good.iter().map(String::as_str).collect();
+        let (ok, out) = plan_variables(tf, module, &good);
+        assert!(ok, "{module}: a valid call was refused: {out}");
+        let bad: Vec<&str> = bad.iter().map(String::as_str).collect();
+        let (ok, out) = plan_variables(tf, module, &bad);
+        assert!(!ok, "{module}: a bad value was accepted");
+        assert!(
+            out.contains(message),
+            "{module}: expected `{message}` in {out}"
+        );
+    }
+}
