@@ -232,15 +232,22 @@ fn tofu() -> Option<&'static str> {
     })
 }
 
-#[test]
-fn hello_really_applies_records_outputs_and_destroys() {
-    if tofu().is_none() {
-        // CI installs one; a laptop without it skips rather than fails.
+/// tofu or terraform; `None` (the caller skips) only outside CI, which installs one.
+fn tofu_or_skip() -> Option<&'static str> {
+    let tf = tofu();
+    if tf.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI needs tofu or terraform on PATH"
         );
         eprintln!("skipped: neither tofu nor terraform on PATH");
+    }
+    tf
+}
+
+#[test]
+fn hello_really_applies_records_outputs_and_destroys() {
+    if tofu_or_skip().is_none() {
         return;
     }
     let s = Sandbox::new();
@@ -465,12 +472,7 @@ fn plan_variables(tf: &str, module: &str, vars: &[&str]) -> (bool, String) {
 
 #[test]
 fn the_new_modules_refuse_bad_values_with_their_own_messages() {
-    let Some(tf) = tofu() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs tofu or terraform on PATH"
-        );
-        eprintln!("skipped: neither tofu nor terraform on PATH");
+    let Some(tf) = tofu_or_skip() else {
         return;
     };
     let task = [
