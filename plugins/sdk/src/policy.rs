@@ -154,8 +154,8 @@ impl PolicyInput {
         self
     }
 
-    /// The input as the host hands it to a policy that reads `reads`: the parts it does
-    /// not read left empty.
+    /// The input as the host hands it to a policy reading `reads`, the rest left empty.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn read_by(&self, reads: Reads) -> PolicyInput {
         let mut env = self.env.clone();
         if !reads.tags {
