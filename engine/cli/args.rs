@@ -49,11 +49,30 @@ pub struct SpecArgs {
     pub format: Format,
 }
 
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The environment specs; every `environment` in each is processed.
+    #[arg(value_name = "SPEC", required = true)]
+    pub specs: Vec<PathBuf>,
+
+    /// Only the environment with this name, in each file.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check a spec: syntax, template inputs, tags and TTL, without running policies.
-    #[command(after_help = "Example:\n  idp validate env.kdl")]
-    Validate(SpecArgs),
+    /// Check specs: syntax, template inputs, tags and TTL, without running policies.
+    #[command(
+        after_help = "Each spec is reported in turn (with --format json, one JSON document per spec, \
+        in order); the exit code is the worst of theirs.\n\n\
+        Examples:\n  idp validate env.kdl\n  idp validate specs/*.kdl"
+    )]
+    Validate(ValidateArgs),
 
     /// Show what `apply` would do: tags, expiry, module calls, findings and plan digest.
     #[command(
@@ -182,11 +201,38 @@ pub enum Command {
     )]
     Plugin(PluginCommand),
 
+    /// Format KDL specs and idp.kdl in the canonical layout, comments kept.
+    #[command(
+        after_help = "Every `*.kdl` file under the paths (skipping hidden and .gitignored ones) is laid out \
+        one node per line, four spaces per level, values as written, comments where they were, at \
+        most one blank line between nodes. The changed files are listed on stdout. An invalid file \
+        is reported at its line and left as it is; so is a KDL 1.0 file, unless --convert-v1.\n\n\
+        Exit codes: 0 formatted (or nothing to do), 1 with --check when a file would change, \
+        2 an invalid or KDL 1.0 file.\n\n\
+        Examples:\n  idp fmt\n  idp fmt --check examples/\n  idp fmt --convert-v1 legacy.kdl"
+    )]
+    Fmt(FmtArgs),
+
     /// Print shell completions: `idp completions bash > /etc/bash_completion.d/idp`.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Files or directories (every `*.kdl` under them); the current directory when none.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write nothing: list the files that would change, and exit 1 when there are some.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Rewrite KDL 1.0 files as KDL 2.0 (without it they are reported and left as they are).
+    #[arg(long)]
+    pub convert_v1: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

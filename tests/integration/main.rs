@@ -16,6 +16,7 @@ mod check_cache;
 mod cost;
 mod cost_report;
 mod error_codes;
+mod fmt;
 mod github;
 mod harness;
 mod hostile;

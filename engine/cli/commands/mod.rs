@@ -9,6 +9,7 @@ mod cost;
 mod cost_report;
 mod destroy;
 mod extend;
+mod fmt;
 mod list;
 mod plan;
 mod plugin;
@@ -17,6 +18,7 @@ mod serve;
 mod show;
 mod sweep;
 mod token;
+mod validate;
 
 use clap::CommandFactory;
 
@@ -27,7 +29,7 @@ use crate::ui::CliError;
 pub fn run(cli: Cli) -> Result<Outcome, CliError> {
     let config = cli.config.as_deref();
     match cli.command {
-        Command::Validate(a) => plan::run(config, &a, idp_plan::Stage::Validate),
+        Command::Validate(a) => validate::run(config, &a),
         Command::Plan(a) => plan::run(config, &a, idp_plan::Stage::Emit),
         Command::Apply(a) => apply::run(config, &a),
         Command::Check(a) => check::run(config, &a),
@@ -45,6 +47,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Serve(a) => serve::run(config, &a),
         Command::Token(c) => token::run(config, c),
         Command::Plugin(c) => plugin::run(c),
+        Command::Fmt(a) => fmt::run(&a),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "idp", &mut std::io::stdout());
             Ok(Outcome::Clean)
