@@ -213,6 +213,17 @@ pub enum Command {
     )]
     Fmt(FmtArgs),
 
+    /// Run the language server (LSP over stdin/stdout) for env.kdl specs and idp.kdl.
+    #[command(
+        after_help = "Started by an editor, not by hand (docs/editors.md): diagnostics as `idp plan` \
+        shows them (syntax, template inputs, tags, TTL, the project's policies), completion of \
+        node names, values and templates, hover with the template's descriptions and defaults, \
+        and the monthly cost as a code lens on each environment. Uses the idp.kdl above each \
+        document (or --config); records are read from the local state only.\n\n\
+        Example (Neovim):\n  vim.lsp.start_client({ name = \"idp\", cmd = { \"idp\", \"lsp\" } })"
+    )]
+    Lsp,
+
     /// Print shell completions: `idp completions bash > /etc/bash_completion.d/idp`.
     Completions {
         /// The shell.

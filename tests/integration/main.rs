@@ -22,6 +22,7 @@ mod harness;
 mod hostile;
 mod lifecycle;
 mod local_http;
+mod lsp;
 mod modules;
 mod org_rates;
 mod parser;

@@ -11,6 +11,7 @@ mod destroy;
 mod extend;
 mod fmt;
 mod list;
+mod lsp;
 mod plan;
 mod plugin;
 mod pricing;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Serve(a) => serve::run(config, &a),
         Command::Token(c) => token::run(config, c),
         Command::Plugin(c) => plugin::run(c),
+        Command::Lsp => lsp::run(config),
         Command::Fmt(a) => fmt::run(&a),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "idp", &mut std::io::stdout());
