@@ -3,6 +3,7 @@
 //!
 //! One test binary for the whole crate, so it links once (two cores).
 
+mod action;
 mod apply;
 mod approvals;
 mod authoring_build;
