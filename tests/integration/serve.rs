@@ -179,7 +179,7 @@ impl Drop for Server {
 }
 
 /// An HTTP/1.1 response: status line, headers, and a body by length or chunked.
-fn parse(bytes: &[u8]) -> Answer {
+pub(crate) fn parse(bytes: &[u8]) -> Answer {
     let split = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

@@ -23,6 +23,12 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
 ) -> Result<Json<Value>, ApiProblem> {
+    waiting(&state, &who).await.map(Json)
+}
+
+/// The plans waiting for approval that `who` may read, as `GET /api/v1/approvals`
+/// answers them.
+pub(crate) async fn waiting(state: &AppState, who: &Identity) -> Result<Value, ApiProblem> {
     let now = state.now();
     let listing = state
         .blocking(|inner| inner.project.records.list().map_err(|e| state_problem(&e)))
@@ -39,9 +45,7 @@ pub(crate) async fn list(
             doc
         })
         .collect();
-    Ok(Json(
-        json!({ "version": JSON_VERSION, "approvals": waiting }),
-    ))
+    Ok(json!({ "version": JSON_VERSION, "approvals": waiting }))
 }
 
 /// `{"reason": "…"}`, or no body.
@@ -100,7 +104,7 @@ async fn decide_body(state: &AppState, request: Request) -> Result<DecideBody, A
     })
 }
 
-fn decide(
+pub(crate) fn decide(
     inner: &Inner,
     who: &Identity,
     name: &str,

@@ -105,6 +105,35 @@ impl Identity {
         })
     }
 
+    /// Its roles as a person reads them: `developer of payments`, `admin`.
+    pub fn roles(&self) -> String {
+        let roles: Vec<String> = self
+            .grants
+            .iter()
+            .map(|g| match &g.team {
+                Some(team) => format!("{} of {team}", g.role.as_str()),
+                None => g.role.as_str().to_owned(),
+            })
+            .collect();
+        roles.join(", ")
+    }
+
+    /// Whether it may apply environments of some team (a developer's or an admin's).
+    pub fn can_create(&self) -> bool {
+        self.grants
+            .iter()
+            .any(|g| matches!(g.role, Role::Developer | Role::Admin))
+    }
+
+    /// The team a new environment of its is for by default: the first team it may
+    /// change, when its roles name one.
+    pub fn home_team(&self) -> Option<&str> {
+        self.grants
+            .iter()
+            .filter(|g| g.role >= Role::Developer)
+            .find_map(|g| g.team.as_deref())
+    }
+
     /// Who, how and from where, as the audit log keeps it.
     pub fn actor(&self) -> idp_lifecycle::audit::Actor {
         idp_lifecycle::audit::Actor {

@@ -15,8 +15,10 @@ use crate::{AppState, Inner, JSON_VERSION};
 
 /// Every plugin of the catalog, described once.
 pub(crate) struct Described {
-    templates: Vec<Value>,
-    policies: Vec<Value>,
+    /// Each template's `info()`, its source and digest.
+    pub(crate) templates: Vec<Value>,
+    /// Each policy's `info()`, its source and digest, and how idp.kdl enables it.
+    pub(crate) policies: Vec<Value>,
 }
 
 /// Loads every plugin the catalog resolves (the first source providing a name wins, as
@@ -93,7 +95,7 @@ fn merge(doc: &mut Value, extra: Value) {
 
 /// The catalog described, computed on the first request that needs it. A failure is
 /// not kept: the next request tries again.
-async fn described(state: &AppState) -> Result<Arc<Described>, ApiProblem> {
+pub(crate) async fn described(state: &AppState) -> Result<Arc<Described>, ApiProblem> {
     if let Ok(guard) = state.0.described.lock()
         && let Some(d) = guard.as_ref()
     {
@@ -123,16 +125,21 @@ pub(crate) async fn template(
     let found = d.templates.iter().find(|t| t["name"] == name.as_str());
     match found {
         Some(t) => Ok(Json(json!({ "version": JSON_VERSION, "template": t }))),
-        None => Err(ApiProblem::new(
-            StatusCode::NOT_FOUND,
-            "idp::server::unknown_template",
-            "No such template",
-            format!(
-                "no template `{}` in the catalog; `/api/v1/catalog/templates` lists them",
-                idp_model::terminal_safe(&name)
-            ),
-        )),
+        None => Err(unknown_template(&name)),
     }
+}
+
+/// 404 for a template the catalog does not have.
+pub(crate) fn unknown_template(name: &str) -> ApiProblem {
+    ApiProblem::new(
+        StatusCode::NOT_FOUND,
+        "idp::server::unknown_template",
+        "No such template",
+        format!(
+            "no template `{}` in the catalog; `/api/v1/catalog/templates` lists them",
+            idp_model::terminal_safe(name)
+        ),
+    )
 }
 
 /// `GET /api/v1/catalog/policies`.

@@ -48,7 +48,18 @@ struct Filter {
 }
 
 impl Filter {
-    fn new(query: ListQuery) -> Result<Filter, ApiProblem> {
+    fn new(mut query: ListQuery) -> Result<Filter, ApiProblem> {
+        // An empty filter (`?team=`, as a filter form sends for "any") filters nothing.
+        for f in [
+            &mut query.team,
+            &mut query.owner,
+            &mut query.status,
+            &mut query.template,
+        ] {
+            if f.as_deref().is_some_and(str::is_empty) {
+                *f = None;
+            }
+        }
         let status = match &query.status {
             None => None,
             Some(s) => Some(
@@ -133,6 +144,15 @@ pub(crate) async fn list(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiProblem> {
     let Query(query) = query.map_err(|e| bad_query(e.body_text()))?;
+    listing(&state, &who, query).await.map(Json)
+}
+
+/// A page of the environments `who` may read, as `GET /api/v1/environments` answers it.
+pub(crate) async fn listing(
+    state: &AppState,
+    who: &Identity,
+    query: ListQuery,
+) -> Result<Value, ApiProblem> {
     let filter = Filter::new(query)?;
     let now = state.now();
     let listing = state
@@ -150,16 +170,20 @@ pub(crate) async fn list(
         .filter(|r| who.can_read(&r.team))
         .collect();
     let (page, next) = page(records, &filter);
-    Ok(Json(json!({
+    Ok(json!({
         "version": JSON_VERSION,
         "environments": page.iter().map(|r| idp_report::status_json(r, now)).collect::<Vec<_>>(),
         "next_cursor": next,
         "skipped": skipped,
-    })))
+    }))
 }
 
 /// The record of `name`, or 404 (also when `who` may not read it).
-async fn record(state: &AppState, who: &Identity, name: String) -> Result<Record, ApiProblem> {
+pub(crate) async fn record(
+    state: &AppState,
+    who: &Identity,
+    name: String,
+) -> Result<Record, ApiProblem> {
     let record = state
         .blocking(move |inner| {
             inner
@@ -197,12 +221,7 @@ pub(crate) async fn history(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiProblem> {
     let r = record(&state, &who, name).await?;
-    let name = r.name.clone();
-    let changes = state
-        .blocking(move |inner| Ok(idp_lifecycle::audit::read(inner.project.state.dir(), &name)))
-        .await?;
-    let mut events = events(&r);
-    events.extend(changes);
+    let events = history_of(&state, &r).await?;
     Ok(Json(json!({
         "version": JSON_VERSION,
         "name": r.name,
@@ -211,6 +230,43 @@ pub(crate) async fn history(
         // it exists; an environment's older changes, and the sweep's, are not in it.
         "complete": false,
     })))
+}
+
+/// What happened to an environment, oldest first: what its record proves, then every
+/// change in the audit log.
+pub(crate) async fn history_of(state: &AppState, r: &Record) -> Result<Vec<Value>, ApiProblem> {
+    let name = r.name.clone();
+    let changes = state
+        .blocking(move |inner| Ok(idp_lifecycle::audit::read(inner.project.state.dir(), &name)))
+        .await?;
+    let mut events = events(r);
+    events.extend(changes);
+    Ok(events)
+}
+
+/// The largest recorded spec the portal shows.
+const MAX_SHOWN_SPEC: u64 = 256 * 1024;
+
+/// The text of the spec an environment was recorded from, when this server can read it
+/// (a spec posted to the server is kept in the state directory; one applied with the
+/// CLI is in the project's checkout, which the server may not have).
+pub(crate) async fn spec_text(state: &AppState, r: &Record) -> Option<String> {
+    let record = r.clone();
+    state
+        .blocking(move |inner| {
+            let ctx = crate::mutate::ctx(
+                inner,
+                idp_lifecycle::Clock::at(jiff::Timestamp::UNIX_EPOCH),
+                Some(&record),
+            );
+            let path = ctx.root.join(&record.spec);
+            let small =
+                std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= MAX_SHOWN_SPEC);
+            Ok(small.then(|| std::fs::read_to_string(&path).ok()).flatten())
+        })
+        .await
+        .ok()
+        .flatten()
 }
 
 /// What a record proves happened, oldest first: its creation, and its latest change

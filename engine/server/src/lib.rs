@@ -1,4 +1,4 @@
-//! `idp serve`: the REST API v1 over the same engine as the CLI.
+//! `idp serve`: the REST API v1 and the web portal over the same engine as the CLI.
 //!
 //! # Design
 //!
@@ -30,6 +30,11 @@
 //!   `idp.kdl` say what they may read and change; cross-origin browser requests that
 //!   change something are refused. Apply, extend and destroy go through `idp-lifecycle`
 //!   and each is appended to the audit log ([`idp_lifecycle::audit`]).
+//! - **The portal** (the `portal` module, at `/`) renders the documents the API
+//!   answers as HTML pages, calling the same functions the API routes call; a form is
+//!   turned into the KDL spec it stands for and planned by the engine, whose
+//!   diagnostics come back at the fields. Pages carry a strict Content-Security-Policy
+//!   and need no script (the embedded `portal.js` adds the live preview).
 //! - **One line per request** to the log sink: method, path, the query's names (never
 //!   its values), status and milliseconds. No header and no body is ever logged.
 #![deny(missing_docs)]
@@ -43,6 +48,7 @@ mod http;
 mod mutate;
 mod openapi;
 mod plan;
+mod portal;
 mod problem;
 mod routes;
 mod tokens;

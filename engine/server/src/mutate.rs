@@ -175,7 +175,7 @@ pub(crate) async fn apply(
     Ok((status, Json(doc)))
 }
 
-fn apply_text(
+pub(crate) fn apply_text(
     inner: &Inner,
     who: &Identity,
     text: String,
@@ -358,7 +358,12 @@ async fn posted_json(state: &AppState, request: Request) -> Result<String, ApiPr
     })
 }
 
-fn extend_by(inner: &Inner, who: &Identity, name: &str, by: &str) -> Result<Value, ApiProblem> {
+pub(crate) fn extend_by(
+    inner: &Inner,
+    who: &Identity,
+    name: &str,
+    by: &str,
+) -> Result<Value, ApiProblem> {
     let stored = changeable(inner, who, name)?;
     let by_secs = idp_lifecycle::parse_by(by).map_err(|e| {
         ApiProblem::new(
@@ -401,7 +406,11 @@ pub(crate) async fn destroy(
         .map(Json)
 }
 
-fn destroy_named(inner: &Inner, who: &Identity, name: &str) -> Result<Value, ApiProblem> {
+pub(crate) fn destroy_named(
+    inner: &Inner,
+    who: &Identity,
+    name: &str,
+) -> Result<Value, ApiProblem> {
     let stored = changeable(inner, who, name)?;
     let clock = clock(inner)?;
     let already = stored.record.status == Status::Destroyed;

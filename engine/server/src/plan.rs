@@ -178,7 +178,7 @@ fn spec_text(media: Media, bytes: &[u8]) -> Result<String, ApiProblem> {
 
 /// Parses and plans a spec, as `idp plan` does: every problem is reported, each at its
 /// line, and a denied plan is still a plan (its `denied` says so).
-fn plan_text(
+pub(crate) fn plan_text(
     inner: &Inner,
     who: &Identity,
     text: String,

@@ -369,6 +369,7 @@ pub fn router(state: AppState) -> Router {
         );
     }
     router
+        .merge(crate::portal::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
