@@ -394,3 +394,44 @@ resource "aws_appautoscaling_policy" "queue" {
     }
   }
 }
+
+# Business hours: outside the environment's schedule the service is scaled to zero (no
+# task, so no Fargate hours), and back to its autoscaling range when the hours start.
+# Application Auto Scaling runs both actions in the schedule's own time zone, so
+# daylight saving time needs nothing here.
+locals {
+  schedule_days = var.schedule == null ? "" : join(",", var.schedule.days)
+}
+
+resource "aws_appautoscaling_scheduled_action" "start" {
+  count              = var.schedule == null ? 0 : 1
+  name               = "${var.name}-start"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  resource_id        = aws_appautoscaling_target.this.resource_id
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+  schedule           = "cron(${tonumber(split(":", var.schedule.start)[1])} ${tonumber(split(":", var.schedule.start)[0])} ? * ${local.schedule_days} *)"
+  timezone           = var.schedule.timezone
+
+  scalable_target_action {
+    min_capacity = var.desired_count
+    max_capacity = var.max_count
+  }
+}
+
+resource "aws_appautoscaling_scheduled_action" "stop" {
+  count              = var.schedule == null ? 0 : 1
+  name               = "${var.name}-stop"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  resource_id        = aws_appautoscaling_target.this.resource_id
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+  schedule           = "cron(${tonumber(split(":", var.schedule.stop)[1])} ${tonumber(split(":", var.schedule.stop)[0])} ? * ${local.schedule_days} *)"
+  timezone           = var.schedule.timezone
+
+  scalable_target_action {
+    min_capacity = 0
+    max_capacity = 0
+  }
+
+  # Application Auto Scaling refuses two concurrent changes to one target's actions.
+  depends_on = [aws_appautoscaling_scheduled_action.start]
+}

@@ -190,6 +190,30 @@ variable "messages_per_task" {
   default     = 10
 }
 
+variable "schedule" {
+  description = "Hours the service runs (the environment's schedule): days (MON to SUN), start and stop (HH:MM, 24-hour) in an IANA timezone. Outside them it is scaled to zero; null runs it around the clock."
+  type = object({
+    days     = list(string)
+    start    = string
+    stop     = string
+    timezone = string
+  })
+  default = null
+
+  validation {
+    condition = var.schedule == null || try(
+      length(var.schedule.days) > 0 &&
+      alltrue([for d in var.schedule.days : contains(["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"], d)]) &&
+      can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]$", var.schedule.start)) &&
+      can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]$", var.schedule.stop)) &&
+      tonumber(replace(var.schedule.start, ":", "")) < tonumber(replace(var.schedule.stop, ":", "")) &&
+      length(var.schedule.timezone) > 0,
+      false
+    )
+    error_message = "schedule needs days among MON to SUN, start and stop as HH:MM with start before stop, and a timezone."
+  }
+}
+
 variable "log_retention_days" {
   description = "Days CloudWatch keeps the logs."
   type        = number

@@ -159,6 +159,7 @@ fn env() -> idp_model::Environment {
         expires_at: None,
         tags: vec![],
         inputs: serde_json::json!({}),
+        schedule: None,
     }
 }
 

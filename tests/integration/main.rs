@@ -34,6 +34,7 @@ mod pricing;
 mod records;
 mod regions;
 mod remote_state;
+mod schedule;
 mod serve;
 mod serve_auth;
 mod trust;

@@ -112,6 +112,7 @@ pub fn derive(input: DeriveInput<'_>) -> Result<Environment, Problems> {
         expires_at,
         tags,
         inputs: input.inputs,
+        schedule: spec.schedule.as_ref().map(|s| s.value.clone()),
     })
 }
 

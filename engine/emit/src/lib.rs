@@ -200,6 +200,21 @@ fn header_tf(env: &Environment, uses_aws: bool, out: &mut String) {
         hcl_string(&env.template),
         hcl_string(&env.template_version)
     )));
+    // The schedule is part of what is applied even where no module takes it, so the
+    // digest covers it: a changed window is a changed plan.
+    if let Some(s) = &env.schedule {
+        out.push_str(&hcl_comment(&format!(
+            "Runs on a schedule: {} from {} to {} in {}; scaled to zero outside these hours.",
+            s.days
+                .iter()
+                .map(|d| d.cron())
+                .collect::<Vec<_>>()
+                .join(","),
+            hcl_string(&s.start),
+            hcl_string(&s.stop),
+            hcl_string(&s.timezone)
+        )));
+    }
     writeln!(
         out,
         "# Do not edit: `idp apply` rewrites it. Literal values are in terraform.tfvars.json.\n"
@@ -401,6 +416,7 @@ mod tests {
             expires_at: None,
             tags: vec![],
             inputs: json!({}),
+            schedule: None,
         }
     }
 
@@ -499,6 +515,17 @@ mod tests {
         assert_ne!(
             a.digest,
             emit(&env(), &changed, modules).expect("emits").digest
+        );
+        // A schedule changes the plan even where no module call takes it.
+        let mut scheduled = env();
+        scheduled.schedule =
+            Some(idp_model::Schedule::weekdays("08:00-20:00", "Europe/Berlin").expect("valid"));
+        let s = emit(&scheduled, &rendering(), modules).expect("emits");
+        assert_ne!(a.digest, s.digest);
+        let main = String::from_utf8_lossy(&s.files[0].1).into_owned();
+        assert!(
+            main.contains("# Runs on a schedule: MON,TUE,WED,THU,FRI from \"08:00\" to \"20:00\" in \"Europe/Berlin\""),
+            "{main}"
         );
     }
 

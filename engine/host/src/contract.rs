@@ -12,7 +12,9 @@
 /// `template` and `policy` bindings of WIT version `$version`, whose converted policy
 /// inputs are kept in field `$cell` of [`PolicyArgs`](crate::plugin::PolicyArgs). The
 /// invoking module defines `reads_of(&PolicyInfo) -> InputParts` and
-/// `applies_to_of(&PolicyInfo) -> Vec<Class>`: what its policies read and judge.
+/// `applies_to_of(&PolicyInfo) -> Vec<Class>` (what its policies read and judge), and
+/// what its version adds or leaves out: `call_render` (the arguments of `render`),
+/// `policy_input` (what a policy is given) and `follows_schedule` (of a bill item).
 macro_rules! contract {
     ($version:literal, $cell:ident) => {
         use idp_model as model;
@@ -59,9 +61,7 @@ macro_rules! contract {
                 env: &model::Environment,
             ) -> wasmtime::Result<Result<Result<model::Rendering, Vec<model::Finding>>, Invalid>>
             {
-                let answer = bindings
-                    .idp_plugin_template()
-                    .call_render(store, &crate::v0_1::environment(env))?;
+                let answer = call_render(store, bindings, env)?;
                 Ok(match answer {
                     Ok(r) => rendering(r).map(Ok),
                     Err(findings) => Ok(Err(findings
@@ -79,22 +79,7 @@ macro_rules! contract {
                 args: &'a crate::plugin::PolicyArgs<'_>,
                 reads: model::InputParts,
             ) -> &'a Self::Input {
-                args.$cell[reads.index()].get_or_init(|| wit_policy::PolicyInput {
-                    env: crate::v0_1::environment_read(args.env, reads),
-                    calls: match reads.calls {
-                        true => args
-                            .calls
-                            .iter()
-                            .map(crate::v0_1::module_call_to_wit)
-                            .collect(),
-                        false => Vec::new(),
-                    },
-                    cost: args.cost.map(|c| wit_policy::CostEstimate {
-                        monthly: c.monthly,
-                        lifetime: c.lifetime,
-                        currency: "USD".to_owned(),
-                    }),
-                })
+                args.$cell[reads.index()].get_or_init(|| policy_input(args, reads))
             }
 
             fn evaluate(
@@ -144,17 +129,19 @@ macro_rules! contract {
         }
 
         fn bill_item(b: wit_template::BillItem) -> model::BillItem {
+            // `follows_schedule` first: it reads the item the other fields move out of.
             model::BillItem {
+                basis: match b.basis {
+                    wit_template::BillingBasis::PerHour => model::BillingBasis::PerHour,
+                    wit_template::BillingBasis::PerMonth => model::BillingBasis::PerMonth,
+                },
+                follows_schedule: follows_schedule(&b),
                 call: b.call,
                 description: b.description,
                 service_code: b.service_code,
                 usage_type: b.usage_type,
                 unit: b.unit,
                 quantity: b.quantity,
-                basis: match b.basis {
-                    wit_template::BillingBasis::PerHour => model::BillingBasis::PerHour,
-                    wit_template::BillingBasis::PerMonth => model::BillingBasis::PerMonth,
-                },
             }
         }
 

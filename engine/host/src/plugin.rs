@@ -829,6 +829,7 @@ mod tests {
             expires_at: None,
             tags: vec![],
             inputs: serde_json::json!({}),
+            schedule: None,
         }
     }
 

@@ -27,6 +27,47 @@ pub(crate) type PolicyInput = policy::exports::idp::plugin::policy::PolicyInput;
 
 use template::idp::plugin::types as wit;
 
+/// A 0.1.0 template is given the environment alone: it knows no schedule, and what it
+/// renders is what it would around the clock.
+fn call_render(
+    store: &mut Store<StoreState>,
+    bindings: &template::TemplatePlugin,
+    env: &model::Environment,
+) -> wasmtime::Result<Result<wit_template::Rendering, Vec<wit::Finding>>> {
+    bindings
+        .idp_plugin_template()
+        .call_render(store, &environment(env))
+}
+
+/// A 0.1.0 bill line knows no schedule: it bills around the clock.
+fn follows_schedule(_: &wit_template::BillItem) -> bool {
+    false
+}
+
+/// A 0.1.0 policy's input: no schedule, and of the estimate only the effective figures.
+fn policy_input(args: &crate::plugin::PolicyArgs<'_>, reads: model::InputParts) -> PolicyInput {
+    wit_policy::PolicyInput {
+        env: environment_read(args.env, reads),
+        calls: calls_read(args, reads),
+        cost: args.cost.map(|c| wit_policy::CostEstimate {
+            monthly: c.monthly,
+            lifetime: c.lifetime,
+            currency: "USD".to_owned(),
+        }),
+    }
+}
+
+/// The module calls, when the policy reads them.
+pub(crate) fn calls_read(
+    args: &crate::plugin::PolicyArgs<'_>,
+    reads: model::InputParts,
+) -> Vec<wit::ModuleCall> {
+    match reads.calls {
+        true => args.calls.iter().map(module_call_to_wit).collect(),
+        false => Vec::new(),
+    }
+}
+
 /// A 0.1.0 policy is given its whole input: the contract has no way to say less.
 fn reads_of(_: &wit_policy::PolicyInfo) -> model::InputParts {
     model::InputParts::ALL

@@ -21,6 +21,7 @@ pub(crate) mod policy {
         with: {
             "idp:plugin/types": crate::v0_1::template::idp::plugin::types,
             "idp:plugin/log": super::template::idp::plugin::log,
+            "idp:plugin/schedule": super::template::idp::plugin::schedule,
         },
     });
 }
@@ -29,6 +30,69 @@ crate::contract::contract!("0.2.0", v0_2);
 
 /// What a policy of this version is given besides its settings.
 pub(crate) type PolicyInput = policy::exports::idp::plugin::policy::PolicyInput;
+
+use template::idp::plugin::schedule as wit_schedule;
+
+/// The environment and its schedule, when it has one.
+fn call_render(
+    store: &mut Store<StoreState>,
+    bindings: &template::TemplatePlugin,
+    env: &model::Environment,
+) -> wasmtime::Result<
+    Result<wit_template::Rendering, Vec<crate::v0_1::template::idp::plugin::types::Finding>>,
+> {
+    bindings.idp_plugin_template().call_render(
+        store,
+        &crate::v0_1::environment(env),
+        schedule(env).as_ref(),
+    )
+}
+
+/// What the template says of the line.
+fn follows_schedule(b: &wit_template::BillItem) -> bool {
+    b.follows_schedule
+}
+
+/// The environment's schedule in the contract's terms.
+fn schedule(env: &model::Environment) -> Option<wit_schedule::Schedule> {
+    env.schedule.as_ref().map(|s| wit_schedule::Schedule {
+        days: s.days.iter().map(|d| weekday(*d)).collect(),
+        start: s.start.clone(),
+        stop: s.stop.clone(),
+        timezone: s.timezone.clone(),
+        hours_per_week: s.hours_per_week(),
+    })
+}
+
+fn weekday(d: model::Weekday) -> wit_schedule::Weekday {
+    use wit_schedule::Weekday as W;
+    match d {
+        model::Weekday::Monday => W::Monday,
+        model::Weekday::Tuesday => W::Tuesday,
+        model::Weekday::Wednesday => W::Wednesday,
+        model::Weekday::Thursday => W::Thursday,
+        model::Weekday::Friday => W::Friday,
+        model::Weekday::Saturday => W::Saturday,
+        model::Weekday::Sunday => W::Sunday,
+    }
+}
+
+/// A 0.2.0 policy's input: the parts it reads, the schedule, and the estimate's list and
+/// effective figures with whether it is complete.
+fn policy_input(args: &crate::plugin::PolicyArgs<'_>, reads: model::InputParts) -> PolicyInput {
+    wit_policy::PolicyInput {
+        env: crate::v0_1::environment_read(args.env, reads),
+        calls: crate::v0_1::calls_read(args, reads),
+        cost: args.cost.map(|c| wit_policy::CostEstimate {
+            monthly: c.monthly,
+            lifetime: c.lifetime,
+            currency: "USD".to_owned(),
+            list_monthly: c.list_monthly,
+            complete: c.complete,
+        }),
+        schedule: schedule(args.env),
+    }
+}
 
 /// The classes the policy declared it judges; none named means every class.
 fn applies_to_of(info: &wit_policy::PolicyInfo) -> Vec<model::Class> {

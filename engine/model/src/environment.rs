@@ -98,4 +98,8 @@ pub struct Environment {
     pub tags: Vec<Tag>,
     /// Template inputs as a JSON object.
     pub inputs: serde_json::Value,
+    /// The hours it runs (the spec's `schedule`); `None` is around the clock. Written
+    /// only when set, so the records and digests of unscheduled environments are as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<crate::Schedule>,
 }

@@ -12,6 +12,7 @@ mod finding;
 mod names;
 mod plugin;
 mod rendering;
+mod schedule;
 
 pub use duration::{Ttl, TtlError};
 pub use environment::{Class, Environment, Tag, UnknownClass};
@@ -23,3 +24,4 @@ pub use names::{
 };
 pub use plugin::{InputParts, PluginId, PluginKind, PolicyInfo, RuleInfo, TemplateInfo};
 pub use rendering::{BillItem, BillingBasis, CostEstimate, ModuleCall, Output, Rendering, Wire};
+pub use schedule::{Schedule, ScheduleError, Weekday};

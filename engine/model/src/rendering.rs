@@ -51,6 +51,10 @@ pub struct BillItem {
     pub quantity: f64,
     /// How the quantity accrues.
     pub basis: BillingBasis,
+    /// Whether the line runs only in the environment's scheduled hours (Fargate tasks
+    /// scaled to zero outside them); written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub follows_schedule: bool,
 }
 
 /// One output of the environment.
@@ -78,8 +82,13 @@ pub struct Rendering {
 /// A cost estimate handed to policies.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CostEstimate {
-    /// Per month.
+    /// Per month: the effective figure, after the organisation's rules, for the hours
+    /// the environment runs.
     pub monthly: f64,
     /// Over the TTL; `None` for `never`.
     pub lifetime: Option<f64>,
+    /// Per month at list prices, before the organisation's rules (the same hours).
+    pub list_monthly: f64,
+    /// Whether every line had a price; when not, both monthly figures are lower bounds.
+    pub complete: bool,
 }

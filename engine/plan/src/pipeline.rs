@@ -487,6 +487,7 @@ impl<'p> Pipeline<'p> {
             &out.env.region,
             out.env.ttl.seconds(),
             &rendering.bill,
+            out.env.schedule.as_ref(),
         );
         lap(&mut self.times.price, mark);
         register_waiver_spans(&mut out.spans, &spec.waivers);

@@ -33,8 +33,15 @@ pub fn cost_summary(cost: &Result<Estimate, PriceError>, ttl: &str) -> String {
             } else {
                 format!("; incomplete, no price for {}", missing_names(e))
             };
+            let saving = match &e.schedule {
+                Some(s) => format!(
+                    "; its schedule saves {:.2} a month against 24/7",
+                    s.saving_monthly
+                ),
+                None => String::new(),
+            };
             format!(
-                "{bound}{:.2} {} a month{lifetime}{rates} (prices of {}){missing}",
+                "{bound}{:.2} {} a month{lifetime}{rates} (prices of {}){saving}{missing}",
                 e.monthly, e.currency, e.price_book
             )
         }
@@ -90,6 +97,39 @@ pub struct CostRow<'a> {
     pub estimate: &'a Estimate,
     /// The baseline's name and estimate, with `--compare`.
     pub base: Option<(String, &'a Estimate)>,
+}
+
+/// A line's resource column: its description, and whether it is billed for the scheduled
+/// hours only.
+fn resource(l: &Line) -> String {
+    match l.scheduled {
+        true => format!("{} (scheduled hours)", l.description),
+        false => l.description.clone(),
+    }
+}
+
+/// The saving row's resource column: the schedule, against around the clock.
+fn saving_label(e: &Estimate) -> Option<String> {
+    e.schedule.as_ref().map(|s| {
+        format!(
+            "schedule {} {} {} against 24/7",
+            s.days, s.window, s.timezone
+        )
+    })
+}
+
+/// The sentence under a scheduled estimate: how its hours were counted.
+fn schedule_note(e: &Estimate) -> Option<String> {
+    e.schedule.as_ref().map(|s| {
+        format!(
+            "lines marked (scheduled hours) run {} h a week, billed {:.2} h a month ({} × 730 / 168); around the clock the total would be {:.2} {} a month",
+            trim(s.hours_per_week),
+            s.hours_per_month,
+            trim(s.hours_per_week),
+            s.always_on_monthly,
+            e.currency
+        )
+    })
 }
 
 fn quantity(l: &Line) -> String {
@@ -154,9 +194,10 @@ fn heading_human(row: &CostRow<'_>, out: &mut String) -> usize {
     let width = e
         .lines
         .iter()
-        .map(|l| l.description.chars().count())
+        .map(|l| resource(l).chars().count())
         .chain(e.missing.iter().map(|m| m.description.chars().count()))
         .chain(e.adjustments.iter().map(|a| a.label.chars().count()))
+        .chain(saving_label(e).map(|s| s.chars().count()))
         .max()
         .unwrap_or(0)
         .max(8);
@@ -196,7 +237,7 @@ fn lines_human(row: &CostRow<'_>, width: usize, out: &mut String) {
             out,
             "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}{vs}",
             l.call,
-            l.description,
+            resource(l),
             format!("{}/{}", trim(l.unit_price), l.unit),
             quantity(l),
             format!("{:.2}", l.monthly),
@@ -220,7 +261,30 @@ fn lines_human(row: &CostRow<'_>, width: usize, out: &mut String) {
         money(e.lifetime)
     )
     .ok();
+    saving_human(e, width, out);
     if let Some(note) = incomplete_note(e) {
+        writeln!(out, "  {note}").ok();
+    }
+}
+
+/// The schedule's saving against 24/7, a row of its own under the total, and how its
+/// hours were counted.
+fn saving_human(e: &Estimate, width: usize, out: &mut String) {
+    let (Some(s), Some(label)) = (&e.schedule, saving_label(e)) else {
+        return;
+    };
+    writeln!(
+        out,
+        "  {:<9} {:<width$}  {:>16}  {:>14}  {:>9}  {:>9}",
+        "saving",
+        label,
+        "",
+        format!("{} h a week", trim(s.hours_per_week)),
+        format!("{:.2}", -s.saving_monthly),
+        money(s.saving_lifetime.map(|l| -l))
+    )
+    .ok();
+    if let Some(note) = schedule_note(e) {
         writeln!(out, "  {note}").ok();
     }
 }
@@ -319,7 +383,7 @@ pub fn cost_markdown(rows: &[CostRow<'_>]) -> String {
                 out,
                 "| {} | {} | {}/{} | {} | {:.2} | {} |",
                 crate::md_text(&l.call),
-                crate::md_text(&l.description),
+                crate::md_text(&resource(l)),
                 trim(l.unit_price),
                 crate::md_text(&l.unit),
                 quantity(l),
@@ -337,6 +401,20 @@ pub fn cost_markdown(rows: &[CostRow<'_>]) -> String {
             money(e.lifetime)
         )
         .ok();
+        if let (Some(s), Some(label)) = (&e.schedule, saving_label(e)) {
+            writeln!(
+                out,
+                "| saving | {} | | {} h a week | {:.2} | {} |",
+                crate::md_text(&label),
+                trim(s.hours_per_week),
+                -s.saving_monthly,
+                money(s.saving_lifetime.map(|l| -l))
+            )
+            .ok();
+        }
+        if let Some(note) = schedule_note(e) {
+            writeln!(out, "\n{}.", crate::md_message(&note)).ok();
+        }
         if let Some(note) = incomplete_note(e) {
             writeln!(out, "\n{}.", crate::md_message(&note)).ok();
         }

@@ -105,7 +105,7 @@ fn env_json(env: &PlannedEnv, source: &SourceFile) -> Value {
         .iter()
         .map(|t| (t.key.clone(), Value::String(t.value.clone())))
         .collect();
-    json!({
+    let mut v = json!({
         "name": e.name,
         "template": env.template,
         "class": e.class,
@@ -124,7 +124,12 @@ fn env_json(env: &PlannedEnv, source: &SourceFile) -> Value {
         "findings": env.findings.iter().map(|f| finding_json(env, source, f)).collect::<Vec<_>>(),
         "denied": env.denied(),
         "plan_digest": env.workspace.as_ref().map(|w| &w.digest),
-    })
+    });
+    // Only when there is one, so an unscheduled plan's JSON is as it was.
+    if let Some(s) = &e.schedule {
+        v["schedule"] = json!(s);
+    }
+    v
 }
 
 /// The JSON document of `idp plan` / `idp validate` / `idp apply`.
@@ -316,6 +321,18 @@ fn env_human(env: &PlannedEnv, out: &mut String) {
         None => writeln!(out, "  expires    never"),
     }
     .ok();
+    if let Some(s) = &e.schedule {
+        let days: Vec<&str> = s.days.iter().map(|d| d.cron()).collect();
+        writeln!(
+            out,
+            "  schedule   {} {} {} ({} h a week; scaled to zero outside)",
+            days.join(","),
+            s.window(),
+            s.timezone,
+            s.hours_per_week()
+        )
+        .ok();
+    }
     writeln!(out, "  tags").ok();
     let width = e.tags.iter().map(|t| t.key.len()).max().unwrap_or(0);
     for t in &e.tags {

@@ -14,6 +14,7 @@ mod duplicates;
 mod fast_kdl;
 mod prescan;
 mod problem;
+mod schedule;
 mod source;
 mod spec;
 mod suggest;

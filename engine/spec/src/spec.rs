@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use idp_model::is_environment_name as valid_name;
-use idp_model::{Class, Ttl};
+use idp_model::{Class, Schedule, Ttl};
 use kdl::{KdlDocument, KdlNode, KdlValue};
 use miette::SourceSpan;
 use serde_json::Value;
@@ -14,7 +14,7 @@ use crate::{Problem, Problems, SourceFile, did_you_mean};
 
 /// Node names inside `environment` that idp reads itself; all others are template inputs.
 pub const RESERVED: &[&str] = &[
-    "template", "owner", "team", "class", "region", "ttl", "tags", "waive",
+    "template", "owner", "team", "class", "region", "ttl", "schedule", "tags", "waive",
 ];
 
 /// A value and where it was written.
@@ -60,6 +60,8 @@ pub struct EnvSpec {
     pub region: Spanned<String>,
     /// TTL as written; `None` means the class default.
     pub ttl: Option<Spanned<Ttl>>,
+    /// The hours it runs (`schedule { }`); `None` is around the clock.
+    pub schedule: Option<Spanned<Schedule>>,
     /// Tags as written, in order.
     pub tags: Vec<(Spanned<String>, Spanned<String>)>,
     /// Waivers.
@@ -359,6 +361,9 @@ impl EnvSpec {
             fields.read(source, child, &mut base_map, problems);
         }
         fields.report_missing(source, &name, problems);
+        if let Some(class) = &fields.class {
+            crate::schedule::check_class(source, &fields.schedule, class.value, problems);
+        }
         if problems.0.len() > before {
             return None;
         }
@@ -374,6 +379,7 @@ impl EnvSpec {
             }),
             region: fields.region?,
             ttl: fields.ttl,
+            schedule: fields.schedule,
             tags: fields.tags,
             waivers: fields.waivers,
             input_nodes: fields.input_nodes,
@@ -436,6 +442,7 @@ struct Fields<'a> {
     class: Option<Spanned<Class>>,
     region: Option<Spanned<String>>,
     ttl: Option<Spanned<Ttl>>,
+    schedule: Option<Spanned<Schedule>>,
     tags: Vec<(Spanned<String>, Spanned<String>)>,
     waivers: Vec<Waiver>,
     input_nodes: Vec<KdlNode>,
@@ -531,6 +538,7 @@ impl<'a> Fields<'a> {
                 }
                 None => problems.push(want_string("\"7d\"")),
             },
+            "schedule" => self.schedule = crate::schedule::read(source, child, problems),
             "tags" => read_tags(source, child, base_map, &mut self.tags, problems),
             "waive" => match parse_waiver(source, child) {
                 Ok(w) => self.waivers.push(w),

@@ -7,6 +7,8 @@ pub const HOURS_PER_MONTH: f64 = 730.0;
 
 /// A bill of materials under construction: every billable resource a rendering creates,
 /// in AWS Price List terms (service code, usage type without the region prefix, unit).
+/// A line follows the environment's schedule only when a method says so (Fargate tasks
+/// of a service the module scales to zero); every other line bills around the clock.
 #[derive(Debug, Clone, Default)]
 pub struct Bill(Vec<BillItem>);
 
@@ -77,7 +79,17 @@ impl Bill {
             unit: unit.into(),
             quantity,
             basis,
+            follows_schedule: false,
         });
+        self
+    }
+
+    /// Marks the last `n` lines as following the environment's schedule.
+    fn following_schedule(&mut self, n: usize) -> &mut Self {
+        let from = self.0.len().saturating_sub(n);
+        for item in &mut self.0[from..] {
+            item.follows_schedule = true;
+        }
         self
     }
 
@@ -139,7 +151,15 @@ impl Bill {
         )
     }
 
-    /// Fargate vCPU and memory for `tasks` tasks running on average.
+    /// Fargate vCPU and memory for `tasks` tasks of a service `ecs-service` runs: they
+    /// follow the environment's schedule (its scheduled actions scale them to zero
+    /// outside the hours).
+    pub fn service_tasks(&mut self, call: &str, container: &Container, tasks: f64) -> &mut Self {
+        self.fargate(call, container, tasks).following_schedule(2)
+    }
+
+    /// Fargate vCPU and memory for `tasks` tasks running on average, whatever the
+    /// environment's schedule (a job that runs on its own schedule).
     pub fn fargate(&mut self, call: &str, container: &Container, tasks: f64) -> &mut Self {
         let (vcpu, gb) = if container.is_arm() {
             ("Fargate-ARM-vCPU-Hours:perCPU", "Fargate-ARM-GB-Hours")
@@ -200,6 +220,29 @@ mod tests {
         assert_eq!(items[0].usage_type, "Fargate-ARM-vCPU-Hours:perCPU");
         assert_eq!(items[0].quantity, 1.5, "3 tasks x 0.5 vCPU");
         assert_eq!(items[1].quantity, 6.0, "3 tasks x 2 GB");
+        assert!(!items[0].follows_schedule && !items[1].follows_schedule);
+    }
+
+    #[test]
+    fn only_a_services_tasks_follow_the_schedule() {
+        let mut bill = Bill::new();
+        bill.load_balancer("svc", 1.0)
+            .service_tasks("svc", &Container::default(), 1.0)
+            .logs("svc", 1.0);
+        let follows: Vec<(String, bool)> = bill
+            .into_items()
+            .into_iter()
+            .map(|i| (i.description, i.follows_schedule))
+            .collect();
+        assert_eq!(
+            follows
+                .iter()
+                .filter(|(_, f)| *f)
+                .map(|(d, _)| d.as_str())
+                .collect::<Vec<_>>(),
+            ["Fargate vCPU", "Fargate memory"],
+            "{follows:?}"
+        );
     }
 
     #[test]

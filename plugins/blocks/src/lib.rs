@@ -14,4 +14,4 @@ mod service;
 pub use bill::{Bill, HOURS_PER_MONTH};
 pub use container::{Container, fargate_memory_options};
 pub use foundation::{ClassSettings, Foundation, Network, class_settings};
-pub use service::{Common, Usage, WebService};
+pub use service::{Common, Usage, WebService, with_schedule};

@@ -142,6 +142,7 @@ impl WebService {
                 class_settings(env.class).deletion_protection,
             )
             .var("log_retention_days", common.log_retention_days(env));
+        let call = with_schedule(call, env);
         let call = match &self.certificate_arn {
             Some(arn) => call.var("certificate_arn", arn.as_str()),
             None => call,
@@ -158,7 +159,17 @@ impl WebService {
     /// The load balancer and the always-running tasks.
     pub fn bill(&self, bill: &mut Bill, usage: &Usage) {
         bill.load_balancer(Self::CALL, usage.lcus.unwrap_or(1.0))
-            .fargate(Self::CALL, &self.container, f64::from(self.desired_count))
+            .service_tasks(Self::CALL, &self.container, f64::from(self.desired_count))
             .logs(Self::CALL, usage.log_gb_or(1.0));
+    }
+}
+
+/// `call` (an `ecs-service` call) with the environment's schedule, when it has one: the
+/// module's scheduled actions then scale the service to zero outside the hours, which is
+/// what lets [`Bill::service_tasks`] bill them for those hours only.
+pub fn with_schedule(call: ModuleCall, env: &Environment) -> ModuleCall {
+    match &env.schedule {
+        Some(s) => call.var("schedule", s.to_variable()),
+        None => call,
     }
 }

@@ -1,8 +1,12 @@
 //! The `max-monthly-cost` policy: an environment's estimated monthly cost stays within
 //! what its class may spend.
 //!
-//! It judges the host's estimate (bill of materials × price book). When the host gives
-//! none, it says so with an `info` finding rather than passing silently.
+//! It judges the host's estimate (bill of materials × price book) by its effective
+//! monthly figure: after the organisation's discounts and rates, for the hours the
+//! environment runs (its `schedule`). `judge "list"` judges the list-price figure instead.
+//! A lower bound (an incomplete estimate the organisation accepts) is said to be one.
+//! When the host gives no estimate, it says so with an `info` finding rather than
+//! passing silently.
 
 use idp_plugin_sdk::serde_json::json;
 use idp_plugin_sdk::{
@@ -17,6 +21,19 @@ use serde::Deserialize;
 pub struct Settings {
     /// Most an environment of each class may cost per month, in the estimate's currency.
     pub limit: PerClass<f64>,
+    /// Which monthly figure is judged.
+    pub judge: Figure,
+}
+
+/// The monthly figure of the estimate a limit is compared with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Figure {
+    /// What the organisation pays: after its discounts and rates (the default).
+    #[default]
+    Effective,
+    /// At the price book's list prices, before the organisation's rules.
+    List,
 }
 
 impl Default for Settings {
@@ -27,6 +44,7 @@ impl Default for Settings {
                 staging: Some(1500.0),
                 production: None,
             },
+            judge: Figure::Effective,
         }
     }
 }
@@ -65,7 +83,11 @@ impl Policy for MaxMonthlyCost {
                     "limit": per_class_schema(
                         "most an environment may cost per month, per class (default: preview 300, staging 1500, production no limit)",
                         json!({"type": "number", "minimum": 0})
-                    )
+                    ),
+                    "judge": {
+                        "description": "the monthly figure judged: `effective` (after the organisation's discounts and rates, the default) or `list` (list prices)",
+                        "enum": ["effective", "list"]
+                    }
                 }
             }),
         }
@@ -86,9 +108,15 @@ impl Policy for MaxMonthlyCost {
                 .help("run `idp cost` on the spec; the estimate needs prices for its region"),
             ];
         };
-        if cost.monthly <= limit {
+        let (monthly, at) = match settings.judge {
+            Figure::Effective => (cost.monthly, ""),
+            Figure::List => (cost.list_monthly, " at list prices"),
+        };
+        if monthly <= limit {
             return Vec::new();
         }
+        // A lower bound above the limit is above it all the more; say it is one.
+        let bound = if cost.complete { "" } else { "at least " };
         let class = env.class.as_str();
         let lifetime = match cost.lifetime {
             Some(l) => format!(" ({:.2} {} over its TTL)", l, cost.currency),
@@ -98,9 +126,7 @@ impl Policy for MaxMonthlyCost {
             Finding::deny(
                 "monthly-cost-above-limit",
                 format!(
-                    "estimated {:.2} {cur} a month{lifetime} is above the {class} limit of {:.2} {cur}",
-                    cost.monthly,
-                    limit,
+                    "estimated {bound}{monthly:.2} {cur} a month{at}{lifetime} is above the {class} limit of {limit:.2} {cur}",
                     cur = cost.currency
                 ),
             )
@@ -145,6 +171,26 @@ mod tests {
         let f = judge(Class::Staging, None);
         assert_eq!(testing::rules(&f), ["no-estimate"]);
         assert_eq!(f[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn the_effective_figure_is_judged_unless_the_settings_say_list() {
+        let discounted = CostEstimate::usd(250.0, None).with_list(400.0);
+        let input = environment().input().with_cost(discounted.clone());
+        assert!(MaxMonthlyCost::evaluate(&input, &Settings::default()).is_empty());
+        let f = testing::evaluate::<MaxMonthlyCost>(&input, json!({"judge": "list"}));
+        assert_eq!(
+            f[0].message,
+            "estimated 400.00 USD a month at list prices is above the preview limit of 300.00 USD"
+        );
+        let lower = environment()
+            .input()
+            .with_cost(CostEstimate::usd(310.0, None).incomplete());
+        let f = MaxMonthlyCost::evaluate(&lower, &Settings::default());
+        assert_eq!(
+            f[0].message,
+            "estimated at least 310.00 USD a month is above the preview limit of 300.00 USD"
+        );
     }
 
     #[test]

@@ -100,6 +100,9 @@ macro_rules! convert_shared_types {
                         })
                         .collect(),
                     inputs: e.inputs,
+                    // Not part of the `environment` record: the world's `render` or
+                    // `policy-input` carries it, and the glue sets it.
+                    schedule: None,
                 }
             }
         }
@@ -144,14 +147,50 @@ macro_rules! convert_shared_types {
     };
 }
 
+/// The conversion of one world's generated `schedule` interface into the SDK's.
+#[cfg(any(feature = "template", feature = "policy"))]
+macro_rules! convert_schedule {
+    ($schedule:path) => {
+        use $schedule as wit_schedule;
+
+        impl From<wit_schedule::Schedule> for crate::model::Schedule {
+            fn from(s: wit_schedule::Schedule) -> Self {
+                use crate::model::Weekday as D;
+                use wit_schedule::Weekday as W;
+                crate::model::Schedule {
+                    days: s
+                        .days
+                        .into_iter()
+                        .map(|d| match d {
+                            W::Monday => D::Monday,
+                            W::Tuesday => D::Tuesday,
+                            W::Wednesday => D::Wednesday,
+                            W::Thursday => D::Thursday,
+                            W::Friday => D::Friday,
+                            W::Saturday => D::Saturday,
+                            W::Sunday => D::Sunday,
+                        })
+                        .collect(),
+                    start: s.start,
+                    stop: s.stop,
+                    timezone: s.timezone,
+                    hours_per_week: s.hours_per_week,
+                }
+            }
+        }
+    };
+}
+
 #[cfg(feature = "template")]
 mod template_conversions {
     convert_shared_types!(super::template_world::idp::plugin::types);
+    convert_schedule!(super::template_world::idp::plugin::schedule);
 }
 
 #[cfg(feature = "policy")]
 mod policy_conversions {
     convert_shared_types!(super::policy_world::idp::plugin::types);
+    convert_schedule!(super::policy_world::idp::plugin::schedule);
 }
 
 #[cfg(test)]

@@ -152,7 +152,9 @@ pub mod testing;
 mod ttl;
 
 pub use finding::{Finding, Severity};
-pub use model::{Class, Environment, ModuleCall, PerClass, Tag, Wire, per_class_schema};
+pub use model::{
+    Class, Environment, ModuleCall, PerClass, Schedule, Tag, Weekday, Wire, per_class_schema,
+};
 pub use policy::{CostEstimate, Policy, PolicyInfo, PolicyInput, Reads, RuleInfo};
 pub use template::{BillItem, BillingBasis, Output, Rendering, Template, TemplateInfo};
 pub use ttl::{Ttl, TtlError};

@@ -69,6 +69,71 @@ pub struct Environment {
     pub tags: Vec<Tag>,
     /// Template inputs as a JSON object.
     pub inputs: String,
+    /// The hours it runs, when its spec has a `schedule`; `None` is around the clock.
+    pub schedule: Option<Schedule>,
+}
+
+/// A day of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Weekday {
+    /// Monday.
+    Monday,
+    /// Tuesday.
+    Tuesday,
+    /// Wednesday.
+    Wednesday,
+    /// Thursday.
+    Thursday,
+    /// Friday.
+    Friday,
+    /// Saturday.
+    Saturday,
+    /// Sunday.
+    Sunday,
+}
+
+impl Weekday {
+    /// The three-letter name AWS cron expressions use (`MON`).
+    pub fn cron(self) -> &'static str {
+        match self {
+            Weekday::Monday => "MON",
+            Weekday::Tuesday => "TUE",
+            Weekday::Wednesday => "WED",
+            Weekday::Thursday => "THU",
+            Weekday::Friday => "FRI",
+            Weekday::Saturday => "SAT",
+            Weekday::Sunday => "SUN",
+        }
+    }
+}
+
+/// When a non-production environment runs (the spec's reserved `schedule` node); outside
+/// these hours a template's modules scale its services to zero.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// The days it runs, Monday first.
+    pub days: Vec<Weekday>,
+    /// When it starts each day, `HH:MM` in `timezone`.
+    pub start: String,
+    /// When it stops each day, `HH:MM` in `timezone`, after `start`.
+    pub stop: String,
+    /// IANA time zone (`Europe/Berlin`).
+    pub timezone: String,
+    /// Hours it runs a week.
+    pub hours_per_week: f64,
+}
+
+impl Schedule {
+    /// The schedule as a module's `schedule` variable takes it (`modules/ecs-service`):
+    /// `{"days": ["MON", …], "start": "08:00", "stop": "20:00", "timezone": "…"}`.
+    pub fn to_variable(&self) -> Value {
+        serde_json::json!({
+            "days": self.days.iter().map(|d| d.cron()).collect::<Vec<_>>(),
+            "start": self.start,
+            "stop": self.stop,
+            "timezone": self.timezone,
+        })
+    }
 }
 
 impl Environment {

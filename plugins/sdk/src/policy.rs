@@ -113,12 +113,18 @@ impl Reads {
 /// A cost estimate, when the host computed one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CostEstimate {
-    /// Per month.
+    /// Per month: the effective figure, after the organisation's discounts and rates,
+    /// for the hours the environment runs (its schedule).
     pub monthly: f64,
     /// Over the TTL; `None` for `never`.
     pub lifetime: Option<f64>,
     /// ISO 4217 currency code (`USD`).
     pub currency: String,
+    /// Per month at the price book's list prices, before the organisation's rules (the
+    /// same hours); equal to `monthly` when it has none.
+    pub list_monthly: f64,
+    /// Whether every line had a price; when false both monthly figures are lower bounds.
+    pub complete: bool,
 }
 
 /// Everything a policy may judge.
@@ -192,13 +198,27 @@ impl From<Environment> for PolicyInput {
 }
 
 impl CostEstimate {
-    /// An estimate in US dollars, as the embedded price book gives it.
+    /// A complete estimate in US dollars at list prices, as the embedded price book gives it.
     pub fn usd(monthly: f64, lifetime: Option<f64>) -> Self {
         CostEstimate {
             monthly,
             lifetime,
             currency: "USD".to_owned(),
+            list_monthly: monthly,
+            complete: true,
         }
+    }
+
+    /// The same estimate with the organisation's rules changing `list_monthly` to `monthly`.
+    pub fn with_list(mut self, list_monthly: f64) -> Self {
+        self.list_monthly = list_monthly;
+        self
+    }
+
+    /// The same estimate as a lower bound: some lines had no price.
+    pub fn incomplete(mut self) -> Self {
+        self.complete = false;
+        self
     }
 }
 
@@ -320,12 +340,16 @@ pub mod glue {
     ) -> Vec<wit_types::Finding> {
         // First thing in every call: a panic below reaches the user named (panic.rs).
         crate::panic::install();
+        let mut env: Environment = input.env.into();
+        env.schedule = input.schedule.map(Into::into);
         let input = PolicyInput {
-            env: input.env.into(),
+            env,
             cost: input.cost.map(|c| CostEstimate {
                 monthly: c.monthly,
                 lifetime: c.lifetime,
                 currency: c.currency,
+                list_monthly: c.list_monthly,
+                complete: c.complete,
             }),
             raw_calls: std::cell::RefCell::new(input.calls.into_iter().map(Into::into).collect()),
             calls: std::cell::OnceCell::new(),

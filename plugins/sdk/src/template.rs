@@ -43,6 +43,11 @@ pub struct BillItem {
     pub quantity: f64,
     /// How the quantity accrues.
     pub basis: BillingBasis,
+    /// Whether the line runs only in the environment's scheduled hours (its module scales
+    /// it to zero outside them, as Fargate tasks are); the estimate then bills an hourly
+    /// line for those hours only. False for what bills around the clock (a NAT gateway,
+    /// a load balancer, storage).
+    pub follows_schedule: bool,
 }
 
 /// One environment output.
@@ -107,11 +112,14 @@ macro_rules! export_template {
             }
             fn render(
                 env: $crate::__private::template::idp::plugin::types::Environment,
+                schedule: ::core::option::Option<
+                    $crate::__private::template::idp::plugin::schedule::Schedule,
+                >,
             ) -> ::core::result::Result<
                 $crate::__private::template::exports::idp::plugin::template::Rendering,
                 ::std::vec::Vec<$crate::__private::template::idp::plugin::types::Finding>,
             > {
-                $crate::__private::template_glue::render::<$t>(env)
+                $crate::__private::template_glue::render::<$t>(env, schedule)
             }
         }
         // Native builds (for `cargo test`) skip the export symbols: their WIT names
@@ -126,6 +134,7 @@ macro_rules! export_template {
 pub mod glue {
     use super::*;
     use crate::bindings::template_world::exports::idp::plugin::template as wit;
+    use crate::bindings::template_world::idp::plugin::schedule as wit_schedule;
     use crate::bindings::template_world::idp::plugin::types as wit_types;
 
     pub fn info<T: Template>() -> wit::TemplateInfo {
@@ -144,10 +153,12 @@ pub mod glue {
 
     pub fn render<T: Template>(
         env: wit_types::Environment,
+        schedule: Option<wit_schedule::Schedule>,
     ) -> Result<wit::Rendering, Vec<wit_types::Finding>> {
         // First thing in every call: a panic below reaches the user named (panic.rs).
         crate::panic::install();
-        let env = Environment::from(env);
+        let mut env = Environment::from(env);
+        env.schedule = schedule.map(Into::into);
         match T::render(&env) {
             Ok(r) => Ok(wit::Rendering {
                 calls: r.calls.into_iter().map(Into::into).collect(),
@@ -165,6 +176,7 @@ pub mod glue {
                             BillingBasis::PerHour => wit::BillingBasis::PerHour,
                             BillingBasis::PerMonth => wit::BillingBasis::PerMonth,
                         },
+                        follows_schedule: b.follows_schedule,
                     })
                     .collect(),
                 outputs: r

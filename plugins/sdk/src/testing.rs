@@ -34,7 +34,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::{Class, Environment, Finding, Policy, PolicyInput, Tag, Ttl};
+use crate::{Class, Environment, Finding, Policy, PolicyInput, Schedule, Tag, Ttl, Weekday};
 
 /// The defaults' creation time; with the default TTLs it gives fixed expiry times.
 const CREATED_AT: &str = "2026-11-23T10:00:00Z";
@@ -60,6 +60,7 @@ pub struct EnvironmentBuilder {
     created_at: String,
     tags: Vec<Tag>,
     inputs: Value,
+    schedule: Option<Schedule>,
 }
 
 /// A preview environment with the defaults [`EnvironmentBuilder`] lists.
@@ -76,6 +77,7 @@ pub fn environment() -> EnvironmentBuilder {
         created_at: CREATED_AT.into(),
         tags: Vec::new(),
         inputs: Value::Object(Default::default()),
+        schedule: None,
     }
 }
 
@@ -158,6 +160,40 @@ impl EnvironmentBuilder {
         self
     }
 
+    /// Runs on weekdays (Monday to Friday) from `start` to `stop` (`"08:00"`, `"20:00"`)
+    /// in `timezone`, as `schedule { weekdays "08:00-20:00"; timezone "…" }` says.
+    ///
+    /// # Panics
+    ///
+    /// When a time is not `HH:MM` or `stop` is not after `start`: a test's typo.
+    pub fn weekdays(mut self, start: &str, stop: &str, timezone: &str) -> Self {
+        let minutes = |t: &str| -> u32 {
+            let parsed = t
+                .split_once(':')
+                .and_then(|(h, m)| Some(h.parse::<u32>().ok()? * 60 + m.parse::<u32>().ok()?));
+            parsed.unwrap_or_else(|| panic!("testing::environment().weekdays: `{t}` is not HH:MM"))
+        };
+        let hours = f64::from(minutes(stop).saturating_sub(minutes(start))) / 60.0;
+        assert!(
+            hours > 0.0,
+            "testing::environment().weekdays: `{stop}` is not after `{start}`"
+        );
+        self.schedule = Some(Schedule {
+            days: vec![
+                Weekday::Monday,
+                Weekday::Tuesday,
+                Weekday::Wednesday,
+                Weekday::Thursday,
+                Weekday::Friday,
+            ],
+            start: start.into(),
+            stop: stop.into(),
+            timezone: timezone.into(),
+            hours_per_week: hours * 5.0,
+        });
+        self
+    }
+
     /// The environment, as the host would resolve it.
     ///
     /// # Panics
@@ -204,6 +240,7 @@ impl EnvironmentBuilder {
             expires_at,
             tags,
             inputs: self.inputs.to_string(),
+            schedule: self.schedule,
         }
     }
 

@@ -106,6 +106,28 @@ mod tests {
             .find(|b| b.description == "Fargate vCPU")
             .expect("vcpu line");
         assert_eq!(vcpu.quantity, 1.0, "2 tasks x 0.5 vCPU");
+        assert!(svc.variables.get("schedule").is_none(), "around the clock");
+    }
+
+    #[test]
+    fn a_schedule_reaches_the_service_and_only_its_tasks_follow_it() {
+        let env = environment()
+            .template("api-service")
+            .inputs(json!({"service": {"image": "nginx:1.27"}}))
+            .weekdays("08:00", "20:00", "Europe/Berlin")
+            .build();
+        let r = ApiService::render(&env).expect("renders");
+        assert_eq!(
+            r.calls[2].variables["schedule"],
+            json!({"days": ["MON", "TUE", "WED", "THU", "FRI"], "start": "08:00", "stop": "20:00", "timezone": "Europe/Berlin"})
+        );
+        let following: Vec<&str> = r
+            .bill
+            .iter()
+            .filter(|b| b.follows_schedule)
+            .map(|b| b.description.as_str())
+            .collect();
+        assert_eq!(following, ["Fargate vCPU", "Fargate memory"]);
     }
 
     #[test]

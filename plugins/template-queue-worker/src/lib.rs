@@ -7,7 +7,7 @@
 use idp_plugin_sdk::{
     Environment, Finding, ModuleCall, Output, Rendering, Template, TemplateInfo, export_template,
 };
-use idp_template_blocks::{Bill, Common, Container, Foundation, schema};
+use idp_template_blocks::{Bill, Common, Container, Foundation, schema, with_schedule};
 use serde::Deserialize;
 
 const SCHEMA: &str = include_str!("../schema.json");
@@ -150,6 +150,8 @@ impl Template for QueueWorker {
             .var("max_count", worker.max_count)
             .var("messages_per_task", worker.messages_per_task)
             .var("log_retention_days", inputs.common.log_retention_days(env));
+        // Outside the environment's hours the worker is scaled to zero; messages wait.
+        let service = with_schedule(service, env);
         let service = Foundation::in_vpc(worker.container.apply(service))
             .wire("vpc_cidr_block", Foundation::NETWORK, "vpc_cidr_block")
             .wire("scale_on_queue", QUEUE, "queue_name")
@@ -158,7 +160,7 @@ impl Template for QueueWorker {
 
         let mut bill = Bill::new();
         inputs.common.bill(&mut bill);
-        bill.fargate(WORKER, &worker.container, f64::from(worker.min_count))
+        bill.service_tasks(WORKER, &worker.container, f64::from(worker.min_count))
             .logs(WORKER, inputs.common.usage.log_gb_or(1.0))
             .monthly(
                 QUEUE,

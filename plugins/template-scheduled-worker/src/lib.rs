@@ -125,7 +125,7 @@ impl Template for ScheduledWorker {
                     schedule.runs_per_month
                 ),
                 "AWSEvents",
-                "Scheduler-Invocation",
+                "ScheduledInvocation",
                 "Invocations",
                 schedule.runs_per_month,
             )

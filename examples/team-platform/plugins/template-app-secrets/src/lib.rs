@@ -73,6 +73,8 @@ impl Template for AppSecrets {
             unit: "Secrets".into(),
             quantity: inputs.secrets.len() as f64,
             basis: BillingBasis::PerMonth,
+            // A secret is billed whether or not anything runs: it ignores any schedule.
+            follows_schedule: false,
         };
         Ok(Rendering {
             calls: vec![call],
