@@ -107,7 +107,7 @@ pub fn connect(settings: &GitHubExecutor, no_wait: bool) -> Result<Handoff, CliE
 /// Appends a change made here to the audit log (`idp_lifecycle::audit`), as the user
 /// the CLI runs as; `failed` is the lifecycle's error when the change failed.
 pub fn audit(
-    state: &idp_state::StateStore,
+    records: &dyn idp_state::RecordStore,
     name: &str,
     event: &str,
     at: jiff::Timestamp,
@@ -122,13 +122,7 @@ pub fn audit(
     let code = failed.and_then(|e| miette::Diagnostic::code(e).map(|c| c.to_string()));
     let error = failed.map(|_| code.as_deref().unwrap_or("idp::internal"));
     Ok(idp_lifecycle::audit::append(
-        state.dir(),
-        name,
-        &actor,
-        event,
-        at,
-        error,
-        detail,
+        records, name, &actor, event, at, error, detail,
     )?)
 }
 
@@ -157,7 +151,7 @@ pub fn audit_apply(
             "template": record.template,
             "plan_digest": record.plan_digest,
         });
-        audit(&project.state, name, "apply", at, failure, detail)?;
+        audit(project.records.as_ref(), name, "apply", at, failure, detail)?;
     }
     Ok(())
 }

@@ -37,6 +37,7 @@ mod remote_state;
 mod schedule;
 mod serve;
 mod serve_auth;
+mod serve_replicas;
 mod trust;
 mod ui;
 mod webdriver;

@@ -136,7 +136,7 @@ fn request_approval(
         });
         let name = &planned.env.name;
         handoff::audit(
-            &project.state,
+            project.records.as_ref(),
             name,
             "request_approval",
             now,

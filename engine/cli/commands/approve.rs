@@ -33,7 +33,7 @@ pub fn run(config: Option<&Path>, args: &DecideArgs, approve: bool) -> Result<Ou
         Err(_) => json!({ "reason": reason }),
     };
     handoff::audit(
-        &here.state,
+        here.records.as_ref(),
         &args.name,
         event,
         clock.now(),

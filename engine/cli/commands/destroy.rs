@@ -73,7 +73,7 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
     let detail = serde_json::json!({ "team": record.team });
     let at = clock.now();
     handoff::audit(
-        &here.state,
+        here.records.as_ref(),
         &args.name,
         "destroy",
         at,

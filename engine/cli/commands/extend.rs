@@ -47,7 +47,7 @@ pub fn run(config: Option<&Path>, args: &ExtendArgs) -> Result<Outcome, CliError
     let recorded = idp_lifecycle::record_extension(&ctx, judged);
     let detail = json!({ "team": team, "extend_by": args.by, "expires_at": expires_at });
     handoff::audit(
-        &here.state,
+        here.records.as_ref(),
         &args.name,
         "extend",
         now,

@@ -78,19 +78,19 @@ fn list(store: &TokenStore, format: Format) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The tokens of the state `idp serve` would use here: `IDP_STATE_DIR`, else the
-/// configured one, else `.idp` here (as `idp serve` without an `idp.kdl`).
+/// The tokens of the record store `idp serve` would use here: `IDP_STATE_DIR`, else the
+/// configured one (S3 too), else `.idp` here (as `idp serve` without an `idp.kdl`).
 fn store(config: Option<&Path>) -> Result<TokenStore, CliError> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let configured = config.is_some()
         || std::env::var_os("IDP_STATE_DIR").is_some()
         || idp_config::discover(&cwd).is_ok();
-    let state = if configured {
-        context::state_only(config)?
+    let records: std::sync::Arc<dyn idp_state::RecordStore> = if configured {
+        context::records_only(config)?
     } else {
-        idp_state::StateStore::new(cwd.join(".idp"))
+        std::sync::Arc::new(idp_state::StateStore::new(cwd.join(".idp")))
     };
-    Ok(TokenStore::new(state.dir()))
+    Ok(TokenStore::new(records))
 }
 
 fn role_of(role: TokenRole) -> Role {

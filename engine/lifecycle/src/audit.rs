@@ -1,18 +1,15 @@
 //! The audit log: every change made to an environment (who, what, when, from where, and
-//! how it ended), one JSON line each in `audit/NAME.jsonl` of the local state directory,
-//! beside `environments/`. Every front door writes it after it calls the lifecycle: the
-//! CLI with the user it runs as, `idp serve` with the caller it authenticated. Lines are
-//! appended, never rewritten; a history reads them back after what the record proves.
+//! how it ended), kept by the record store beside the records: one JSON line each in
+//! `audit/NAME.jsonl` of a local state directory, one object per entry under the
+//! environment's prefix in S3 (so every replica of `idp serve` writes and reads the same
+//! log). Every front door writes it after it calls the lifecycle: the CLI with the user
+//! it runs as, `idp serve` with the caller it authenticated. Entries are added, never
+//! rewritten; a history reads them back after what the record proves.
 
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
-
+use idp_state::RecordStore;
 use serde_json::{Value, json};
 
 use crate::LifecycleError;
-
-/// The longest log read back.
-const MAX_LOG: usize = 8 * 1024 * 1024;
 
 /// Who made a change, as the log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,14 +30,10 @@ impl Actor {
     }
 }
 
-fn path(state_dir: &Path, name: &str) -> Option<PathBuf> {
-    idp_state::valid_name(name).then(|| state_dir.join("audit").join(format!("{name}.jsonl")))
-}
-
 /// Appends one change to `name`'s log: `event` (apply, extend, destroy) by `actor` at
 /// `at`, its outcome (`done`, or `failed` with `error`'s code), and `detail`'s members.
 pub fn append(
-    state_dir: &Path,
+    store: &dyn RecordStore,
     name: &str,
     actor: &Actor,
     event: &str,
@@ -48,9 +41,6 @@ pub fn append(
     error: Option<&str>,
     detail: Value,
 ) -> Result<(), LifecycleError> {
-    let Some(path) = path(state_dir, name) else {
-        return Ok(());
-    };
     let mut entry = json!({
         "at": at,
         "event": event,
@@ -66,37 +56,17 @@ pub fn append(
             o.entry(k).or_insert(v);
         }
     }
-    let failed = |e: std::io::Error| idp_state::StateError::Io {
-        action: "append to",
-        path: path.clone(),
-        reason: e.to_string(),
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(failed)?;
-    }
-    let mut line = serde_json::to_vec(&entry).unwrap_or_default();
-    line.push(b'\n');
-    // One write of a whole line to a file opened for appending: lines never interleave.
-    std::fs::File::options()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(&line).and_then(|()| f.sync_data()))
-        .map_err(failed)?;
-    Ok(())
+    let bytes = serde_json::to_vec(&entry).unwrap_or_default();
+    Ok(store.append_audit(name, at, &bytes)?)
 }
 
-/// `name`'s changes, oldest first (a line that is not JSON is skipped).
-pub fn read(state_dir: &Path, name: &str) -> Vec<Value> {
-    let Some(bytes) = path(state_dir, name).and_then(|p| idp_model::read_prefix(&p, MAX_LOG).ok())
-    else {
-        return Vec::new();
-    };
-    bytes
-        .lines()
-        .map_while(Result::ok)
-        .filter_map(|l| serde_json::from_str(&l).ok())
-        .collect()
+/// `name`'s changes, oldest first (an entry that is not JSON is skipped).
+pub fn read(store: &dyn RecordStore, name: &str) -> Result<Vec<Value>, LifecycleError> {
+    Ok(store
+        .read_audit(name)?
+        .iter()
+        .filter_map(|e| serde_json::from_slice(e).ok())
+        .collect())
 }
 
 #[cfg(test)]
@@ -106,30 +76,22 @@ mod tests {
     #[test]
     fn changes_are_appended_and_read_back_in_order_and_who_stays_who() {
         let dir = tempfile::tempdir().expect("dir");
+        let store = idp_state::StateStore::new(dir.path().to_path_buf());
         let at: jiff::Timestamp = "2026-11-23T10:00:00Z".parse().expect("time");
         let ann = Actor {
             subject: "ann@acme.io".into(),
             via: "proxy",
             from: Some("10.0.0.5".into()),
         };
-        append(
-            dir.path(),
-            "a",
-            &ann,
-            "apply",
-            at,
-            None,
-            json!({"team": "x"}),
-        )
-        .expect("one");
+        append(&store, "a", &ann, "apply", at, None, json!({"team": "x"})).expect("one");
         let forged = json!({"by": "eve", "outcome": "done"});
-        append(dir.path(), "a", &ann, "destroy", at, Some("idp::x"), forged).expect("two");
-        append(dir.path(), "../x", &ann, "apply", at, None, json!({})).expect("ignored");
-        let log = read(dir.path(), "a");
+        append(&store, "a", &ann, "destroy", at, Some("idp::x"), forged).expect("two");
+        append(&store, "../x", &ann, "apply", at, None, json!({})).expect("ignored");
+        let log = read(&store, "a").expect("read");
         assert_eq!(log.len(), 2);
         assert_eq!(log[0]["team"], "x");
         assert_eq!(log[1]["by"]["subject"], "ann@acme.io");
         assert_eq!(log[1]["outcome"], "failed");
-        assert!(read(dir.path(), "../x").is_empty());
+        assert!(read(&store, "../x").expect("read").is_empty());
     }
 }

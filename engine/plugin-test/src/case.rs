@@ -333,6 +333,31 @@ impl idp_state::RecordStore for NoRecords {
     fn location(&self) -> String {
         "no state (a test case)".into()
     }
+    fn read_document(
+        &self,
+        _: &str,
+    ) -> Result<Option<(Vec<u8>, idp_state::Version)>, idp_state::StateError> {
+        Ok(None)
+    }
+    fn write_document(
+        &self,
+        _: &str,
+        _: Vec<u8>,
+        _: Option<&idp_state::Version>,
+    ) -> Result<Option<idp_state::Version>, idp_state::StateError> {
+        Err(self.refused())
+    }
+    fn append_audit(
+        &self,
+        _: &str,
+        _: jiff::Timestamp,
+        _: &[u8],
+    ) -> Result<(), idp_state::StateError> {
+        Err(self.refused())
+    }
+    fn read_audit(&self, _: &str) -> Result<Vec<Vec<u8>>, idp_state::StateError> {
+        Ok(Vec::new())
+    }
 }
 
 impl NoRecords {

@@ -197,7 +197,7 @@ pub(crate) async fn authenticate(
     let identify_here = move |headers: &HeaderMap| {
         identify(
             &inner.project.config.access,
-            &TokenStore::new(inner.project.state.dir()),
+            &TokenStore::new(inner.project.records.clone()),
             headers,
             peer,
         )
@@ -415,7 +415,7 @@ mod tests {
     #[test]
     fn identity_headers_count_only_from_the_trusted_proxy() {
         let dir = tempfile::tempdir().expect("dir");
-        let tokens = TokenStore::new(dir.path());
+        let tokens = TokenStore::new(std::sync::Arc::new(idp_state::StateStore::new(dir.path())));
         let h = headers(&[
             ("x-forwarded-email", "ann@acme.io"),
             ("x-forwarded-groups", "staff, team-payments"),
@@ -434,7 +434,7 @@ mod tests {
     #[test]
     fn without_authentication_only_loopback_host_names_are_answered() {
         let dir = tempfile::tempdir().expect("dir");
-        let tokens = TokenStore::new(dir.path());
+        let tokens = TokenStore::new(std::sync::Arc::new(idp_state::StateStore::new(dir.path())));
         let none = Access::default();
         for (host, ok) in [
             ("127.0.0.1:8080", true),

@@ -237,7 +237,10 @@ pub(crate) async fn history(
 pub(crate) async fn history_of(state: &AppState, r: &Record) -> Result<Vec<Value>, ApiProblem> {
     let name = r.name.clone();
     let changes = state
-        .blocking(move |inner| Ok(idp_lifecycle::audit::read(inner.project.state.dir(), &name)))
+        .blocking(move |inner| {
+            idp_lifecycle::audit::read(inner.project.records.as_ref(), &name)
+                .map_err(|e| ApiProblem::internal(&e))
+        })
         .await?;
     let mut events = events(r);
     events.extend(changes);

@@ -146,8 +146,8 @@ pub(crate) fn audited(
     result: &Result<(), ApiProblem>,
 ) -> Result<(), ApiProblem> {
     let error = result.as_ref().err().map(|p| p.code.as_str());
-    let state_dir = inner.project.state.dir();
-    idp_lifecycle::audit::append(state_dir, name, &who.actor(), event, at, error, detail).map_err(
+    let records = inner.project.records.as_ref();
+    idp_lifecycle::audit::append(records, name, &who.actor(), event, at, error, detail).map_err(
         |e| {
             ApiProblem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -2,13 +2,15 @@
 //! them on every request (so a revocation counts at once).
 //!
 //! A token is `idp_` and 64 hex digits: 256 bits from the system's random source. Only
-//! its SHA-256 is kept (`tokens.json` in the state directory, beside `environments/`),
-//! so the file never holds what a request sends; the token itself is shown once, when
+//! its SHA-256 is kept, in the record store's document `tokens.json` (the local state
+//! directory, or `_idp/tokens.json` under the records' prefix in S3, so every replica of
+//! `idp serve` reads the same tokens), so the store never holds what a request sends; the token itself is shown once, when
 //! created. A presented token is hashed and compared with every kept digest in constant
 //! time, so neither the answer's time nor its order says how much of a digest matched.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use idp_config::Role;
 use serde::{Deserialize, Serialize};
@@ -16,8 +18,11 @@ use sha2::{Digest, Sha256};
 
 use crate::error::TokenError;
 
-/// The file, in the state directory.
-pub const TOKENS_FILE: &str = "tokens.json";
+/// The document that keeps them, in the record store.
+pub const TOKENS_FILE: &str = idp_state::TOKENS_DOCUMENT;
+
+/// Writers that change the tokens at the same moment retry this many times.
+const RETRIES: usize = 8;
 
 /// What a token is.
 const PREFIX: &str = "idp_";
@@ -54,51 +59,77 @@ struct TokenFile {
     tokens: Vec<TokenEntry>,
 }
 
-/// The tokens of one state directory.
-#[derive(Debug, Clone)]
+/// The tokens of one record store.
+#[derive(Clone)]
 pub struct TokenStore {
-    path: PathBuf,
+    records: Arc<dyn idp_state::RecordStore>,
+}
+
+impl std::fmt::Debug for TokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenStore")
+            .field("at", &self.path())
+            .finish()
+    }
 }
 
 impl TokenStore {
-    /// The store in `state_dir`.
-    pub fn new(state_dir: &Path) -> TokenStore {
-        TokenStore {
-            path: state_dir.join(TOKENS_FILE),
+    /// The tokens kept by `records`.
+    pub fn new(records: Arc<dyn idp_state::RecordStore>) -> TokenStore {
+        TokenStore { records }
+    }
+
+    /// Where the digests are kept, for messages.
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from(format!("{}/{TOKENS_FILE}", self.records.location()))
+    }
+
+    fn failed(&self, reason: impl ToString) -> TokenError {
+        TokenError::Store {
+            path: self.path(),
+            reason: reason.to_string(),
         }
     }
 
-    /// Where the digests are kept.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn read(&self) -> Result<TokenFile, TokenError> {
-        match idp_model::read_prefix(&self.path, 4 * 1024 * 1024) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| TokenError::Store {
-                path: self.path.clone(),
-                reason: e.to_string(),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TokenFile::default()),
-            Err(e) => Err(TokenError::Store {
-                path: self.path.clone(),
-                reason: e.to_string(),
-            }),
+    fn read(&self) -> Result<(TokenFile, Option<idp_state::Version>), TokenError> {
+        match self.records.read_document(TOKENS_FILE) {
+            Ok(Some((bytes, version))) => serde_json::from_slice(&bytes)
+                .map(|file| (file, Some(version)))
+                .map_err(|e| self.failed(e)),
+            Ok(None) => Ok((TokenFile::default(), None)),
+            Err(e) => Err(self.failed(e)),
         }
     }
 
-    fn write(&self, file: &TokenFile) -> Result<(), TokenError> {
-        let mut bytes = serde_json::to_vec_pretty(file).unwrap_or_default();
-        bytes.push(b'\n');
-        idp_state::write_atomically(&self.path, &bytes).map_err(|e| TokenError::Store {
-            path: self.path.clone(),
-            reason: e.to_string(),
-        })
+    /// Reads the tokens, changes them and writes them back if nobody else wrote them
+    /// meanwhile; else reads them again and retries (two replicas, or a replica and the
+    /// CLI, may change them at once).
+    fn update<T>(
+        &self,
+        change: impl Fn(&mut TokenFile) -> Result<T, TokenError>,
+    ) -> Result<T, TokenError> {
+        for _ in 0..RETRIES {
+            let (mut file, version) = self.read()?;
+            let out = change(&mut file)?;
+            let bytes = [
+                serde_json::to_vec_pretty(&file).unwrap_or_default(),
+                b"\n".to_vec(),
+            ]
+            .concat();
+            let written = self
+                .records
+                .write_document(TOKENS_FILE, bytes, version.as_ref())
+                .map_err(|e| self.failed(e))?;
+            if written.is_some() {
+                return Ok(out);
+            }
+        }
+        Err(self.failed("it kept changing while this change was written; try again"))
     }
 
     /// Every token kept, revoked ones too, in the order made.
     pub fn list(&self) -> Result<Vec<TokenEntry>, TokenError> {
-        Ok(self.read()?.tokens)
+        Ok(self.read()?.0.tokens)
     }
 
     /// Makes a token `name` with `role` (and `team`), keeps its digest, and returns the
@@ -116,37 +147,39 @@ impl TokenStore {
             });
         }
         check_scope(role, team)?;
-        let mut file = self.read()?;
-        if file.tokens.iter().any(|t| t.name == name) {
-            return Err(TokenError::Exists {
-                name: name.to_owned(),
-            });
-        }
         let token = format!("{PREFIX}{}", hex::encode(random_bytes()?));
-        file.version = 1;
-        file.tokens.push(TokenEntry {
-            name: name.to_owned(),
-            sha256: digest(&token),
-            role: role.as_str().to_owned(),
-            team: team.map(str::to_owned),
-            created_at: now,
-            revoked_at: None,
-        });
-        self.write(&file)?;
+        self.update(|file| {
+            if file.tokens.iter().any(|t| t.name == name) {
+                return Err(TokenError::Exists {
+                    name: name.to_owned(),
+                });
+            }
+            file.version = 1;
+            file.tokens.push(TokenEntry {
+                name: name.to_owned(),
+                sha256: digest(&token),
+                role: role.as_str().to_owned(),
+                team: team.map(str::to_owned),
+                created_at: now,
+                revoked_at: None,
+            });
+            Ok(())
+        })?;
         Ok(token)
     }
 
     /// Revokes the token `name`: it is refused from now on.
     pub fn revoke(&self, name: &str, now: jiff::Timestamp) -> Result<(), TokenError> {
-        let mut file = self.read()?;
-        let Some(entry) = file.tokens.iter_mut().find(|t| t.name == name) else {
-            return Err(TokenError::Unknown {
-                name: idp_model::terminal_safe(name).into_owned(),
-                path: self.path.clone(),
-            });
-        };
-        entry.revoked_at.get_or_insert(now);
-        self.write(&file)
+        self.update(|file| {
+            let Some(entry) = file.tokens.iter_mut().find(|t| t.name == name) else {
+                return Err(TokenError::Unknown {
+                    name: idp_model::terminal_safe(name).into_owned(),
+                    path: self.path(),
+                });
+            };
+            entry.revoked_at.get_or_insert(now);
+            Ok(())
+        })
     }
 
     /// The live token a request presents, if any: hashed, then compared with every
@@ -157,7 +190,7 @@ impl TokenStore {
         }
         let wanted = digest(presented);
         let mut found = None;
-        for entry in self.read()?.tokens {
+        for entry in self.read()?.0.tokens {
             if constant_time_eq(entry.sha256.as_bytes(), wanted.as_bytes())
                 && entry.revoked_at.is_none()
             {
@@ -226,12 +259,12 @@ mod tests {
     #[test]
     fn a_token_is_kept_hashed_and_verified_until_revoked() {
         let dir = tempfile::tempdir().expect("dir");
-        let store = TokenStore::new(dir.path());
+        let store = TokenStore::new(Arc::new(idp_state::StateStore::new(dir.path())));
         let token = store
             .create("ci", Role::Developer, Some("payments"), now())
             .expect("created");
         assert_eq!(token.len(), PREFIX.len() + 64);
-        let kept = std::fs::read_to_string(store.path()).expect("file");
+        let kept = std::fs::read_to_string(dir.path().join(TOKENS_FILE)).expect("file");
         assert!(!kept.contains(&token[PREFIX.len()..]), "{kept}");
         let found = store.verify(&token).expect("read").expect("live");
         assert_eq!(found.team.as_deref(), Some("payments"));
@@ -243,7 +276,7 @@ mod tests {
     #[test]
     fn names_scopes_and_duplicates_are_refused() {
         let dir = tempfile::tempdir().expect("dir");
-        let store = TokenStore::new(dir.path());
+        let store = TokenStore::new(Arc::new(idp_state::StateStore::new(dir.path())));
         assert!(matches!(
             store.create("../x", Role::Admin, None, now()),
             Err(TokenError::Name { .. })

@@ -147,6 +147,46 @@ impl S3Store {
         })
     }
 
+    /// The key of one of the store's documents.
+    fn document_key(&self, file: &str) -> Result<String, StateError> {
+        idp_state::check_document(file)?;
+        Ok(format!("{}/{DOCUMENTS_DIR}/{file}", self.settings.prefix))
+    }
+
+    /// Every key under `prefix`, sorted.
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, StateError> {
+        let fail = remote("list", self.url(prefix));
+        self.runtime
+            .block_on(async {
+                let mut keys = Vec::new();
+                let mut pages = self
+                    .client
+                    .list_objects_v2()
+                    .bucket(&self.settings.bucket)
+                    .prefix(prefix)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| StateError::Remote {
+                        action: "list",
+                        location: self.url(prefix),
+                        reason: describe(&e),
+                    })?;
+                    keys.extend(
+                        page.contents()
+                            .iter()
+                            .filter_map(|o| o.key().map(str::to_owned)),
+                    );
+                }
+                keys.sort();
+                Ok::<_, StateError>(keys)
+            })
+            .map_err(|e| match e {
+                StateError::Remote { reason, .. } => fail(reason),
+                other => other,
+            })
+    }
+
     /// Names of the environments with a directory under the prefix.
     fn names(&self) -> Result<Vec<String>, StateError> {
         let prefix = format!("{}/", self.settings.prefix);
@@ -258,6 +298,9 @@ impl RecordStore for S3Store {
     fn list(&self) -> Result<Listing, StateError> {
         let mut listing = Listing::default();
         for name in self.names()? {
+            if name == DOCUMENTS_DIR {
+                continue;
+            }
             if !valid_name(&name) {
                 listing.problems.push(StateError::Invalid {
                     path: self
@@ -315,4 +358,82 @@ impl RecordStore for S3Store {
     fn location(&self) -> String {
         self.url(&self.settings.prefix)
     }
+
+    fn read_document(&self, file: &str) -> Result<Option<(Vec<u8>, Version)>, StateError> {
+        self.read(&self.document_key(file)?)
+    }
+
+    fn write_document(
+        &self,
+        file: &str,
+        bytes: Vec<u8>,
+        expected: Option<&Version>,
+    ) -> Result<Option<Version>, StateError> {
+        self.write(&self.document_key(file)?, bytes, Some(expected))
+    }
+
+    fn append_audit(
+        &self,
+        name: &str,
+        at: jiff::Timestamp,
+        entry: &[u8],
+    ) -> Result<(), StateError> {
+        if !valid_name(name) {
+            return Ok(());
+        }
+        // S3 cannot append: one object per entry, named so that keys sort by time, and
+        // written only if new, so two replicas never overwrite each other's entry.
+        let key = self.key(
+            name,
+            &format!(
+                "{AUDIT_DIR}/{:012}-{:09}-{}.json",
+                at.as_second().max(0),
+                at.subsec_nanosecond().max(0),
+                nonce()
+            ),
+        );
+        self.write(&key, entry.to_vec(), Some(None))?;
+        Ok(())
+    }
+
+    fn read_audit(&self, name: &str) -> Result<Vec<Vec<u8>>, StateError> {
+        if !valid_name(name) {
+            return Ok(Vec::new());
+        }
+        let prefix = self.key(name, &format!("{AUDIT_DIR}/"));
+        let mut entries = Vec::new();
+        let mut total = 0usize;
+        for key in self.keys(&prefix)? {
+            if let Some((bytes, _)) = self.read(&key)? {
+                total += bytes.len();
+                if total > idp_state::MAX_AUDIT_BYTES {
+                    break;
+                }
+                entries.push(bytes);
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// Where an environment's audit entries are, under its prefix.
+const AUDIT_DIR: &str = "audit";
+
+/// Where the store's own documents are, under the records' prefix: not an environment's
+/// name (it starts with `_`), so listings pass it by.
+const DOCUMENTS_DIR: &str = "_idp";
+
+/// 16 hex digits from the system's random source (a clock's nanoseconds when there is
+/// none), so entries of the same second from two replicas never share a key.
+fn nonce() -> String {
+    let mut bytes = [0u8; 8];
+    let read = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
+    if read.is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bytes = (nanos as u64).to_le_bytes();
+    }
+    hex::encode(bytes)
 }

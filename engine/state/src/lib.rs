@@ -163,6 +163,29 @@ pub trait RecordStore: Send + Sync {
     /// Where the records are, for messages (`.idp`, `s3://bucket/environments`).
     fn location(&self) -> String;
 
+    /// A document the store keeps beside the records for every environment (the
+    /// server's API tokens, [`TOKENS_DOCUMENT`]), and its version; `None` when absent.
+    /// Kept where the records are, so every replica of `idp serve` reads the same one.
+    fn read_document(&self, file: &str) -> Result<Option<(Vec<u8>, Version)>, StateError>;
+
+    /// Writes a document if it is still at `expected` (`None`: if there is none yet);
+    /// `Ok(None)` when another writer changed it meanwhile (read it again and retry).
+    fn write_document(
+        &self,
+        file: &str,
+        bytes: Vec<u8>,
+        expected: Option<&Version>,
+    ) -> Result<Option<Version>, StateError>;
+
+    /// Adds one entry (a JSON object) to environment `name`'s audit log, never
+    /// rewriting the entries before it. Nothing is kept for a name that is not an
+    /// environment's.
+    fn append_audit(&self, name: &str, at: jiff::Timestamp, entry: &[u8])
+    -> Result<(), StateError>;
+
+    /// Every entry of `name`'s audit log, oldest first.
+    fn read_audit(&self, name: &str) -> Result<Vec<Vec<u8>>, StateError>;
+
     /// The record of an environment, if it exists.
     fn get(&self, name: &str) -> Result<Option<Record>, StateError> {
         Ok(self.read(name)?.map(|s| s.record))
@@ -186,6 +209,43 @@ pub fn check_name(name: &str) -> Result<(), StateError> {
             name: name.to_owned(),
         })
     }
+}
+
+/// The document that holds the server's API tokens (digests only).
+pub const TOKENS_DOCUMENT: &str = "tokens.json";
+
+/// The longest audit log read back, in bytes: a log is appended to for as long as an
+/// environment lives, and a hostile or runaway one must not fill memory.
+pub const MAX_AUDIT_BYTES: usize = 8 * 1024 * 1024;
+
+/// Refuses a document name that is not a plain file name (`tokens.json`).
+pub fn check_document(file: &str) -> Result<(), StateError> {
+    let plain = !file.is_empty()
+        && !file.starts_with('.')
+        && file
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    if plain {
+        Ok(())
+    } else {
+        Err(StateError::Invalid {
+            path: PathBuf::from(file),
+            reason: "not a document of the state store".into(),
+        })
+    }
+}
+
+/// An exclusive lock on `path` (created if missing), held until the file is dropped:
+/// one compare-and-write at a time on this machine.
+fn write_guard(path: &Path) -> Result<File, StateError> {
+    let guard = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(io("open", path))?;
+    guard.lock().map_err(io("lock", path))?;
+    Ok(guard)
 }
 
 /// The version of a local record: a digest of its bytes.
@@ -250,14 +310,7 @@ impl RecordStore for StateStore {
         let dir = self.env_dir(&record.name);
         fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         // Held only around compare-and-write; the environment's lock guards whole runs.
-        let guard_path = dir.join(".write.lock");
-        let guard = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&guard_path)
-            .map_err(io("open", &guard_path))?;
-        guard.lock().map_err(io("lock", &guard_path))?;
+        let _guard = write_guard(&dir.join(".write.lock"))?;
         let path = dir.join("metadata.json");
         let current = match fs::read(&path) {
             Ok(bytes) => Some(local_version(&bytes)),
@@ -295,6 +348,76 @@ impl RecordStore for StateStore {
         match fs::read(&path) {
             Ok(bytes) => RecordedWorkspace::from_bytes(&bytes, &path).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io("read", &path)(e)),
+        }
+    }
+
+    fn read_document(&self, file: &str) -> Result<Option<(Vec<u8>, Version)>, StateError> {
+        check_document(file)?;
+        let path = self.dir.join(file);
+        match idp_model::read_prefix(&path, 4 * 1024 * 1024) {
+            Ok(bytes) => {
+                let version = local_version(&bytes);
+                Ok(Some((bytes, version)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io("read", &path)(e)),
+        }
+    }
+
+    fn write_document(
+        &self,
+        file: &str,
+        bytes: Vec<u8>,
+        expected: Option<&Version>,
+    ) -> Result<Option<Version>, StateError> {
+        check_document(file)?;
+        fs::create_dir_all(&self.dir).map_err(io("create", &self.dir))?;
+        // Held around compare-and-write, as a record's write is.
+        let _guard = write_guard(&self.dir.join(format!(".{file}.lock")))?;
+        let current = self.read_document(file)?.map(|(_, v)| v);
+        if current.as_ref() != expected {
+            return Ok(None);
+        }
+        write_atomically(&self.dir.join(file), &bytes)?;
+        Ok(Some(local_version(&bytes)))
+    }
+
+    fn append_audit(
+        &self,
+        name: &str,
+        _at: jiff::Timestamp,
+        entry: &[u8],
+    ) -> Result<(), StateError> {
+        if !valid_name(name) {
+            return Ok(());
+        }
+        let dir = self.dir.join("audit");
+        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        let path = dir.join(format!("{name}.jsonl"));
+        let mut line = entry.to_vec();
+        line.push(b'\n');
+        // One write of a whole line to a file opened for appending: lines never interleave.
+        File::options()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(&line).and_then(|()| f.sync_data()))
+            .map_err(io("append to", &path))
+    }
+
+    fn read_audit(&self, name: &str) -> Result<Vec<Vec<u8>>, StateError> {
+        if !valid_name(name) {
+            return Ok(Vec::new());
+        }
+        let path = self.dir.join("audit").join(format!("{name}.jsonl"));
+        match idp_model::read_prefix(&path, MAX_AUDIT_BYTES) {
+            Ok(bytes) => Ok(bytes
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(<[u8]>::to_vec)
+                .collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(io("read", &path)(e)),
         }
     }
