@@ -201,6 +201,17 @@ pub enum Command {
     )]
     Plugin(PluginCommand),
 
+    /// Run the language server (LSP over stdin/stdout) for env.kdl specs and idp.kdl.
+    #[command(
+        after_help = "Started by an editor, not by hand (docs/editors.md): diagnostics as `idp plan` \
+        shows them (syntax, template inputs, tags, TTL, the project's policies), completion of \
+        node names, values and templates, hover with the template's descriptions and defaults, \
+        and the monthly cost as a code lens on each environment. Uses the idp.kdl above each \
+        document (or --config); records are read from the local state only.\n\n\
+        Example (Neovim):\n  vim.lsp.start_client({ name = \"idp\", cmd = { \"idp\", \"lsp\" } })"
+    )]
+    Lsp,
+
     /// Format KDL specs and idp.kdl in the canonical layout, comments kept.
     #[command(
         after_help = "Every `*.kdl` file under the paths (skipping hidden and .gitignored ones) is laid out \
@@ -213,22 +224,26 @@ pub enum Command {
     )]
     Fmt(FmtArgs),
 
-    /// Run the language server (LSP over stdin/stdout) for env.kdl specs and idp.kdl.
+    /// Print idp's manual page, or write a page per command into a directory.
     #[command(
-        after_help = "Started by an editor, not by hand (docs/editors.md): diagnostics as `idp plan` \
-        shows them (syntax, template inputs, tags, TTL, the project's policies), completion of \
-        node names, values and templates, hover with the template's descriptions and defaults, \
-        and the monthly cost as a code lens on each environment. Uses the idp.kdl above each \
-        document (or --config); records are read from the local state only.\n\n\
-        Example (Neovim):\n  vim.lsp.start_client({ name = \"idp\", cmd = { \"idp\", \"lsp\" } })"
+        after_help = "The pages are made from the same definitions as --help.\n\n\
+        Examples:\n  idp man | man -l -\n  idp man --output /usr/local/share/man/man1"
     )]
-    Lsp,
+    Man(ManArgs),
 
     /// Print shell completions: `idp completions bash > /etc/bash_completion.d/idp`.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `idp.1` and a page per command and subcommand (`idp-plan.1`, …) into DIR
+    /// instead of printing `idp.1`.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -284,7 +299,8 @@ pub struct CheckArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Also append the markdown summary to FILE (such as `$GITHUB_STEP_SUMMARY`).
+    /// Also append the markdown summary to FILE (such as `$GITHUB_STEP_SUMMARY`); with
+    /// `--base`, the verdict with its cost deltas.
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
 
@@ -296,9 +312,14 @@ pub struct CheckArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
 
-    /// Print where the time went, per stage, to stderr.
+    /// Print where the time went, per stage (and peak memory, cache hits), to stderr:
+    /// the one switch for timings; the progress bar shows none.
     #[arg(long)]
     pub stats: bool,
+
+    /// No progress bar (there is none either when stderr is not a terminal).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 
     /// Also list every environment's estimated monthly cost (human format; JSON always has it).
     #[arg(long)]
@@ -555,6 +576,11 @@ pub struct SweepArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+
+    /// No progress bar while destroys are dispatched (there is none either when stderr
+    /// is not a terminal).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -575,6 +601,9 @@ pub enum PricingCommand {
         /// Write the book here instead of the cache directory.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// No progress bar, and no line per region (the bar stands for them on a terminal).
+        #[arg(long, short = 'q')]
+        quiet: bool,
     },
 
     /// Which regions the price book covers, per usage type the built-in templates bill.

@@ -42,6 +42,7 @@ mod context;
 mod handoff;
 mod outcome;
 mod planning;
+mod progress;
 mod ui;
 
 use clap::Parser;

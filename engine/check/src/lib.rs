@@ -18,4 +18,4 @@ pub use cache::{Cache, CacheMode, CacheStats};
 pub use discover::{Group, discover, group};
 pub use error::CheckError;
 pub use report::{CheckReport, EnvSummary, FileResult, Item, ItemKind, RuleDescriptor, Timings};
-pub use run::{RunOptions, run};
+pub use run::{OnFile, RunOptions, run};

@@ -21,6 +21,18 @@ pub struct RunOptions<'c> {
     pub threads: usize,
     /// The result cache, unless the run goes without (`--no-cache`).
     pub cache: Option<&'c Cache>,
+    /// Told of each spec checked, by the worker that checked it (a progress bar).
+    pub on_file: Option<OnFile<'c>>,
+}
+
+/// What [`RunOptions::on_file`] calls once per spec checked, from any worker thread.
+#[derive(Clone, Copy)]
+pub struct OnFile<'c>(pub &'c (dyn Fn() + Sync));
+
+impl std::fmt::Debug for OnFile<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnFile")
+    }
 }
 
 /// Rules idp itself reports, beside the policies' own.
@@ -322,6 +334,9 @@ fn work<'p>(
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(&(g, path)) = jobs.get(i) else { break };
         done.push((i, worker.check(g, path)));
+        if let Some(OnFile(tell)) = options.on_file {
+            tell();
+        }
     }
     let mut stages = StageTimes::default();
     for p in worker.pipelines.iter().flatten() {

@@ -4,13 +4,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use idp_check::{Cache, CacheMode, CheckReport, FileResult, ItemKind, RunOptions};
+use idp_check::{Cache, CacheMode, CheckReport, FileResult, ItemKind, OnFile, RunOptions};
 use idp_config::ProjectConfig;
 use idp_report as report;
 
 use crate::args::{CheckArgs, CheckFormat, FailOn};
 use crate::context;
 use crate::outcome::Outcome;
+use crate::progress;
 use crate::ui::{self, CliError};
 
 /// Writes the report (`write`) to `path`, replacing it or appending to it.
@@ -50,11 +51,7 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
     };
     let files = idp_check::discover(&paths).map_err(CliError::input)?;
     let (groups, orphans) = idp_check::group(files, explicit);
-    let isolation = if args.strict {
-        idp_host::Isolation::Strict
-    } else {
-        idp_host::Isolation::Reuse
-    };
+    let isolation = isolation(args);
     let mut broken: Vec<FileResult> = orphans;
     let mut projects = load_projects(groups, explicit, isolation, &mut broken)?;
     let changes = match &args.base {
@@ -64,14 +61,19 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
     let threads = threads(args);
     // Against a base, only a few specs run, and their expiry is shown: computed afresh.
     let cache = open_cache(args).filter(|_| changes.is_none());
+    let specs = projects.iter().map(|(_, files)| files.len() as u64).sum();
+    let bar = progress::bar(specs, "checking", args.quiet);
+    let tick = || bar.inc(1);
     let mut outcome: CheckReport = idp_check::run(
         &projects,
         RunOptions {
             now: context::now()?,
             threads,
             cache: cache.as_ref(),
+            on_file: Some(OnFile(&tick)),
         },
     );
+    bar.finish_and_clear();
     outcome.files.extend(broken);
     outcome
         .files
@@ -79,28 +81,60 @@ pub fn run(explicit: Option<&Path>, args: &CheckArgs) -> Result<Outcome, CliErro
 
     let result = outcome_of(&outcome, args.fail_on == FailOn::Warn);
     let passed = result == Outcome::Clean;
-    if let (Some(changes), Some(base), CheckFormat::Markdown) = (&changes, &args.base, args.format)
-    {
-        let costs = super::check_base::base_costs(changes, explicit, base, isolation)?;
-        let text = report::check_base_markdown(&outcome, changes, &costs, passed);
-        match &args.output {
-            Some(path) => write_file(path, false, |out| out.write_all(text.as_bytes()))?,
-            None => print_report(|out| out.write_all(text.as_bytes()))?,
-        }
-        return Ok(result);
-    }
-    match &args.output {
-        Some(path) => write_file(path, false, |out| render(&outcome, args, passed, out))?,
-        None => print_report(|out| render(&outcome, args, passed, out))?,
+    let verdict = match (&changes, &args.base) {
+        (Some(changes), Some(base)) => verdict(args, &outcome, changes, (explicit, base), passed)?,
+        _ => None,
+    };
+    match (&verdict, args.format) {
+        (Some(text), CheckFormat::Markdown) => emit(args, |out| out.write_all(text.as_bytes()))?,
+        _ => emit(args, |out| render(&outcome, args, passed, out))?,
     }
     if let Some(path) = &args.summary {
-        let markdown = report::check_markdown(&outcome, passed);
+        let markdown = verdict.unwrap_or_else(|| report::check_markdown(&outcome, passed));
         write_file(path, true, |out| out.write_all(markdown.as_bytes()))?;
     }
     if args.stats {
         print_stats(&outcome, cache.as_ref());
     }
     Ok(result)
+}
+
+/// Against a base, the markdown verdict with each changed environment's cost delta, when
+/// it is the report (`--format markdown`) or the summary; `None` when neither shows it.
+fn verdict(
+    args: &CheckArgs,
+    outcome: &CheckReport,
+    changes: &[idp_check::ChangedSpec],
+    (explicit, base): (Option<&Path>, &Path),
+    passed: bool,
+) -> Result<Option<String>, CliError> {
+    if args.format != CheckFormat::Markdown && args.summary.is_none() {
+        return Ok(None);
+    }
+    let isolation = isolation(args);
+    let costs = super::check_base::base_costs(changes, explicit, base, isolation)?;
+    Ok(Some(report::check_base_markdown(
+        outcome, changes, &costs, passed,
+    )))
+}
+
+fn isolation(args: &CheckArgs) -> idp_host::Isolation {
+    if args.strict {
+        idp_host::Isolation::Strict
+    } else {
+        idp_host::Isolation::Reuse
+    }
+}
+
+/// Writes the report to `--output`, or else to stdout.
+fn emit(
+    args: &CheckArgs,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
+    match &args.output {
+        Some(path) => write_file(path, false, write),
+        None => print_report(write),
+    }
 }
 
 /// Loads each group's configuration into a project with its specs; a configuration with

@@ -68,6 +68,7 @@ pub fn base_costs(
             now: context::now()?,
             threads: 1,
             cache: None,
+            on_file: None,
         },
     );
     for env in report.files.iter().flat_map(|f| &f.environments) {

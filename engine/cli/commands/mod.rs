@@ -12,6 +12,7 @@ mod extend;
 mod fmt;
 mod list;
 mod lsp;
+mod man;
 mod plan;
 mod plugin;
 mod pricing;
@@ -48,8 +49,9 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Serve(a) => serve::run(config, &a),
         Command::Token(c) => token::run(config, c),
         Command::Plugin(c) => plugin::run(c),
-        Command::Lsp => lsp::run(config),
         Command::Fmt(a) => fmt::run(&a),
+        Command::Man(a) => man::run(&a),
+        Command::Lsp => lsp::run(config),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "idp", &mut std::io::stdout());
             Ok(Outcome::Clean)

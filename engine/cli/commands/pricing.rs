@@ -10,11 +10,16 @@ use serde_json::json;
 use crate::args::{Format, PricingCommand};
 use crate::context;
 use crate::outcome::Outcome;
+use crate::progress;
 use crate::ui::{self, CliError};
 
 pub fn run(config: Option<&Path>, command: PricingCommand) -> Result<Outcome, CliError> {
     match command {
-        PricingCommand::Refresh { regions, output } => refresh(regions, output),
+        PricingCommand::Refresh {
+            regions,
+            output,
+            quiet,
+        } => refresh(regions, output, quiet),
         PricingCommand::Coverage { regions, format } => coverage(config, &regions, format),
     }
 }
@@ -127,7 +132,11 @@ fn usage_rows(c: &Coverage<'_>, out: &mut String) {
     }
 }
 
-fn refresh(regions: Vec<String>, output: Option<std::path::PathBuf>) -> Result<Outcome, CliError> {
+fn refresh(
+    regions: Vec<String>,
+    output: Option<std::path::PathBuf>,
+    quiet: bool,
+) -> Result<Outcome, CliError> {
     let regions: Vec<String> = if regions.is_empty() {
         idp_price_refresh::DEFAULT_REGIONS
             .iter()
@@ -155,8 +164,19 @@ fn refresh(regions: Vec<String>, output: Option<std::path::PathBuf>) -> Result<O
         idp_price::BILLED.len(),
         regions.len()
     );
-    let refreshed = idp_price_refresh::refresh(&regions, &today, |line| eprintln!("  {line}"))
-        .map_err(CliError::plugin)?;
+    // On a terminal the bar counts the regions and each region's line scrolls above it;
+    // elsewhere the lines alone, as a log; with --quiet neither.
+    let bar = progress::bar(regions.len() as u64, "regions", quiet);
+    let refreshed = idp_price_refresh::refresh(&regions, &today, |line| {
+        if !bar.is_hidden() {
+            bar.println(format!("  {}", idp_model::terminal_safe(line)));
+            bar.inc(1);
+        } else if !quiet {
+            eprintln!("  {line}");
+        }
+    });
+    bar.finish_and_clear();
+    let refreshed = refreshed.map_err(CliError::plugin)?;
     for s in &refreshed.skipped {
         eprintln!(
             "warning: skipped a malformed item for `{}` in `{}`: {}",

@@ -12,6 +12,7 @@ use crate::args::{Format, SweepArgs};
 use crate::context;
 use crate::handoff::{self, confirm};
 use crate::outcome::Outcome;
+use crate::progress;
 use crate::ui::{self, CliError};
 
 /// The warning window, written as a TTL is (`90m`, `24h`, `2d`, `1w`).
@@ -77,10 +78,41 @@ pub fn run(config: Option<&Path>, args: &SweepArgs) -> Result<Outcome, CliError>
         eprintln!("nothing destroyed");
         return Ok(Outcome::Clean);
     }
-    match idp_lifecycle::sweep_dispatch(&ctx, &handoff, &expired, &handoff::requested_by()) {
+    match dispatch(ctx, &handoff, &expired, args.quiet) {
         Some(e) => Err(e.into()),
         None => Ok(Outcome::Clean),
     }
+}
+
+/// Hands each expired environment to destroy, one at a time under a progress bar (its
+/// events scroll above it); returns the last failure, as `sweep_dispatch` does.
+fn dispatch(
+    ctx: idp_lifecycle::Ctx<'_>,
+    to: &idp_lifecycle::Handoff,
+    expired: &[&SweepItem],
+    quiet: bool,
+) -> Option<idp_lifecycle::LifecycleError> {
+    let bar = progress::bar(expired.len() as u64, "destroying", quiet);
+    let heard = |event: idp_lifecycle::Event| {
+        if bar.is_hidden() {
+            handoff::print_event(event);
+        } else {
+            bar.println(idp_model::terminal_safe(&event.to_string()));
+        }
+    };
+    let ctx = idp_lifecycle::Ctx {
+        events: &heard,
+        ..ctx
+    };
+    let requested_by = handoff::requested_by();
+    let mut failed = None;
+    for item in expired {
+        bar.set_message(item.record.name.clone());
+        failed = idp_lifecycle::sweep_dispatch(&ctx, to, &[item], &requested_by).or(failed);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    failed
 }
 
 fn print_human(
