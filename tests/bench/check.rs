@@ -11,6 +11,7 @@
 //! `target/idp-bench/check.md`. `cargo bench --bench check -- --generate DIR N` only
 //! writes N specs and their `idp.kdl` to DIR, for trying `idp check` by hand.
 
+mod proc;
 mod specgen;
 
 use std::path::{Path, PathBuf};
@@ -45,18 +46,7 @@ struct Sample {
 /// User + system CPU time of this process's waited-for children, from `/proc/self/stat`
 /// (fields `cutime` and `cstime`, in clock ticks of 1/100 s on Linux).
 fn children_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which ends at the last `)`: state is field 3.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-    let ticks = |field: usize| -> u64 {
-        fields
-            .get(field - 3)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    Duration::from_millis((ticks(16) + ticks(17)) * 10)
+    proc::stat_cpu("/proc/self/stat", 16)
 }
 
 /// The milliseconds `--stats` gives for `stage` (`policies 812 ms`).

@@ -11,6 +11,8 @@
 //! and a plan records nothing (`GET /api/v1/environments` stays empty). It prints a
 //! report and writes it to `target/idp-bench/serve.md`.
 
+mod proc;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -81,19 +83,7 @@ impl Server {
     /// User + system CPU time of the server so far, from `/proc/PID/stat` (fields
     /// `utime` and `stime`, clock ticks of 1/100 s on Linux).
     fn cpu(&self) -> Duration {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the command name, which ends at the last `)`: state is field 3.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-        let ticks = |field: usize| -> u64 {
-            fields
-                .get(field - 3)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        Duration::from_millis((ticks(14) + ticks(15)) * 10)
+        proc::stat_cpu(&format!("/proc/{}/stat", self.child.id()), 14)
     }
 
     /// Peak resident memory of the server, MB (`VmHWM` in `/proc/PID/status`).
