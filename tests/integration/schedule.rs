@@ -13,9 +13,11 @@ fn cents(v: &Value) -> i64 {
     (v.as_f64().unwrap_or(f64::NAN) * 100.0).round() as i64
 }
 
-/// A spec in the sandbox: the example with `edit` applied.
+/// A spec in the sandbox, beside a copy of the examples' `idp.kdl`: the example with
+/// `edit` applied.
 fn spec(s: &Sandbox, edit: impl Fn(String) -> String) -> String {
     let text = std::fs::read_to_string(repo().join(EXAMPLE)).expect("the example");
+    std::fs::copy(repo().join("examples/idp.kdl"), s.path().join("idp.kdl")).expect("idp.kdl");
     let path = s.path().join("env.kdl");
     std::fs::write(&path, edit(text)).expect("write spec");
     path.display().to_string()
@@ -30,9 +32,9 @@ fn a_schedule_bills_fargate_for_its_hours_and_shows_the_saving_to_the_cent() {
     let cost = &doc["environments"][0]["cost"];
     // eu-central-1 list prices (pricebook.json) for api-service with 2 tasks of 1 vCPU and
     // 2 GB; 60 h a week (5 × 12 h) is 60 × 730 / 168 = 260.714… h a month.
-    let hours = 60.0 * 730.0 / 168.0;
-    let fargate_per_hour = 2.0 * 0.04656 + 4.0 * 0.00511;
-    let around_the_clock = 0.052 * 730.0      // NAT gateway
+    let hours: f64 = 60.0 * 730.0 / 168.0;
+    let fargate_per_hour: f64 = 2.0 * 0.04656 + 4.0 * 0.00511;
+    let around_the_clock: f64 = 0.052 * 730.0      // NAT gateway
         + 5.0 * 0.052                           // its data, 5 GB assumed
         + 0.005 * 730.0                         // its address
         + 0.027 * 730.0                         // load balancer
@@ -241,7 +243,7 @@ fn max_monthly_cost_judges_the_scheduled_effective_figure() {
     assert_eq!(run.code, 1, "above it around the clock");
     assert!(
         run.flat_stderr()
-            .contains("estimated 158.25 USD a month (72.85 USD over its TTL) is above the staging limit of 120.00 USD"),
+            .contains("estimated 158.25 USD a month (72.84 USD over its TTL) is above the staging limit of 120.00 USD"),
         "{}",
         run.stderr
     );
