@@ -102,6 +102,34 @@ fn a_bad_value_gets_the_engines_message_at_its_field_and_a_good_one_the_plan() {
 }
 
 #[test]
+fn a_schedule_shows_its_saving_and_a_bad_zone_is_told_at_its_field() {
+    let s = Sandbox::new();
+    let server = Server::start(&s, &["--config", "examples/idp.kdl"]);
+    let mut pairs = ORDERS.to_vec();
+    pairs.extend([
+        ("schedule-weekdays", "08:00-20:00"),
+        ("schedule-timezone", "Mars/Olympus"),
+    ]);
+    let bad = post_form(&server, "/catalog/api-service", &pairs);
+    assert_eq!(bad.status, 422, "{}", html(&bad));
+    let page = html(&bad);
+    let at_field = element(&page, "f-schedule-timezone-errors");
+    assert!(at_field.contains("is not a time zone"), "{at_field}");
+
+    let mut pairs = ORDERS.to_vec();
+    pairs.extend([
+        ("schedule-weekdays", "08:00-20:00"),
+        ("schedule-timezone", "Europe/Berlin"),
+    ]);
+    let good = html(&post_form(&server, "/catalog/api-service", &pairs));
+    assert!(good.contains("id=\"schedule-saving\">$"), "{good}");
+    assert!(
+        good.contains("against 24/7 (60 hours a week, Europe&#x2f;Berlin)"),
+        "{good}"
+    );
+}
+
+#[test]
 fn pages_carry_the_strict_policy_and_escape_what_they_show() {
     let s = Sandbox::new();
     let server = Server::start(&s, &["--config", "examples/idp.kdl"]);

@@ -207,28 +207,29 @@ impl Browser {
         }
     }
 
+    /// The text of `css` as the page shows it (waiting for it to appear; found again
+    /// when the live preview replaced it between finding and reading).
     pub(crate) fn text(&self, css: &str) -> String {
-        let e = self.find(css);
-        self.call("GET", &format!("/element/{}/text", e.0), None)
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        self.wait_text(css, |_| true)
+    }
+
+    /// The text of `css` now, `None` when it is not there or was just replaced.
+    fn read_text(&self, css: &str) -> Option<String> {
+        let e = self.try_find(css)?;
+        let (status, doc) = exchange(
+            &self.addr,
+            "GET",
+            &format!("/session/{}/element/{}/text", self.id, e.0),
+            None,
+        );
+        (status == 200).then(|| doc["value"].as_str().unwrap_or_default().to_owned())
     }
 
     /// Waits up to 20 s for the text of `css` to satisfy `want`; returns it.
     pub(crate) fn wait_text(&self, css: &str, want: impl Fn(&str) -> bool) -> String {
         let started = Instant::now();
         loop {
-            let text = self.try_find(css).map(|e| {
-                let (_, doc) = exchange(
-                    &self.addr,
-                    "GET",
-                    &format!("/session/{}/element/{}/text", self.id, e.0),
-                    None,
-                );
-                doc["value"].as_str().unwrap_or_default().to_owned()
-            });
-            if let Some(t) = text.filter(|t| want(t)) {
+            if let Some(t) = self.read_text(css).filter(|t| want(t)) {
                 return t;
             }
             assert!(

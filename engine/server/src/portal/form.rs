@@ -34,6 +34,14 @@ pub(crate) const RESERVED: &[(&str, &str)] = &[
         "ttl",
         "how long it lives, such as `7d`; the class decides when empty",
     ),
+    (
+        "schedule-weekdays",
+        "the hours it runs on weekdays, such as `08:00-20:00` (not production): scaled to zero outside them; around the clock when empty",
+    ),
+    (
+        "schedule-timezone",
+        "the time zone of those hours, such as `Europe/Berlin`",
+    ),
     ("tags", "extra tags, one `key=value` a line"),
 ];
 
@@ -116,7 +124,8 @@ fn reserved(name: &str, description: &str) -> Item {
         "tags" => Kind::Pairs,
         _ => Kind::Text,
     };
-    let mut item = Item::field(name.to_owned(), name, kind);
+    let label = name.replace("schedule-", "schedule: ");
+    let mut item = Item::field(name.to_owned(), &label, kind);
     item.description = description.to_owned();
     item.required = matches!(name, "name" | "owner" | "team" | "region");
     if name == "class" {
@@ -248,6 +257,11 @@ pub(crate) fn to_spec(template: &str, items: &[Item], form: &Submitted) -> Spec 
             spec.line(1, &format!("{field} {}", string(value)), Some(field));
         }
     }
+    schedule(
+        &mut spec,
+        get("schedule-weekdays"),
+        get("schedule-timezone"),
+    );
     pairs(&mut spec, 1, "tags", get("tags"));
     let mut depth = 1;
     for item in items.iter().filter(|i| i.name.starts_with(INPUT)) {
@@ -255,6 +269,30 @@ pub(crate) fn to_spec(template: &str, items: &[Item], form: &Submitted) -> Spec 
     }
     spec.line(0, "}", None);
     spec
+}
+
+/// `schedule { weekdays …; timezone … }` when either is given (the engine names what
+/// is missing).
+fn schedule(spec: &mut Spec, weekdays: &str, timezone: &str) {
+    if weekdays.is_empty() && timezone.is_empty() {
+        return;
+    }
+    spec.line(1, "schedule {", Some("schedule-weekdays"));
+    if !weekdays.is_empty() {
+        spec.line(
+            2,
+            &format!("weekdays {}", string(weekdays)),
+            Some("schedule-weekdays"),
+        );
+    }
+    if !timezone.is_empty() {
+        spec.line(
+            2,
+            &format!("timezone {}", string(timezone)),
+            Some("schedule-timezone"),
+        );
+    }
+    spec.line(1, "}", None);
 }
 
 /// Writes one input item; returns the depth after it.
@@ -459,6 +497,8 @@ mod tests {
                 ("class", "preview"),
                 ("region", "us-east-1"),
                 ("ttl", ""),
+                ("schedule-weekdays", "08:00-20:00"),
+                ("schedule-timezone", "Europe/Berlin"),
                 ("tags", "cost-center=engineering"),
                 ("in.service.image", "nginx:1.27"),
                 ("in.service.cpu", "512"),
@@ -474,6 +514,10 @@ mod tests {
     team "payments"
     class "preview"
     region "us-east-1"
+    schedule {
+        weekdays "08:00-20:00"
+        timezone "Europe/Berlin"
+    }
     tags {
         cost-center "engineering"
     }
@@ -492,9 +536,10 @@ mod tests {
 "#;
         assert_eq!(spec.text, expected);
         assert_eq!(spec.field_at(1), Some("name"));
-        assert_eq!(spec.field_at(13), Some("in.service.memory"));
-        assert_eq!(spec.field_at(10), Some("in.service"));
-        assert_eq!(spec.field_at(21), None);
+        assert_eq!(spec.field_at(17), Some("in.service.memory"));
+        assert_eq!(spec.field_at(14), Some("in.service"));
+        assert_eq!(spec.field_at(9), Some("schedule-timezone"));
+        assert_eq!(spec.field_at(25), None);
         assert!(spec.local.is_empty());
     }
 
