@@ -303,9 +303,10 @@ fn hello_really_applies_records_outputs_and_destroys() {
 }
 
 /// Resource types the AWS provider cannot tag (they have no `tags` argument).
-const UNTAGGABLE: [&str; 28] = [
+const UNTAGGABLE: [&str; 29] = [
     "aws_acm_certificate_validation",
     "aws_appautoscaling_policy",
+    "aws_appautoscaling_scheduled_action",
     "aws_cloudfront_origin_access_control",
     "aws_cloudfront_response_headers_policy",
     "aws_cloudwatch_event_target",

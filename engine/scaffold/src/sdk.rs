@@ -38,6 +38,7 @@ pub const SDK_FILES: &[(&str, &str)] = &[
     sdk_file!("src/ttl.rs"),
     sdk_file!("wit/log.wit"),
     sdk_file!("wit/policy.wit"),
+    sdk_file!("wit/schedule.wit"),
     sdk_file!("wit/template.wit"),
     sdk_file!("wit/types.wit"),
     sdk_file!("wit/worlds.wit"),
