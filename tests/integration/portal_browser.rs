@@ -148,7 +148,8 @@ fn a_developer_walks_the_portal_and_an_approver_approves_production() {
     // The requester may not approve it.
     b.go(&format!("{base}/approvals"));
     b.click("#approve-orders-prod");
-    assert!(b.page_text().contains("idp::server::forbidden"));
+    // A click does not wait for the page it posts to: wait for the answer.
+    b.wait_text("main", |t| t.contains("idp::server::forbidden"));
     assert_eq!(record(&s, "orders-prod")["status"], "PENDING_APPROVAL");
 
     // The approver, in a browser of their own, approves it.

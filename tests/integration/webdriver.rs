@@ -249,15 +249,9 @@ impl Browser {
             .to_owned()
     }
 
+    /// The page's text now (empty while the browser is between pages).
     pub(crate) fn page_text(&self) -> String {
-        self.try_find("body")
-            .map(|e| {
-                self.call("GET", &format!("/element/{}/text", e.0), None)
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned()
-            })
-            .unwrap_or_default()
+        self.read_text("body").unwrap_or_default()
     }
 
     /// Clears a field and types into it, as a person would (key events, so the page's
