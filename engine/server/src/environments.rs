@@ -247,12 +247,11 @@ pub(crate) async fn history_of(state: &AppState, r: &Record) -> Result<Vec<Value
     Ok(events)
 }
 
-/// The largest recorded spec the portal shows.
-const MAX_SHOWN_SPEC: u64 = 256 * 1024;
-
 /// The text of the spec an environment was recorded from, when this server can read it
 /// (a spec posted to the server is kept in the state directory; one applied with the
-/// CLI is in the project's checkout, which the server may not have).
+/// CLI is in the project's checkout, which the server may not have). Read as extend and
+/// destroy read it ([`idp_lifecycle::read_recorded_spec`]): a path or a link out of the
+/// project, which a tampered record could name, is never followed.
 pub(crate) async fn spec_text(state: &AppState, r: &Record) -> Option<String> {
     let record = r.clone();
     state
@@ -262,10 +261,8 @@ pub(crate) async fn spec_text(state: &AppState, r: &Record) -> Option<String> {
                 idp_lifecycle::Clock::at(jiff::Timestamp::UNIX_EPOCH),
                 Some(&record),
             );
-            let path = ctx.root.join(&record.spec);
-            let small =
-                std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= MAX_SHOWN_SPEC);
-            Ok(small.then(|| std::fs::read_to_string(&path).ok()).flatten())
+            let spec = idp_lifecycle::read_recorded_spec(&ctx.root, &record.name, &record.spec);
+            Ok(spec.ok().map(|s| s.source.text.to_string()))
         })
         .await
         .ok()

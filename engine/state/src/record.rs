@@ -227,6 +227,14 @@ pub fn confined(path: &Path) -> bool {
 }
 
 impl Record {
+    /// When it expires: the later of its expiry and an extension; `None` for `never`.
+    pub fn ends_at(&self) -> Option<jiff::Timestamp> {
+        match (self.expires_at, self.extended_until) {
+            (Some(e), Some(x)) => Some(e.max(x)),
+            (e, _) => e,
+        }
+    }
+
     /// The schema version this record is written at: the oldest that holds it.
     pub fn written_version(&self) -> u32 {
         if self.approval.is_some() || self.status == Status::PendingApproval {

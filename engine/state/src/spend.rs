@@ -144,10 +144,7 @@ fn environment(
     if since.is_some_and(|s| end < s) || r.created_at > now {
         return None;
     }
-    let expires_at = match (r.expires_at, r.extended_until) {
-        (Some(e), Some(x)) => Some(e.max(x)),
-        (e, _) => e,
-    };
+    let expires_at = r.ends_at();
     let accrued = accrued(&r.costs, start, end);
     let current = r.costs.last();
     let monthly = current

@@ -54,8 +54,6 @@ pub(crate) struct Chart {
     /// The top of the value axis.
     pub(crate) top: Label,
     pub(crate) series: Vec<Series>,
-    /// The column names, for the table.
-    pub(crate) names: Vec<String>,
     /// Whether there is nothing to draw.
     pub(crate) empty: bool,
 }
@@ -139,7 +137,6 @@ pub(crate) fn stacked(
                     .collect(),
             })
             .collect(),
-        names: columns.to_vec(),
         empty: bars.is_empty(),
         bars,
     }

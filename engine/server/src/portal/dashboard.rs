@@ -159,10 +159,7 @@ fn expiring(records: &[Record], now: Timestamp) -> Vec<serde_json::Value> {
         .iter()
         .filter(|r| r.status != Status::Destroyed)
         .filter_map(|r| {
-            let expires = match (r.expires_at, r.extended_until) {
-                (Some(e), Some(x)) => e.max(x),
-                (e, _) => e?,
-            };
+            let expires = r.ends_at()?;
             (expires <= horizon).then_some((r, expires))
         })
         .collect();

@@ -244,6 +244,19 @@ pub(crate) struct Done {
     done: Option<String>,
 }
 
+impl Done {
+    /// What the page says was done: only the words the portal's own redirects use, so
+    /// a crafted link cannot make a page announce anything else.
+    fn said(self) -> Option<String> {
+        self.done.filter(|d| {
+            matches!(
+                d.as_str(),
+                "extended" | "destroyed" | "approved" | "rejected"
+            )
+        })
+    }
+}
+
 /// `GET /environments`: the environments the user may read, filtered.
 pub(crate) async fn environments(
     State(state): State<AppState>,
@@ -272,7 +285,7 @@ pub(crate) async fn environment(
     Path(name): Path<String>,
     Query(done): Query<Done>,
 ) -> Response {
-    environment_page(&state, &who, &name, StatusCode::OK, done.done, None).await
+    environment_page(&state, &who, &name, StatusCode::OK, done.said(), None).await
 }
 
 async fn environment_page(
@@ -408,7 +421,7 @@ pub(crate) async fn approvals(
             StatusCode::OK,
             "approvals.html",
             &who,
-            json!({ "nav": "approvals", "doc": doc, "done": done.done }),
+            json!({ "nav": "approvals", "doc": doc, "done": done.said() }),
         ),
         Err(p) => render::error(&who, &p),
     }
