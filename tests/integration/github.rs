@@ -346,6 +346,10 @@ fn apply_dispatches_provision_with_the_confirmed_digest_and_follows_the_run() {
     assert_eq!(inputs["spec"], SPEC, "relative to the repository root");
     assert_eq!(inputs["requested-by"], "alice");
     assert_eq!(inputs["plan-digest"], plan_digest(&s).as_str());
+    assert_eq!(
+        inputs["template-version"], "",
+        "a plain apply: the runner resolves the template as the spec and record say"
+    );
     let request = inputs["request-id"].as_str().expect("request id");
     assert!(request.starts_with("20261123T100000Z-"), "{request}");
     assert_eq!(
@@ -524,7 +528,9 @@ fn each_github_error_says_what_to_fix() {
         "{err}"
     );
     assert!(
-        err.contains("which declares environment, spec, request-id, plan-digest, requested-by"),
+        err.contains(
+            "which declares environment, spec, request-id, plan-digest, requested-by, template-version"
+        ),
         "{err}"
     );
 

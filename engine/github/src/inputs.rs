@@ -89,6 +89,9 @@ pub struct WorkflowInputs {
     pub plan_digest: Option<String>,
     /// Who asked (recorded in the run's logs and summary).
     pub requested_by: String,
+    /// The template version the user planned with, which the runner plans with too (an
+    /// upgrade's newer one; decision 0015); provision only.
+    pub template_version: Option<String>,
 }
 
 impl WorkflowInputs {
@@ -101,6 +104,7 @@ impl WorkflowInputs {
                 "request-id",
                 "plan-digest",
                 "requested-by",
+                "template-version",
             ],
             // A destroy needs only the name: the record holds the rest (the workspace as
             // applied, the backend key), never today's spec.
@@ -119,6 +123,7 @@ impl WorkflowInputs {
                 "request-id" => self.request_id.to_string(),
                 "plan-digest" => self.plan_digest.clone().unwrap_or_default(),
                 "requested-by" => self.requested_by.clone(),
+                "template-version" => self.template_version.clone().unwrap_or_default(),
                 _ => continue,
             };
             map.insert(name.to_owned(), Value::String(value));
@@ -139,6 +144,7 @@ mod tests {
             request_id: RequestId::new(jiff::Timestamp::UNIX_EPOCH),
             plan_digest: Some("sha256:ab".into()),
             requested_by: "alice".into(),
+            template_version: Some("0.2.0".into()),
         };
         for workflow in [Workflow::Provision, Workflow::Destroy] {
             let sent: Vec<String> = inputs.to_json(workflow).keys().cloned().collect();

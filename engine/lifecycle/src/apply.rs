@@ -264,6 +264,7 @@ pub fn hand_off(
             request_id: RequestId::new(now),
             plan_digest: Some(workspace.digest.clone()),
             requested_by: requested_by.to_owned(),
+            template_version: None,
         };
         match handoff.run(Workflow::Provision, &inputs, ctx.events) {
             Ok(h) => {

@@ -175,6 +175,7 @@ pub fn destroy_inputs(record: &Record, requested_by: &str, now: jiff::Timestamp)
         request_id: RequestId::new(now),
         plan_digest: None,
         requested_by: requested_by.to_owned(),
+        template_version: None,
     }
 }
 
