@@ -48,6 +48,19 @@ pub const BILLED: &[(&str, &str, Need)] = &[
     ("AWSQueueService", "Requests-Tier1", Need::Default),
     ("AWSEvents", "ScheduledInvocation", Need::Default),
     ("awskms", "KMS-Keys", Need::Optional),
+    // The optional blocks of api-service and api-database (issue 17), and static-site's
+    // bucket.
+    ("AmazonS3", "TimedStorage-ByteHrs", Need::Optional),
+    ("AmazonS3", "Requests-Tier1", Need::Optional),
+    ("AmazonS3", "Requests-Tier2", Need::Optional),
+    ("AmazonSNS", "Requests-Tier1", Need::Optional),
+    ("AmazonEFS", "TimedStorage-ByteHrs", Need::Optional),
+    ("AmazonSES", "Recipients", Need::Optional),
+    ("AmazonCognito", "CognitoEssentialsMAU", Need::Optional),
+    // static-site and event-processor (issue 17); CloudFront is priced under `global`.
+    ("AmazonCloudFront", "US-DataTransfer-Out-Bytes", Need::Optional),
+    ("AmazonCloudFront", "US-Requests-Tier2-HTTPS", Need::Optional),
+    ("AWSEvents", "Event-64K-Chunks", Need::Optional),
 ];
 
 /// The regions the embedded book is built for.

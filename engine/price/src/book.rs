@@ -259,26 +259,60 @@ impl PriceBook {
         format!("{} sha256:{}", self.snapshot, &digest[..12])
     }
 
-    /// The price of a usage type in a region, by its canonical name.
+    /// The price of a usage type in a region, by its canonical name. A global service
+    /// (CloudFront, Route 53) is priced under [`GLOBAL`] whatever the region.
     pub fn find(&self, region: &str, service_code: &str, usage_type: &str) -> Option<&Price> {
+        let region = if GLOBAL_SERVICES.contains(&service_code) {
+            GLOBAL
+        } else {
+            region
+        };
         let usage_type = canonical(region, service_code, usage_type);
         self.prices.iter().find(|p| {
             p.region == region && p.service_code == service_code && p.usage_type == usage_type
         })
     }
 
-    /// The regions the book has prices for, sorted.
+    /// The regions the book has prices for, sorted ([`GLOBAL`] is not one).
     pub fn regions(&self) -> Vec<&str> {
-        let mut r: Vec<&str> = self.prices.iter().map(|p| p.region.as_str()).collect();
+        let mut r: Vec<&str> = self
+            .prices
+            .iter()
+            .map(|p| p.region.as_str())
+            .filter(|r| *r != GLOBAL)
+            .collect();
         r.sort_unstable();
         r.dedup();
         r
     }
 }
 
+/// The price key of services AWS prices the same from every region: their offer files
+/// are not regional, so an environment's region does not choose their price.
+pub const GLOBAL: &str = "global";
+
+/// Service codes priced under [`GLOBAL`].
+pub const GLOBAL_SERVICES: &[&str] = &["AmazonCloudFront", "AmazonRoute53"];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_global_service_is_priced_under_its_own_key_in_every_region() {
+        let book = PriceBook::embedded();
+        for region in crate::REGIONS {
+            let p = book
+                .find(region, "AmazonCloudFront", "US-DataTransfer-Out-Bytes")
+                .expect("CloudFront is priced everywhere");
+            assert_eq!(p.region, GLOBAL);
+        }
+        assert!(!book.regions().contains(&GLOBAL), "global is not a region");
+        assert!(
+            book.find("us-east-1", "AmazonS3", "US-DataTransfer-Out-Bytes")
+                .is_none()
+        );
+    }
 
     fn price(region: &str, usd: f64) -> Price {
         Price {

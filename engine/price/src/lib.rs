@@ -18,7 +18,9 @@ mod rates;
 pub mod usage;
 
 pub use billed::{BILLED, Cell, Coverage, Need, REGIONS};
-pub use book::{MAX_BOOK_BYTES, OtherFigure, Price, PriceBook, SourceKind};
+pub use book::{
+    GLOBAL, GLOBAL_SERVICES, MAX_BOOK_BYTES, OtherFigure, Price, PriceBook, SourceKind,
+};
 pub use error::{BookError, PriceError};
 pub use estimate::{Adjustment, Estimate, Line, Missing, OrganisationPrice, estimate};
 pub use rates::{Rates, Rule, RuleKind};

@@ -2,7 +2,9 @@
 //! described once. A template's `schema.json` writes `{"$block": "container", …}` where a
 //! fragment goes (its own keys are merged in: more `properties`, more `required`, a
 //! different `description`) and `"$common": true` inside `properties` for the fields
-//! every AWS template has.
+//! every AWS template has; `"$extras": true` adds the optional blocks of a web service
+//! (`schema/extras.json`: buckets, notifications, files, email, auth, domain) and their
+//! `usage` assumptions.
 
 use idp_plugin_sdk::serde_json::{self, Map, Value};
 
@@ -11,6 +13,7 @@ const WEB_SERVICE: &str = include_str!("../schema/web-service.json");
 const NETWORK: &str = include_str!("../schema/network.json");
 const COMMON: &str = include_str!("../schema/common.json");
 const USAGE: &str = include_str!("../schema/usage.json");
+const EXTRAS: &str = include_str!("../schema/extras.json");
 
 /// The template's schema with every fragment in place; `{}` (accept anything) if the
 /// text is not JSON, which the template's own unit test catches first.
@@ -52,10 +55,40 @@ fn expand_value(value: &mut Value) {
                     props.entry(k).or_insert(v);
                 }
             }
+            if let Some(Value::Object(props)) = map.get_mut("properties")
+                && props.remove("$extras").is_some()
+            {
+                add_extras(props);
+            }
             map.values_mut().for_each(expand_value);
         }
         Value::Array(items) => items.iter_mut().for_each(expand_value),
         _ => {}
+    }
+}
+
+/// The blocks of `schema/extras.json` beside the template's own properties, and their
+/// usage fields in its `usage` (still a `$block`, whose own properties merge in).
+fn add_extras(props: &mut Map<String, Value>) {
+    let Ok(Value::Object(mut extras)) = serde_json::from_str::<Value>(EXTRAS) else {
+        return;
+    };
+    if let Some(Value::Object(blocks)) = extras.remove("properties") {
+        for (k, v) in blocks {
+            props.entry(k).or_insert(v);
+        }
+    }
+    if let Some(Value::Object(usage)) = extras.remove("usage") {
+        let own = props
+            .entry("usage")
+            .or_insert_with(|| serde_json::json!({"$block": "usage"}));
+        if let Value::Object(own) = own
+            && let Value::Object(fields) = own
+                .entry("properties")
+                .or_insert_with(|| Value::Object(Map::new()))
+        {
+            fields.extend(usage);
+        }
     }
 }
 
@@ -105,8 +138,61 @@ mod tests {
     }
 
     #[test]
+    fn extras_add_the_blocks_and_their_usage_beside_the_templates_own() {
+        let schema = expand(
+            r#"{"properties":{"$common":true,"$extras":true,
+                "usage":{"$block":"usage","properties":{"lcus":{"type":"number"}}}}}"#,
+        );
+        let props = &schema["properties"];
+        for block in [
+            "buckets",
+            "notifications",
+            "files",
+            "email",
+            "auth",
+            "domain",
+        ] {
+            assert!(
+                props[block]["description"].is_string(),
+                "{block} is described"
+            );
+        }
+        let usage = &props["usage"]["properties"];
+        for field in ["lcus", "nat-gb", "bucket-gb", "users"] {
+            assert!(usage[field].is_object(), "usage has {field}");
+        }
+        assert!(props.get("$extras").is_none());
+    }
+
+    #[test]
+    fn every_extras_field_is_described() {
+        fn walk(at: &str, v: &Value, out: &mut Vec<String>) {
+            if let Some(Value::Object(props)) = v.get("properties") {
+                for (k, f) in props {
+                    if !f["description"].is_string() {
+                        out.push(format!("{at}/{k}"));
+                    }
+                    walk(&format!("{at}/{k}"), f, out);
+                }
+            }
+            for key in ["additionalProperties", "items"] {
+                if let Some(inner) = v.get(key) {
+                    walk(at, inner, out);
+                }
+            }
+            if let Some(Value::Array(alts)) = v.get("anyOf") {
+                alts.iter().for_each(|a| walk(at, a, out));
+            }
+        }
+        let schema = expand(r#"{"properties":{"$extras":true}}"#);
+        let mut undescribed = Vec::new();
+        walk("", &schema, &mut undescribed);
+        assert!(undescribed.is_empty(), "{undescribed:?}");
+    }
+
+    #[test]
     fn fragments_are_json() {
-        for text in [CONTAINER, WEB_SERVICE, NETWORK, COMMON] {
+        for text in [CONTAINER, WEB_SERVICE, NETWORK, COMMON, USAGE, EXTRAS] {
             assert!(serde_json::from_str::<Value>(text).is_ok());
         }
     }

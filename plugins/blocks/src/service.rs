@@ -1,7 +1,7 @@
 use idp_plugin_sdk::{Environment, Finding, ModuleCall};
 use serde::Deserialize;
 
-use crate::{Bill, Container, Foundation, Network, class_settings};
+use crate::{Bill, Container, ExtrasUsage, Foundation, Network, class_settings};
 
 /// The inputs every AWS template has besides its workload: VPC, key, log retention.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -28,6 +28,9 @@ pub struct Usage {
     pub log_gb: Option<f64>,
     /// Average load balancer capacity units (default 1).
     pub lcus: Option<f64>,
+    /// What the optional blocks' lines assume (buckets, topics, files, mail, users).
+    #[serde(flatten)]
+    pub extras: ExtrasUsage,
 }
 
 impl Usage {

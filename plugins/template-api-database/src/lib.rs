@@ -9,7 +9,7 @@ use idp_plugin_sdk::{
     Environment, Finding, ModuleCall, Output, Rendering, Template, TemplateInfo, export_template,
 };
 use idp_template_blocks::{
-    Bill, ClassSettings, Common, Foundation, WebService, class_settings, schema,
+    Bill, ClassSettings, Common, Extras, Foundation, WebService, class_settings, extras, schema,
 };
 use serde::Deserialize;
 
@@ -27,6 +27,9 @@ pub struct Inputs {
     pub service: WebService,
     /// The database.
     pub database: Database,
+    /// Buckets, topics, files, mail, sign-in and a domain, each optional.
+    #[serde(flatten)]
+    pub extras: Extras,
 }
 
 /// `database { … }`.
@@ -154,12 +157,7 @@ impl Template for ApiDatabase {
             summary: "an HTTP service on Fargate with its own PostgreSQL database, in its own VPC"
                 .into(),
             input_schema: schema::expand(SCHEMA),
-            modules: vec![
-                "common".into(),
-                "networking".into(),
-                "ecs-service".into(),
-                "rds-postgres".into(),
-            ],
+            modules: extras::with_modules(&["common", "networking", "ecs-service", "rds-postgres"]),
             outputs: vec![
                 "url".into(),
                 "cluster".into(),
@@ -174,6 +172,7 @@ impl Template for ApiDatabase {
         let findings: Vec<Finding> = [inputs.service.check(), inputs.database.check()]
             .into_iter()
             .filter_map(Result::err)
+            .chain(inputs.extras.check(&inputs.service))
             .collect();
         if !findings.is_empty() {
             return Err(findings);
@@ -182,23 +181,28 @@ impl Template for ApiDatabase {
         let class = class_settings(env.class);
         let multi_az = db.multi_az.unwrap_or(class.multi_az);
 
-        let service = inputs
-            .service
-            .call(env, &inputs.common)
-            .wire("linked_environment", DATABASE, "container_environment")
+        // The database's variables start the chain of the blocks' environments.
+        let mut calls = inputs.extras.attach(
+            env,
+            inputs.service.call(env, &inputs.common),
+            Some((DATABASE, "container_environment")),
+        );
+        calls[0] = calls[0]
+            .clone()
             .wire("secret_environment", DATABASE, "container_secrets");
-        let database = db.call(class, multi_az);
+        calls.insert(1, db.call(class, multi_az));
 
         let mut bill = Bill::new();
         inputs.common.bill(&mut bill);
         inputs.service.bill(&mut bill, &inputs.common.usage);
         db.bill(&mut bill, multi_az);
+        inputs.extras.bill(&mut bill, &inputs.common.usage.extras);
 
         Ok(Rendering {
-            calls: inputs.common.foundation(env).with([service, database]),
+            calls: inputs.common.foundation(env).with(calls),
             bill: bill.into_items(),
             outputs: vec![
-                Output::new("url", WebService::CALL, "url"),
+                inputs.extras.url_output(),
                 Output::new("cluster", WebService::CALL, "cluster_name"),
                 Output::new("database-host", DATABASE, "address"),
                 Output::new("database-secret", DATABASE, "master_user_secret_arn"),

@@ -1,13 +1,14 @@
 //! The `api-service` template: one containerised HTTP service on Fargate behind an
 //! application load balancer, in its own VPC.
 //!
-//! It composes the `common`, `networking` and `ecs-service` modules, rejects CPU and
-//! memory pairs Fargate does not offer, and lists every billable resource.
+//! It composes the `common`, `networking` and `ecs-service` modules, and the modules of
+//! the optional blocks (buckets, notifications, files, email, auth, domain), rejects CPU
+//! and memory pairs Fargate does not offer, and lists every billable resource.
 
 use idp_plugin_sdk::{
     Environment, Finding, Output, Rendering, Template, TemplateInfo, export_template,
 };
-use idp_template_blocks::{Bill, Common, WebService, schema};
+use idp_template_blocks::{Bill, Common, Extras, WebService, extras, schema};
 use serde::Deserialize;
 
 const SCHEMA: &str = include_str!("../schema.json");
@@ -21,6 +22,9 @@ pub struct Inputs {
     pub common: Common,
     /// The container service.
     pub service: WebService,
+    /// Buckets, topics, files, mail, sign-in and a domain, each optional.
+    #[serde(flatten)]
+    pub extras: Extras,
 }
 
 /// The plugin type.
@@ -33,24 +37,35 @@ impl Template for ApiService {
             version: env!("CARGO_PKG_VERSION").into(),
             summary: "an HTTP service on Fargate behind a load balancer, in its own VPC".into(),
             input_schema: schema::expand(SCHEMA),
-            modules: vec!["common".into(), "networking".into(), "ecs-service".into()],
+            modules: extras::with_modules(&["common", "networking", "ecs-service"]),
             outputs: vec!["url".into(), "cluster".into()],
         }
     }
 
     fn render(env: &Environment) -> Result<Rendering, Vec<Finding>> {
         let inputs: Inputs = env.inputs().map_err(|f| vec![f])?;
-        inputs.service.check().map_err(|f| vec![f])?;
+        let findings: Vec<Finding> = inputs
+            .service
+            .check()
+            .err()
+            .into_iter()
+            .chain(inputs.extras.check(&inputs.service))
+            .collect();
+        if !findings.is_empty() {
+            return Err(findings);
+        }
 
         let mut bill = Bill::new();
         inputs.common.bill(&mut bill);
         inputs.service.bill(&mut bill, &inputs.common.usage);
+        inputs.extras.bill(&mut bill, &inputs.common.usage.extras);
         let service = inputs.service.call(env, &inputs.common);
+        let calls = inputs.extras.attach(env, service, None);
         Ok(Rendering {
-            calls: inputs.common.foundation(env).with([service]),
+            calls: inputs.common.foundation(env).with(calls),
             bill: bill.into_items(),
             outputs: vec![
-                Output::new("url", WebService::CALL, "url"),
+                inputs.extras.url_output(),
                 Output::new("cluster", WebService::CALL, "cluster_name"),
             ],
         })
