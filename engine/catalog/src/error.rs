@@ -77,7 +77,7 @@ pub enum CatalogError {
     },
 
     /// The catalog has the plugin, but not in a version the spec accepts.
-    #[error("{kind} `{name}` is at version {available}, which does not match `{wanted}`")]
+    #[error("{kind} `{name}` has no version matching `{wanted}` (the catalog has {available})")]
     #[diagnostic(
         code(idp::catalog::version_mismatch),
         help("change the spec's `version=` or update the catalog")
@@ -89,7 +89,7 @@ pub enum CatalogError {
         name: String,
         /// What the spec asked for.
         wanted: String,
-        /// What the catalog has.
+        /// The versions the catalog has, newest first.
         available: String,
     },
 

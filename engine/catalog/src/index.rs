@@ -28,6 +28,29 @@ pub struct Entry {
     /// The compiler that built the component (`rustc --version`), recorded by a team
     /// build; the built-in catalog, always built with the pinned recipe, leaves it out.
     pub toolchain: Option<String>,
+    /// Why upgrading to this version is breaking (`breaking "replaces the database"`),
+    /// said before `idp upgrade` asks; `None` for an ordinary version (decision 0015).
+    pub breaking: Option<String>,
+}
+
+impl Entry {
+    /// The version as semver; entries are checked when parsed, so this fails only for an
+    /// entry built by hand.
+    pub fn semver(&self) -> Option<semver::Version> {
+        semver::Version::parse(&self.version).ok()
+    }
+
+    /// Whether `self` and `other` are the same plugin (kind and name), any version.
+    pub fn same_plugin(&self, other: &Entry) -> bool {
+        self.kind == other.kind && self.name == other.name
+    }
+}
+
+/// Orders entries as an index keeps them: by kind and name, then newest version first.
+pub(crate) fn entry_order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
+    (a.kind, &a.name)
+        .cmp(&(b.kind, &b.name))
+        .then_with(|| b.semver().cmp(&a.semver()))
 }
 
 /// A module a catalog provides, pinned by the digest of its files
@@ -127,14 +150,17 @@ impl Index {
             let entry = parse_entry(name, text, node, kind)?;
             if entries
                 .iter()
-                .any(|e: &Entry| e.kind == entry.kind && e.name == entry.name)
+                .any(|e: &Entry| e.same_plugin(&entry) && e.semver() == entry.semver())
             {
                 return Err(invalid(
                     name,
                     text,
                     node.span(),
-                    format!("{kind} `{}` is listed twice", entry.name),
-                    Some("keep one entry per plugin".into()),
+                    format!(
+                        "{kind} `{}` version {} is listed twice",
+                        entry.name, entry.version
+                    ),
+                    Some("keep one entry per plugin and version".into()),
                 ));
             }
             entries.push(entry);
@@ -160,7 +186,7 @@ impl Index {
     /// value: a name or version can never turn into another entry.
     pub fn to_kdl(&self) -> String {
         let mut entries = self.entries.clone();
-        entries.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        entries.sort_by(entry_order);
         let mut modules = self.pinned_modules.clone();
         modules.sort_by(|a, b| a.name.cmp(&b.name));
         let mut doc = KdlDocument::new();
@@ -186,6 +212,11 @@ impl Index {
                 }
                 node.ensure_children().nodes_mut().push(list);
             }
+            if let Some(why) = &e.breaking {
+                let mut breaking = KdlNode::new("breaking");
+                breaking.entries_mut().push(KdlEntry::new(why.as_str()));
+                node.ensure_children().nodes_mut().push(breaking);
+            }
             doc.nodes_mut().push(node);
         }
         for m in &modules {
@@ -205,17 +236,33 @@ impl Index {
 
     /// The same index with entries and modules in the order [`Index::to_kdl`] writes them.
     pub fn sorted(mut self) -> Index {
-        self.entries
-            .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        self.entries.sort_by(entry_order);
         self.pinned_modules.sort_by(|a, b| a.name.cmp(&b.name));
         self
     }
 
-    /// The entry of that kind and name.
+    /// The newest entry of that kind and name.
     pub fn find(&self, kind: PluginKind, name: &str) -> Option<&Entry> {
-        self.entries
+        self.versions(kind, name).into_iter().next()
+    }
+
+    /// Every entry of that kind and name, newest version first.
+    pub fn versions(&self, kind: PluginKind, name: &str) -> Vec<&Entry> {
+        let mut found: Vec<&Entry> = self
+            .entries
             .iter()
-            .find(|e| e.kind == kind && e.name == name)
+            .filter(|e| e.kind == kind && e.name == name)
+            .collect();
+        found.sort_by(|a, b| entry_order(a, b));
+        found
+    }
+
+    /// The entry of that kind, name and exact version.
+    pub fn find_version(&self, kind: PluginKind, name: &str, version: &str) -> Option<&Entry> {
+        let wanted = semver::Version::parse(version).ok()?;
+        self.versions(kind, name)
+            .into_iter()
+            .find(|e| e.semver().as_ref() == Some(&wanted))
     }
 }
 
@@ -229,6 +276,26 @@ fn check_entry(e: &Entry) -> Result<(), (String, String)> {
     };
     check_name(NameKind::Plugin, &e.name).map_err(grammar)?;
     check_version(&e.version).map_err(grammar)?;
+    if e.semver().is_none() {
+        return Err((
+            format!(
+                "version {} is not semantic",
+                idp_model::printable(&e.version)
+            ),
+            "write a semantic version such as `0.2.0`: idp upgrade compares them".into(),
+        ));
+    }
+    if let Some(why) = &e.breaking
+        && !is_toolchain(why)
+    {
+        return Err((
+            format!(
+                "`breaking` {} is not one printable line",
+                idp_model::printable(why)
+            ),
+            "say in one line what the upgrade breaks".into(),
+        ));
+    }
     for m in &e.modules {
         check_name(NameKind::Module, m).map_err(grammar)?;
     }
@@ -297,6 +364,12 @@ fn parse_entry(
                 .collect()
         })
         .unwrap_or_default();
+    let breaking = node.children().and_then(|c| c.get("breaking")).map(|b| {
+        b.entry(0)
+            .and_then(|e| e.value().as_string())
+            .map(str::to_owned)
+    });
+    let breaking_unsaid = matches!(breaking, Some(None));
     let entry = Entry {
         kind,
         name: plugin_name.to_owned(),
@@ -305,7 +378,17 @@ fn parse_entry(
         sha256,
         modules,
         toolchain: string_prop(node, "toolchain"),
+        breaking: breaking.flatten(),
     };
+    if breaking_unsaid {
+        return Err(invalid(
+            name,
+            text,
+            node.span(),
+            "`breaking` needs one string: what the upgrade breaks".into(),
+            Some("write `breaking \"replaces the database\"` inside the entry".into()),
+        ));
+    }
     check_entry(&entry)
         .map_err(|(message, help)| invalid(name, text, node.span(), message, Some(help)))?;
     Ok(entry)
@@ -358,6 +441,7 @@ mod tests {
                     sha256: "ab".repeat(32),
                     modules: vec![],
                     toolchain: None,
+                    breaking: None,
                 },
                 Entry {
                     kind: PluginKind::Template,
@@ -367,6 +451,7 @@ mod tests {
                     sha256: "cd".repeat(32),
                     modules: vec!["common".into(), "networking".into()],
                     toolchain: Some("rustc 1.96.0 (ac68faa20 2026-05-25)".into()),
+                    breaking: Some("replaces the database".into()),
                 },
             ],
             pinned_modules: vec![ModulePin {
@@ -386,6 +471,10 @@ mod tests {
             Some("rustc 1.96.0 (ac68faa20 2026-05-25)")
         );
         assert_eq!(parsed.entries[1].toolchain, None, "absent stays absent");
+        assert_eq!(
+            parsed.entries[0].breaking.as_deref(),
+            Some("replaces the database")
+        );
         assert_eq!(
             parsed,
             Index {
@@ -467,6 +556,7 @@ mod tests {
                 sha256: "ab".repeat(32),
                 modules: vec![],
                 toolchain: None,
+                breaking: None,
             }],
             pinned_modules: vec![],
         };
@@ -477,6 +567,61 @@ mod tests {
             doc.nodes()[0].entry(0).and_then(|e| e.value().as_string()),
             Some("a\"\nb")
         );
+    }
+
+    #[test]
+    fn several_versions_of_a_plugin_are_kept_and_the_newest_is_found() {
+        let digest = "ab".repeat(32);
+        let text = format!(
+            "template demo version=\"0.1.0\" file=\"templates/demo@0.1.0.wasm\" sha256=\"{digest}\"\n\
+             template demo version=\"0.10.0\" file=\"templates/demo.wasm\" sha256=\"{digest}\" {{\n    breaking \"replaces the database\"\n}}\n\
+             template demo version=\"0.2.0\" file=\"templates/demo@0.2.0.wasm\" sha256=\"{digest}\"\n"
+        );
+        let index = Index::parse("catalog.kdl", &text).expect("parses");
+        let newest = index.find(PluginKind::Template, "demo").expect("found");
+        assert_eq!(newest.version, "0.10.0", "semver order, not text order");
+        assert_eq!(newest.breaking.as_deref(), Some("replaces the database"));
+        let versions: Vec<&str> = index
+            .versions(PluginKind::Template, "demo")
+            .iter()
+            .map(|e| e.version.as_str())
+            .collect();
+        assert_eq!(versions, ["0.10.0", "0.2.0", "0.1.0"]);
+        let old = index.find_version(PluginKind::Template, "demo", "0.1.0");
+        assert_eq!(
+            old.map(|e| e.file.as_str()),
+            Some("templates/demo@0.1.0.wasm")
+        );
+        assert!(
+            index
+                .find_version(PluginKind::Template, "demo", "9.9.9")
+                .is_none()
+        );
+        let rewritten = Index::parse("catalog.kdl", &index.to_kdl()).expect("round trip");
+        assert_eq!(rewritten, index.sorted());
+    }
+
+    #[test]
+    fn a_version_listed_twice_or_an_empty_breaking_is_refused() {
+        let digest = "ab".repeat(32);
+        let twice = format!(
+            "policy p version=\"0.1.0\" file=\"p/a.wasm\" sha256=\"{digest}\"\n\
+             policy p version=\"0.1.0\" file=\"p/b.wasm\" sha256=\"{digest}\"\n"
+        );
+        let err = Index::parse("catalog.kdl", &twice).expect_err("twice");
+        assert!(
+            err.to_string()
+                .contains("policy `p` version 0.1.0 is listed twice"),
+            "{err}"
+        );
+        let unsaid = format!(
+            "template t version=\"0.2.0\" file=\"t/a.wasm\" sha256=\"{digest}\" {{\n    breaking\n}}\n"
+        );
+        let err = Index::parse("catalog.kdl", &unsaid).expect_err("unsaid");
+        let CatalogError::InvalidIndex { message, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert!(message.contains("`breaking` needs one string"), "{message}");
     }
 
     #[test]

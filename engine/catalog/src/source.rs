@@ -165,6 +165,20 @@ pub fn modules_in(dir: Option<&Path>) -> Result<Vec<(String, ModuleFiles)>, Cata
         .collect()
 }
 
+/// No version of `versions` matches `wanted`.
+fn mismatch(kind: PluginKind, name: &str, wanted: &str, versions: &[&Entry]) -> CatalogError {
+    CatalogError::VersionMismatch {
+        kind,
+        name: name.to_owned(),
+        wanted: wanted.to_owned(),
+        available: versions
+            .iter()
+            .map(|e| e.version.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 /// A plugin resolved from the catalog, its bytes checked against the pinned digest.
 #[derive(Debug, Clone)]
 pub struct Plugin {
@@ -174,6 +188,19 @@ pub struct Plugin {
     pub source: Source,
     /// The component.
     pub bytes: Vec<u8>,
+}
+
+impl Plugin {
+    /// Its identity, as every report carries it.
+    pub fn id(&self) -> idp_model::PluginId {
+        idp_model::PluginId {
+            kind: self.entry.kind,
+            name: self.entry.name.clone(),
+            version: self.entry.version.clone(),
+            sha256: self.entry.sha256.clone(),
+            source: self.source.describe(),
+        }
+    }
 }
 
 /// Every catalog source of a project, in resolution order, with what each provides.
@@ -266,47 +293,70 @@ impl Catalog {
         Ok(())
     }
 
-    /// Every plugin that resolves, with its source, in source order.
+    /// Every plugin that resolves, each of its versions (newest first), with its source,
+    /// in source order.
     pub fn entries(&self) -> Vec<(&Entry, &Source)> {
         let mut out = Vec::new();
         for (at, (source, index)) in self.sources.iter().enumerate() {
-            for e in &index.entries {
-                if self.plugins.get(&(e.kind, e.name.clone())) == Some(&at) {
-                    out.push((e, source));
-                }
-            }
+            let mut here: Vec<&Entry> = index
+                .entries
+                .iter()
+                .filter(|e| self.plugins.get(&(e.kind, e.name.clone())) == Some(&at))
+                .collect();
+            here.sort_by(|a, b| crate::index::entry_order(a, b));
+            out.extend(here.into_iter().map(|e| (e, source)));
         }
         out
     }
 
-    /// Resolves a plugin by kind and name, optionally a semver requirement, and checks
-    /// its digest.
+    /// Every version of a plugin the catalog has, newest first, from the one source that
+    /// provides it (empty when none does).
+    pub fn versions(&self, kind: PluginKind, name: &str) -> Vec<&Entry> {
+        self.plugins
+            .get(&(kind, name.to_owned()))
+            .map(|&at| self.sources[at].1.versions(kind, name))
+            .unwrap_or_default()
+    }
+
+    /// The newest version of a plugin the catalog has.
+    pub fn newest(&self, kind: PluginKind, name: &str) -> Option<&Entry> {
+        self.versions(kind, name).into_iter().next()
+    }
+
+    /// The newest version of a plugin when it is newer than `version`: what an
+    /// environment applied with `version` could be upgraded to.
+    pub fn newer_than(&self, kind: PluginKind, name: &str, version: &str) -> Option<&Entry> {
+        let newest = self.newest(kind, name)?;
+        let have = semver::Version::parse(version).ok()?;
+        (newest.semver()? > have).then_some(newest)
+    }
+
+    /// Resolves a plugin by kind and name: the newest version matching the semver
+    /// requirement `version` (`^0.1`, `=0.1.0`; any when `None`), its digest checked.
     pub fn resolve(
         &self,
         kind: PluginKind,
         name: &str,
         version: Option<&str>,
     ) -> Result<Plugin, CatalogError> {
-        let Some((source, entry)) = self.plugins.get(&(kind, name.to_owned())).and_then(|&at| {
-            let (source, index) = &self.sources[at];
-            index.find(kind, name).map(|e| (source, e))
-        }) else {
+        let Some(&at) = self.plugins.get(&(kind, name.to_owned())) else {
             return Err(self.unknown(kind, name));
         };
-        if let Some(wanted) = version {
-            let matches = semver::VersionReq::parse(wanted)
-                .ok()
-                .zip(semver::Version::parse(&entry.version).ok())
-                .is_some_and(|(req, v)| req.matches(&v));
-            if !matches {
-                return Err(CatalogError::VersionMismatch {
-                    kind,
-                    name: name.to_owned(),
-                    wanted: wanted.to_owned(),
-                    available: entry.version.clone(),
-                });
+        let (source, index) = &self.sources[at];
+        let versions = index.versions(kind, name);
+        let wanted = match version {
+            None => None,
+            Some(w) => {
+                Some(semver::VersionReq::parse(w).map_err(|_| mismatch(kind, name, w, &versions))?)
             }
-        }
+        };
+        let Some(entry) = versions.iter().find(|e| {
+            wanted
+                .as_ref()
+                .is_none_or(|req| e.semver().is_some_and(|v| req.matches(&v)))
+        }) else {
+            return Err(mismatch(kind, name, version.unwrap_or("*"), &versions));
+        };
         let bytes = source.read(&entry.file)?;
         let actual = hex::encode(Sha256::digest(&bytes));
         if actual != entry.sha256 {
@@ -319,19 +369,30 @@ impl Catalog {
             });
         }
         Ok(Plugin {
-            entry: entry.clone(),
+            entry: (*entry).clone(),
             source: source.clone(),
             bytes,
         })
     }
 
+    /// Resolves exactly the version an entry names (what a record or a listing holds).
+    pub fn resolve_exact(
+        &self,
+        kind: PluginKind,
+        name: &str,
+        version: &str,
+    ) -> Result<Plugin, CatalogError> {
+        self.resolve(kind, name, Some(&format!("={version}")))
+    }
+
     fn unknown(&self, kind: PluginKind, name: &str) -> CatalogError {
-        let names: Vec<&str> = self
+        let mut names: Vec<&str> = self
             .entries()
             .into_iter()
             .filter(|(e, _)| e.kind == kind)
             .map(|(e, _)| e.name.as_str())
             .collect();
+        names.dedup();
         let closest = names
             .iter()
             .map(|n| (strsim::jaro_winkler(n, name), *n))

@@ -131,7 +131,7 @@ impl Cache {
             if entry.kind == PluginKind::Template {
                 project
                     .catalog
-                    .resolve(PluginKind::Template, &entry.name, None)
+                    .resolve_exact(PluginKind::Template, &entry.name, &entry.version)
                     .ok()?;
             }
         }

@@ -140,7 +140,7 @@ fn list(catalog: &Catalog, host: &PluginHost, format: Format) -> Result<(), CliE
     let mut items = Vec::new();
     for (entry, source) in catalog.entries() {
         let plugin = catalog
-            .resolve(entry.kind, &entry.name, None)
+            .resolve_exact(entry.kind, &entry.name, &entry.version)
             .map_err(CliError::plugin)?;
         let summary = match entry.kind {
             PluginKind::Template => host

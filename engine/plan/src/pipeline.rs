@@ -10,7 +10,7 @@ use idp_emit::Workspace;
 use idp_host::{PluginHost, PolicyPlugin, TemplatePlugin};
 use idp_model::{Environment, Finding, PluginId, PluginKind, Rendering};
 use idp_spec::{EnvSpec, Problem, Problems, SourceFile, SpanMap, SpecFile, Validator};
-use idp_state::{StateStore, Status};
+use idp_state::{Record, StateStore, Status};
 use jiff::Timestamp;
 
 use crate::PlanError;
@@ -151,6 +151,8 @@ pub struct Pipeline<'p> {
     policies: Vec<LoadedPolicy>,
     /// Keyed by template name and version requirement.
     templates: HashMap<(String, Option<String>), LoadedTemplate>,
+    /// Environment name → the exact template version an upgrade plans it with.
+    pinned_versions: HashMap<String, String>,
     times: StageTimes,
     provenance: Arc<Provenance>,
 }
@@ -182,7 +184,7 @@ impl<'p> Pipeline<'p> {
             };
             let info = loaded.info();
             check_identity(&plugin, &info.name, &info.version, None)?;
-            let id = Arc::new(identity(&plugin));
+            let id = Arc::new(plugin.id());
             let validator = Validator::new(loaded.info().settings_schema.clone()).map_err(|e| {
                 PlanError::PluginSchema {
                     plugin: loaded.label().to_owned(),
@@ -224,8 +226,16 @@ impl<'p> Pipeline<'p> {
             provenance,
             policies,
             templates: HashMap::new(),
+            pinned_versions: HashMap::new(),
             times: StageTimes::default(),
         })
+    }
+
+    /// Plans environment `env` with exactly `version` of its template, whatever its
+    /// record says (`idp upgrade`; decision 0015). The spec's own `version=` still wins.
+    pub fn pin_template_version(&mut self, env: &str, version: &str) {
+        self.pinned_versions
+            .insert(env.to_owned(), format!("={version}"));
     }
 
     /// The loaded policies.
@@ -238,12 +248,31 @@ impl<'p> Pipeline<'p> {
         &self.times
     }
 
+    /// Which versions of its template an environment may use (decision 0015): the spec's
+    /// `version=` when it says one, else the one an upgrade pinned, else the version the
+    /// live environment was applied with (a plain re-apply never moves it), else any (the
+    /// newest). The second value says whether it came from the record.
+    fn wanted_version(&self, spec: &EnvSpec, recorded: Option<&Record>) -> (Option<String>, bool) {
+        if let Some(v) = &spec.template_version {
+            return (Some(v.clone()), false);
+        }
+        if let Some(v) = self.pinned_versions.get(&spec.name.value) {
+            return (Some(v.clone()), false);
+        }
+        match recorded.filter(|r| r.template == spec.template.value) {
+            Some(r) => (Some(format!("={}", r.template_version)), true),
+            None => (None, false),
+        }
+    }
+
     fn template(
         &mut self,
         spec: &EnvSpec,
+        recorded: Option<&Record>,
         source: &SourceFile,
     ) -> Result<Result<LoadedTemplate, Problem>, PlanError> {
-        let key = (spec.template.value.clone(), spec.template_version.clone());
+        let (wanted, from_record) = self.wanted_version(spec, recorded);
+        let key = (spec.template.value.clone(), wanted);
         if let Some(t) = self.templates.get(&key) {
             return Ok(Ok(t.clone()));
         }
@@ -254,26 +283,10 @@ impl<'p> Pipeline<'p> {
                 .resolve(PluginKind::Template, &key.0, key.1.as_deref())
             {
                 Ok(p) => p,
-                Err(CatalogError::UnknownPlugin { help, .. }) => {
-                    return Ok(Err(Problem::error(
-                        source,
-                        spec.template.span,
-                        "idp::spec::unknown_template",
-                        format!("unknown template `{}`", key.0),
-                    )
-                    .label("not in any catalog")
-                    .help(help)));
+                Err(e) => {
+                    let recorded = recorded.filter(|_| from_record);
+                    return resolve_problem(e, spec, recorded, source).map(Err);
                 }
-                Err(e @ CatalogError::VersionMismatch { .. }) => {
-                    return Ok(Err(Problem::error(
-                        source,
-                        spec.template.span,
-                        "idp::spec::template_version",
-                        e.to_string(),
-                    )
-                    .help("change `version=` or update the catalog")));
-                }
-                Err(e) => return Err(e.into()),
             };
         let plugin = self.project.host.load_pinned_template(
             &key.0,
@@ -289,7 +302,7 @@ impl<'p> Pipeline<'p> {
                 reason: e.0,
             }
         })?;
-        let loaded = Rc::new((plugin, validator, Arc::new(identity(&resolved))));
+        let loaded = Rc::new((plugin, validator, Arc::new(resolved.id())));
         self.templates.insert(key, loaded.clone());
         Ok(Ok(loaded))
     }
@@ -331,13 +344,18 @@ impl<'p> Pipeline<'p> {
         problems: &mut Problems,
     ) -> Result<Option<PlannedEnv>, PlanError> {
         let mut mark = Instant::now();
+        let recorded = self
+            .project
+            .records
+            .get(&spec.name.value)?
+            .filter(|r| r.status != Status::Destroyed);
         let Some((template, inputs, spans)) =
-            self.validated_inputs(spec, source, &mut mark, problems)?
+            self.validated_inputs(spec, recorded.as_ref(), source, &mut mark, problems)?
         else {
             return Ok(None);
         };
         let plugin = &template.0;
-        let derived = self.derive(spec, source, plugin, inputs, now)?;
+        let derived = self.derive(spec, recorded.as_ref(), source, plugin, inputs, now)?;
         lap(&mut self.times.derive, &mut mark);
         let env = match derived {
             Ok(env) => env,
@@ -379,11 +397,12 @@ impl<'p> Pipeline<'p> {
     fn validated_inputs(
         &mut self,
         spec: &EnvSpec,
+        recorded: Option<&Record>,
         source: &SourceFile,
         mark: &mut Instant,
         problems: &mut Problems,
     ) -> Result<Option<(LoadedTemplate, serde_json::Value, SpanMap)>, PlanError> {
-        let template = self.template(spec, source);
+        let template = self.template(spec, recorded, source);
         lap(&mut self.times.resolve, mark);
         let template = match template? {
             Ok(t) => t,
@@ -414,24 +433,20 @@ impl<'p> Pipeline<'p> {
     fn derive(
         &self,
         spec: &EnvSpec,
+        recorded: Option<&Record>,
         source: &SourceFile,
         plugin: &TemplatePlugin,
         inputs: serde_json::Value,
         now: Timestamp,
     ) -> Result<Result<Environment, Problems>, PlanError> {
-        let recorded = self
-            .project
-            .records
-            .get(&spec.name.value)?
-            .filter(|r| r.status != Status::Destroyed);
         Ok(idp_derive::derive(DeriveInput {
             spec,
             source,
             template_version: &plugin.info().version,
             inputs,
             default_tags: &self.project.config.default_tags,
-            recorded_created_at: recorded.as_ref().map(|r| r.created_at),
-            recorded_expires_at: recorded.as_ref().and_then(|r| r.extended_until),
+            recorded_created_at: recorded.map(|r| r.created_at),
+            recorded_expires_at: recorded.and_then(|r| r.extended_until),
             now,
         }))
     }
@@ -609,6 +624,47 @@ fn load_policies(project: &Project) -> Vec<ResolvedPolicy> {
 /// Refuses a component whose `info()` is not its catalog entry: another name (a team's
 /// component posing as an organisation policy), another version, or, for a template,
 /// other modules than the entry pins.
+/// A template the catalog cannot give as the spec (or the record) asks, as a problem at
+/// the spec's `template` line; other catalog failures are the catalog's.
+fn resolve_problem(
+    e: CatalogError,
+    spec: &EnvSpec,
+    recorded: Option<&Record>,
+    source: &SourceFile,
+) -> Result<Problem, PlanError> {
+    let name = &spec.template.value;
+    let at = spec.template.span;
+    Ok(match e {
+        CatalogError::UnknownPlugin { help, .. } => Problem::error(
+            source,
+            at,
+            "idp::spec::unknown_template",
+            format!("unknown template `{name}`"),
+        )
+        .label("not in any catalog")
+        .help(help),
+        CatalogError::VersionMismatch { available, .. } if recorded.is_some() => {
+            let env = &spec.name.value;
+            let applied = recorded.map_or("", |r| r.template_version.as_str());
+            Problem::error(
+                source,
+                at,
+                "idp::spec::template_version_gone",
+                format!("`{env}` was applied with template `{name}` {applied}, which the catalog no longer has"),
+            )
+            .label("applied with a version the catalog dropped")
+            .help(format!(
+                "`idp upgrade {env}` moves it to a version the catalog has ({available}), or pin one with `version=`"
+            ))
+        }
+        e @ CatalogError::VersionMismatch { .. } => {
+            Problem::error(source, at, "idp::spec::template_version", e.to_string())
+                .help("change `version=` or update the catalog")
+        }
+        e => return Err(e.into()),
+    })
+}
+
 fn check_identity(
     resolved: &idp_catalog::Plugin,
     name: &str,
@@ -662,16 +718,5 @@ fn declared_modules_only(plugin: &TemplatePlugin, rendering: &Rendering) -> Resu
             call: idp_model::printable(&call.name),
             module: idp_model::printable(&call.module),
         }),
-    }
-}
-
-/// The catalog identity of a resolved plugin.
-fn identity(resolved: &idp_catalog::Plugin) -> PluginId {
-    PluginId {
-        kind: resolved.entry.kind,
-        name: resolved.entry.name.clone(),
-        version: resolved.entry.version.clone(),
-        sha256: resolved.entry.sha256.clone(),
-        source: resolved.source.describe(),
     }
 }

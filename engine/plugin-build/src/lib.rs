@@ -67,6 +67,9 @@ pub struct Report {
     pub toolchain: Toolchain,
     /// Each component.
     pub built: Vec<Built>,
+    /// Older versions of what was built, kept beside it, whose bytes no longer match
+    /// their pin.
+    pub kept_drift: Vec<String>,
     /// The module pins.
     pub modules: Modules,
 }
@@ -74,7 +77,7 @@ pub struct Report {
 impl Report {
     /// With `--check`: what differs from the catalog, as an error naming it.
     pub fn drift(&self) -> Option<BuildError> {
-        catalog::drift(&self.catalog, &self.built, &self.modules)
+        catalog::drift(&self.catalog, &self.built, &self.kept_drift, &self.modules)
     }
 }
 
@@ -151,6 +154,7 @@ pub fn build(options: &Options, mut progress: impl FnMut(&str)) -> Result<Report
         }
         built.push(target.add(&guest.package, entry, &component)?);
     }
+    let kept_drift = target.kept_drift(&built);
     let modules = target.finish()?;
     for warning in catalog::unprovided(&built, &modules, &dir)? {
         progress(&warning);
@@ -159,6 +163,7 @@ pub fn build(options: &Options, mut progress: impl FnMut(&str)) -> Result<Report
         catalog: dir,
         toolchain: tc,
         built,
+        kept_drift,
         modules,
     })
 }
