@@ -130,7 +130,7 @@ fn refresh_rebuilds_the_embedded_prices_from_the_pricing_api() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("[1/1] us-east-1: 24 of 24 usage types priced"),
+            .contains("[1/1] us-east-1: 32 of 32 usage types priced"),
         "{}",
         run.stderr
     );
@@ -260,7 +260,7 @@ fn refresh_folds_a_regional_spelling_and_skips_decoys() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("[1/1] ap-southeast-1: 1 of 24 usage types priced"),
+            .contains("[1/1] ap-southeast-1: 1 of 32 usage types priced"),
         "{}",
         run.stderr
     );

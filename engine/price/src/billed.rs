@@ -57,9 +57,9 @@ pub const BILLED: &[(&str, &str, Need)] = &[
     ("AmazonEFS", "TimedStorage-ByteHrs", Need::Optional),
     ("AmazonSES", "Recipients", Need::Optional),
     ("AmazonCognito", "CognitoEssentialsMAU", Need::Optional),
-    // static-site and event-processor (issue 17); CloudFront is priced under `global`.
-    ("AmazonCloudFront", "US-DataTransfer-Out-Bytes", Need::Optional),
-    ("AmazonCloudFront", "US-Requests-Tier2-HTTPS", Need::Optional),
+    // event-processor's custom events (issue 17). static-site's CloudFront lines are not
+    // here: they are priced under the book's `global` key, which is no region, so neither
+    // regional coverage nor `idp pricing refresh` (both per region) is about them.
     ("AWSEvents", "Event-64K-Chunks", Need::Optional),
 ];
 
