@@ -459,6 +459,12 @@ pub struct ApplyArgs {
     /// request does, so the plan is the one the user confirmed.
     #[arg(long, value_name = "ID")]
     pub request_id: Option<String>,
+
+    /// Plan the spec `idp serve` kept in the record store for `--env NAME` (SPEC is then
+    /// `requests/NAME.kdl`, as its record names it): what provision.yml runs for a spec
+    /// posted to the portal or the API, which no commit holds.
+    #[arg(long, requires = "env")]
+    pub posted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -270,25 +270,3 @@ pub fn tool(run: bool) -> Result<Option<idp_executor::Tool>, CliError> {
         .map(Some)
         .ok_or_else(|| CliError::input(idp_executor::ExecError::NoTool))
 }
-
-/// Where and as whom to reach GitHub: `GH_TOKEN` (else `GITHUB_TOKEN`), `GITHUB_API_URL`
-/// (default `https://api.github.com`), and `IDP_GITHUB_POLL_MS` between looks at a run.
-pub fn github_target(
-    settings: &idp_config::GitHubExecutor,
-) -> Result<idp_github::Target, CliError> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let token = var("GH_TOKEN")
-        .or_else(|| var("GITHUB_TOKEN"))
-        .ok_or_else(|| CliError::input(idp_github::GithubError::NoToken))?;
-    let repository = settings.repository.parse().map_err(CliError::input)?;
-    let poll = var("IDP_GITHUB_POLL_MS")
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(Duration::from_secs(5));
-    Ok(idp_github::Target {
-        api_url: var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
-        repository,
-        token: token.trim().to_owned().into(),
-        poll,
-    })
-}

@@ -100,7 +100,7 @@ pub fn github_settings(
 /// Connects to the repository `settings` name, with the token and API URL from the
 /// environment, checked before anyone is asked to confirm.
 pub fn connect(settings: &GitHubExecutor, no_wait: bool) -> Result<Handoff, CliError> {
-    let target = context::github_target(settings)?;
+    let target = idp_lifecycle::github_target(settings)?;
     Ok(Handoff::connect(target, &settings.git_ref, no_wait)?)
 }
 

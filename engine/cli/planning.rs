@@ -28,19 +28,24 @@ pub fn make_plan(
     args: &SpecArgs,
     stage: Stage,
 ) -> Result<(idp_plan::Project, Plan), CliError> {
-    make_plan_at(config, args, stage, context::now()?)
+    make_plan_at(config, args, None, stage, context::now()?)
 }
 
-/// [`make_plan`] at a given instant (a dispatched request plans when it was confirmed).
+/// [`make_plan`] at a given instant (a dispatched request plans when it was confirmed),
+/// of `posted` (a spec kept in the record store) instead of the file when given.
 pub fn make_plan_at(
     config: Option<&Path>,
     args: &SpecArgs,
+    posted: Option<String>,
     stage: Stage,
     now: jiff::Timestamp,
 ) -> Result<(idp_plan::Project, Plan), CliError> {
     let json = args.format == Format::Json;
     let result = (|| {
-        let spec = read_spec(&args.spec)?;
+        let spec = match posted {
+            Some(text) => SpecFile::parse(SourceFile::new(&args.spec, text))?,
+            None => read_spec(&args.spec)?,
+        };
         let project = context::project(config, &args.spec)?;
         let plan = Pipeline::new(&project)?.plan(&spec, args.env.as_deref(), stage, now)?;
         Ok::<_, CliError>((project, plan))

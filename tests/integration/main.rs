@@ -40,6 +40,7 @@ mod remote_state;
 mod schedule;
 mod serve;
 mod serve_auth;
+mod serve_github;
 mod serve_replicas;
 mod trust;
 mod ui;

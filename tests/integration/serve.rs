@@ -410,6 +410,17 @@ fn every_route_of_the_openapi_document_answers() {
         "/api/v1/environments/{name}/history",
         server.get("/api/v1/environments/orders-preview/history"),
     );
+    let runs = call(
+        "GET",
+        "/api/v1/environments/{name}/runs",
+        server.get("/api/v1/environments/orders-preview/runs"),
+    );
+    assert_eq!(
+        runs["runs"],
+        serde_json::json!([]),
+        "the local executor runs nothing"
+    );
+    assert_eq!(runs["executor"], Value::Null);
     let events: Vec<&Value> = history["events"]
         .as_array()
         .expect("events")

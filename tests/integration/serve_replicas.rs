@@ -120,4 +120,31 @@ fn two_servers_on_s3_share_records_tokens_and_the_audit_log() {
     assert_eq!(applies[0]["by"]["via"], "token");
     // Neither replica kept the log on its own disk.
     assert!(!sa.state().join("audit").exists() && !sb.state().join("audit").exists());
+
+    // The posted spec is kept in the bucket beside the record, so the other replica
+    // extends it (planning that spec again) without the one that took it.
+    let h = [
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let extended = b.request(
+        "POST",
+        "/api/v1/environments/two-days/extend",
+        &h,
+        br#"{"by": "1d"}"#,
+    );
+    assert_eq!(
+        extended.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&extended.body)
+    );
+    assert_eq!(extended.json()["extended"], true);
+    let (status, kept) = moto.request("GET", "/acme-idp-state/environments/two-days/spec.kdl");
+    assert_eq!(status, 200, "{kept}");
+    assert!(kept.contains("two-days"), "{kept}");
+    assert!(
+        !sa.state().join("requests").exists()
+            && !sa.state().join("environments/two-days/spec.kdl").exists()
+    );
 }

@@ -28,7 +28,11 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         }
         None => clock.now(),
     };
-    let (project, plan) = make_plan_at(config, &args.spec, Stage::Emit, now)?;
+    let posted = match args.posted {
+        true => Some(posted_spec(config, &args.spec)?),
+        false => None,
+    };
+    let (project, plan) = make_plan_at(config, &args.spec, posted, Stage::Emit, now)?;
     let github = handoff::github_settings(Some(&project.config), &args.handoff)?;
     // With --format json a hand-off prints one document at the end: the plan and its runs.
     let json_handoff = github.is_some() && args.spec.format == Format::Json;
@@ -100,6 +104,42 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         Some(e) => Err(e.into()),
         None => Ok(Outcome::Clean),
     }
+}
+
+/// `--posted`: the text of the spec `idp serve` kept in the record store for `--env`,
+/// which the SPEC path must name as records do (`requests/NAME.kdl`, the `spec` input
+/// provision.yml receives with `spec-source: state`).
+fn posted_spec(config: Option<&Path>, args: &crate::args::SpecArgs) -> Result<String, CliError> {
+    let Some(name) = args.env.as_deref() else {
+        return Err(CliError::usage(
+            "idp::usage::posted_needs_env",
+            "`--posted` needs the environment's name",
+            "add `--env NAME`",
+        ));
+    };
+    let expected = idp_lifecycle::posted_spec_path(name);
+    if args.spec != expected {
+        return Err(CliError::usage(
+            "idp::usage::posted_path",
+            format!(
+                "a spec posted to `idp serve` for `{name}` is recorded as `{}`, not `{}`",
+                expected.display(),
+                args.spec.display()
+            ),
+            format!("pass `{}` as SPEC", expected.display()),
+        ));
+    }
+    let here = context::surroundings(config)?;
+    here.records.read_spec(name)?.ok_or_else(|| {
+        CliError::input(idp_lifecycle::LifecycleError::refused(
+            "idp::lifecycle::no_posted_spec",
+            format!(
+                "no spec posted to `idp serve` is kept for `{name}` in {}",
+                here.records.location()
+            ),
+            "apply it through `idp serve` again, or apply a spec file from the repository",
+        ))
+    })
 }
 
 /// Whether every environment of `plan` is exactly what an approver approved.

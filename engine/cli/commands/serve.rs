@@ -28,8 +28,13 @@ pub fn run(config: Option<&Path>, args: &ServeArgs) -> Result<Outcome, CliError>
     );
     options.now = context::pinned_now()?;
     options.read_timeout = std::time::Duration::from_secs(args.read_timeout);
+    options.github = github_runs(&project)?;
+    let runs = match &options.github {
+        Some(g) => format!("; runs go to {}@{}", g.target.repository, g.git_ref),
+        None => String::new(),
+    };
     idp_server::serve(project, options, |addr| {
-        eprintln!("listening on http://{addr} (one replica: records are read per request)");
+        eprintln!("listening on http://{addr} (one replica: records are read per request{runs})");
     })
     .map_err(|e| {
         if e.is_input() {
@@ -39,6 +44,24 @@ pub fn run(config: Option<&Path>, args: &ServeArgs) -> Result<Outcome, CliError>
         }
     })?;
     Ok(Outcome::Clean)
+}
+
+/// With `executor github` in idp.kdl, the repository the server hands runs to, with the
+/// token and API address of the environment (checked now, not on the first apply).
+fn github_runs(project: &Project) -> Result<Option<idp_server::GitHubRuns>, CliError> {
+    let choice = idp_lifecycle::ExecutorChoice::default();
+    let Some(settings) = idp_lifecycle::github_settings(
+        Some(&project.config),
+        &choice,
+        &crate::handoff::print_event,
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(idp_server::GitHubRuns {
+        target: idp_lifecycle::github_target(&settings)?,
+        git_ref: settings.git_ref,
+    }))
 }
 
 /// The project of `--config`, else of the `idp.kdl` above the current directory, else

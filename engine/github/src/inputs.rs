@@ -75,6 +75,27 @@ impl std::fmt::Display for RequestId {
     }
 }
 
+/// Where the runner finds the spec it plans again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpecSource {
+    /// In the checkout, at the `spec` path (`idp apply` from a laptop or CI).
+    #[default]
+    Repository,
+    /// Kept in the record store beside the record: a spec posted to `idp serve`, which no
+    /// commit holds (`idp apply --posted NAME` on the runner).
+    State,
+}
+
+impl SpecSource {
+    /// The value of the `spec-source` input.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpecSource::Repository => "repository",
+            SpecSource::State => "state",
+        }
+    }
+}
+
 /// The inputs of one dispatch. The git ref travels as the dispatch's own `ref`, which
 /// the workflow sees as `github.ref` and checks out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +113,8 @@ pub struct WorkflowInputs {
     /// The template version the user planned with, which the runner plans with too (an
     /// upgrade's newer one; decision 0015); provision only.
     pub template_version: Option<String>,
+    /// Where the runner reads the spec; provision only.
+    pub spec_source: SpecSource,
 }
 
 impl WorkflowInputs {
@@ -105,6 +128,7 @@ impl WorkflowInputs {
                 "plan-digest",
                 "requested-by",
                 "template-version",
+                "spec-source",
             ],
             // A destroy needs only the name: the record holds the rest (the workspace as
             // applied, the backend key), never today's spec.
@@ -124,6 +148,7 @@ impl WorkflowInputs {
                 "plan-digest" => self.plan_digest.clone().unwrap_or_default(),
                 "requested-by" => self.requested_by.clone(),
                 "template-version" => self.template_version.clone().unwrap_or_default(),
+                "spec-source" => self.spec_source.as_str().to_owned(),
                 _ => continue,
             };
             map.insert(name.to_owned(), Value::String(value));
@@ -145,6 +170,7 @@ mod tests {
             plan_digest: Some("sha256:ab".into()),
             requested_by: "alice".into(),
             template_version: Some("0.2.0".into()),
+            spec_source: SpecSource::State,
         };
         for workflow in [Workflow::Provision, Workflow::Destroy] {
             let sent: Vec<String> = inputs.to_json(workflow).keys().cloned().collect();

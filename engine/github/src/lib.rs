@@ -11,7 +11,7 @@ pub mod inputs;
 
 pub use client::{Dispatched, GitHub, Job, Run, Step, Target};
 pub use follow::Progress;
-pub use inputs::{RequestId, Workflow, WorkflowInputs};
+pub use inputs::{RequestId, SpecSource, Workflow, WorkflowInputs};
 
 use miette::Diagnostic;
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use idp_emit::Workspace;
-use idp_github::{RequestId, Workflow, WorkflowInputs};
+use idp_github::{Dispatched, RequestId, SpecSource, Workflow, WorkflowInputs};
 use idp_model::Environment;
 use idp_plan::{Plan, PlannedEnv, Project};
 use idp_state::{
@@ -247,25 +247,20 @@ pub fn hand_off(
     requested_by: &str,
     now: jiff::Timestamp,
 ) -> (Vec<Handed>, Option<LifecycleError>) {
-    let spec = spec
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/");
     let mut handed = Vec::new();
     let mut failed = None;
     for planned in &plan.environments {
         let Some(workspace) = &planned.workspace else {
             continue;
         };
-        let inputs = WorkflowInputs {
-            environment: planned.env.name.clone(),
-            spec: spec.clone(),
-            request_id: RequestId::new(now),
-            plan_digest: Some(workspace.digest.clone()),
-            requested_by: requested_by.to_owned(),
-            template_version: None,
-        };
+        let inputs = provision_inputs(
+            &planned.env.name,
+            spec,
+            SpecSource::Repository,
+            &workspace.digest,
+            now,
+            requested_by,
+        );
         match handoff.run(Workflow::Provision, &inputs, ctx.events) {
             Ok(h) => {
                 failed = failed.or_else(|| h.failure());
@@ -278,4 +273,56 @@ pub fn hand_off(
         }
     }
     (handed, failed)
+}
+
+/// Dispatches provision.yml for a recorded PENDING environment (applied through
+/// `idp serve`, or just approved): the runner plans its recorded spec (the one kept in
+/// the record store when it was posted) at `requested_at` and applies only its digest.
+/// Returns once the run is known; the runner records APPLYING, READY or FAILED.
+pub fn hand_off_recorded(
+    ctx: &Ctx,
+    handoff: &Handoff,
+    record: &Record,
+    requested_at: jiff::Timestamp,
+    requested_by: &str,
+) -> Result<Dispatched, LifecycleError> {
+    let source = if record.spec == crate::posted_spec_path(&record.name) {
+        SpecSource::State
+    } else {
+        SpecSource::Repository
+    };
+    let inputs = provision_inputs(
+        &record.name,
+        &record.spec,
+        source,
+        &record.plan_digest,
+        requested_at,
+        requested_by,
+    );
+    handoff.dispatch(Workflow::Provision, &inputs, ctx.events)
+}
+
+/// The inputs of one provision dispatch; the spec path with `/` separators.
+fn provision_inputs(
+    name: &str,
+    spec: &Path,
+    spec_source: SpecSource,
+    digest: &str,
+    requested_at: jiff::Timestamp,
+    requested_by: &str,
+) -> WorkflowInputs {
+    let spec = spec
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+    WorkflowInputs {
+        environment: name.to_owned(),
+        spec,
+        request_id: RequestId::new(requested_at),
+        plan_digest: Some(digest.to_owned()),
+        requested_by: requested_by.to_owned(),
+        template_version: None,
+        spec_source,
+    }
 }

@@ -137,7 +137,7 @@ fn reemit(
             "run it where idp.kdl is",
         ));
     };
-    let spec = project::read_recorded_spec(&ctx.root, &record.name, &record.spec)?;
+    let spec = project::spec_of(ctx, record)?;
     let plan =
         Pipeline::new(project)?.plan(&spec, Some(&record.name), Stage::Emit, ctx.clock.now())?;
     plan.environments
@@ -176,6 +176,7 @@ pub fn destroy_inputs(record: &Record, requested_by: &str, now: jiff::Timestamp)
         plan_digest: None,
         requested_by: requested_by.to_owned(),
         template_version: None,
+        spec_source: idp_github::SpecSource::Repository,
     }
 }
 

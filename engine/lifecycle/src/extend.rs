@@ -98,7 +98,7 @@ pub fn judge(ctx: &Ctx, project: &Project, name: &str, by: u64) -> Result<Judged
             )
         })?;
     let lifetime = (expires_at.as_second() - record.created_at.as_second()).unsigned_abs();
-    let mut spec = project::read_recorded_spec(&ctx.root, &record.name, &record.spec)?;
+    let mut spec = project::spec_of(ctx, record)?;
     let Some(env) = spec
         .environments
         .iter_mut()

@@ -2,7 +2,7 @@
 //! it to its end, telling the caller each change as an [`Event`].
 
 use idp_config::{ExecutorConfig, GitHubExecutor, ProjectConfig};
-use idp_github::{Dispatched, GitHub, Run, Target, Workflow, WorkflowInputs};
+use idp_github::{Dispatched, GitHub, Job, Run, Target, Workflow, WorkflowInputs};
 
 use crate::{Event, Events, LifecycleError};
 
@@ -77,6 +77,33 @@ pub fn github_settings(
         settings.git_ref = r.clone();
     }
     Ok(Some(settings))
+}
+
+/// The repository `settings` name, reached with the token and API address of the
+/// environment (`GH_TOKEN` or `GITHUB_TOKEN`, `GITHUB_API_URL`), polled every
+/// `IDP_GITHUB_POLL_MS` (5 s when unset).
+pub fn github_target(settings: &GitHubExecutor) -> Result<Target, LifecycleError> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let token =
+        var("GH_TOKEN")
+            .or_else(|| var("GITHUB_TOKEN"))
+            .ok_or(LifecycleError::GitHubSetup(
+                idp_github::GithubError::NoToken,
+            ))?;
+    let repository = settings
+        .repository
+        .parse()
+        .map_err(LifecycleError::GitHubSetup)?;
+    let poll = var("IDP_GITHUB_POLL_MS")
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis)
+        .unwrap_or(std::time::Duration::from_secs(5));
+    Ok(Target {
+        api_url: var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
+        repository,
+        token: token.trim().to_owned().into(),
+        poll,
+    })
 }
 
 /// `--run` (tofu on this machine) asked of a command that hands off to a runner.
@@ -186,6 +213,17 @@ impl Handoff {
             returned_by_dispatch: dispatched.returned_by_dispatch,
         });
         Ok(dispatched)
+    }
+
+    /// A run as it stands now, with its jobs and their steps (a page showing progress).
+    pub fn look(&self, run_id: u64) -> Result<(Run, Vec<Job>), LifecycleError> {
+        self.rt
+            .block_on(async {
+                let run = self.gh.run(run_id).await?;
+                let jobs = self.gh.jobs(run_id).await?;
+                Ok((run, jobs))
+            })
+            .map_err(LifecycleError::GitHub)
     }
 
     fn follow(

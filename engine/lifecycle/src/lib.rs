@@ -37,7 +37,7 @@ mod sweep;
 
 use std::path::PathBuf;
 
-pub use apply::{COST_FILE, apply_here, check_digest, hand_off};
+pub use apply::{COST_FILE, apply_here, check_digest, hand_off, hand_off_recorded};
 pub use approval::{
     approve, approved_for, gated, reject, request as request_approval, request_time,
 };
@@ -48,9 +48,10 @@ pub use event::{Event, Events};
 pub use executor::Executor;
 pub use extend::{Judged, extendable, judge, parse_by, record as record_extension};
 pub use github::{
-    ExecutorChoice, ExecutorKind, Handed, Handoff, github_settings, run_here_conflict,
+    ExecutorChoice, ExecutorKind, Handed, Handoff, github_settings, github_target,
+    run_here_conflict,
 };
-pub use project::{project_root, read_recorded_spec, recorded_spec};
+pub use project::{posted_spec_path, project_root, read_recorded_spec, recorded_spec, spec_of};
 pub use record::{backend_for, executor_backend, module_digests};
 pub use sweep::{Survey, dispatch as sweep_dispatch, survey};
 

@@ -47,6 +47,24 @@ pub fn recorded_spec(spec: &Path, cwd: &Path) -> Result<PathBuf, LifecycleError>
         })
 }
 
+/// The spec path a record names for a spec posted to `idp serve`: its text is kept in the
+/// record store beside the record ([`idp_state::RecordStore::write_spec`]), not in a
+/// checkout, so a runner, every replica, an extension and a destroy read the same one.
+pub fn posted_spec_path(name: &str) -> PathBuf {
+    Path::new("requests").join(format!("{name}.kdl"))
+}
+
+/// The spec `record` was applied from: the one kept in the record store when it was
+/// posted to `idp serve`, else the file under `ctx.root` its path names.
+pub fn spec_of(ctx: &crate::Ctx, record: &idp_state::Record) -> Result<SpecFile, LifecycleError> {
+    if record.spec == posted_spec_path(&record.name)
+        && let Some(text) = ctx.records.read_spec(&record.name)?
+    {
+        return Ok(SpecFile::parse(SourceFile::new(&record.spec, text))?);
+    }
+    read_recorded_spec(&ctx.root, &record.name, &record.spec)
+}
+
 /// Reads and parses the spec a record names, under `root`. The path was checked when the
 /// record was read; a symbolic link out of the project is refused here.
 pub fn read_recorded_spec(

@@ -333,6 +333,12 @@ impl idp_state::RecordStore for NoRecords {
     fn location(&self) -> String {
         "no state (a test case)".into()
     }
+    fn write_spec(&self, _: &str, _: &str) -> Result<(), idp_state::StateError> {
+        Err(self.refused())
+    }
+    fn read_spec(&self, _: &str) -> Result<Option<String>, idp_state::StateError> {
+        Ok(None)
+    }
     fn read_document(
         &self,
         _: &str,

@@ -16,6 +16,7 @@ use crate::environments::state_problem;
 use crate::mutate::{audited, clock, ctx, lifecycle_problem, permitted};
 use crate::plan::read_body;
 use crate::problem::ApiProblem;
+use crate::runs::{self, Dispatches};
 use crate::{AppState, Inner, JSON_VERSION};
 
 /// `GET /api/v1/approvals`.
@@ -114,7 +115,7 @@ pub(crate) fn decide(
     let stored = permitted(inner, who, name, Identity::can_approve, "approve")?;
     let team = &stored.record.team;
     let clock = clock(inner)?;
-    let ctx = ctx(inner, clock, Some(&stored.record));
+    let ctx = ctx(inner, clock);
     let decided = if approved {
         idp_lifecycle::approve(&ctx, name, &who.subject, reason)
     } else {
@@ -126,15 +127,32 @@ pub(crate) fn decide(
         }
         e => lifecycle_problem(e),
     });
+    // Approved with GitHub configured: the approved plan goes to a runner now.
+    let heard = Dispatches::default();
+    let listen = |e| heard.hear(e);
+    let mut ctx = ctx;
+    ctx.events = &listen;
+    let handed = match (&decided, approved) {
+        (Ok(stored), true) => runs::provision_approved(&ctx, inner, &stored.record, &who.subject),
+        _ => Ok(()),
+    };
     let event = if approved { "approve" } else { "reject" };
-    let detail =
+    let mut detail =
         json!({ "team": team, "plan_digest": stored.record.plan_digest, "reason": reason });
+    if let Some(run) = heard.run() {
+        detail["run"] = run;
+    }
     audited(inner, who, name, event, clock.now(), detail, &result)?;
     result?;
+    handed?;
     let record = decided.map_err(|e| lifecycle_problem(&e))?.record;
-    Ok(json!({
+    let mut doc = json!({
         "version": JSON_VERSION,
         "environment": idp_report::status_json(&record, clock.now()),
         "approval": record.approval,
-    }))
+    });
+    if let Some(run) = heard.run() {
+        doc["run"] = run;
+    }
+    Ok(doc)
 }

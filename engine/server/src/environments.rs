@@ -248,20 +248,17 @@ pub(crate) async fn history_of(state: &AppState, r: &Record) -> Result<Vec<Value
 }
 
 /// The text of the spec an environment was recorded from, when this server can read it
-/// (a spec posted to the server is kept in the state directory; one applied with the
-/// CLI is in the project's checkout, which the server may not have). Read as extend and
-/// destroy read it ([`idp_lifecycle::read_recorded_spec`]): a path or a link out of the
-/// project, which a tampered record could name, is never followed.
+/// (a spec posted to a server is kept in the record store; one applied with the CLI is in
+/// the project's checkout, which the server may not have). Read as extend and destroy
+/// read it ([`idp_lifecycle::spec_of`]): a path or a link out of the project, which a
+/// tampered record could name, is never followed.
 pub(crate) async fn spec_text(state: &AppState, r: &Record) -> Option<String> {
     let record = r.clone();
     state
         .blocking(move |inner| {
-            let ctx = crate::mutate::ctx(
-                inner,
-                idp_lifecycle::Clock::at(jiff::Timestamp::UNIX_EPOCH),
-                Some(&record),
-            );
-            let spec = idp_lifecycle::read_recorded_spec(&ctx.root, &record.name, &record.spec);
+            let ctx =
+                crate::mutate::ctx(inner, idp_lifecycle::Clock::at(jiff::Timestamp::UNIX_EPOCH));
+            let spec = idp_lifecycle::spec_of(&ctx, &record);
             Ok(spec.ok().map(|s| s.source.text.to_string()))
         })
         .await

@@ -35,6 +35,11 @@
 //!   turned into the KDL spec it stands for and planned by the engine, whose
 //!   diagnostics come back at the fields. Pages carry a strict Content-Security-Policy
 //!   and need no script (the embedded `portal.js` adds the live preview).
+//! - **Runs on GitHub.** With `executor github` in idp.kdl, an apply records PENDING,
+//!   keeps the posted spec in the record store and dispatches provision.yml, whose runner
+//!   plans that spec again (`idp apply --posted`) and applies only the confirmed digest; a
+//!   destroy dispatches destroy.yml. The server never follows a run: the dispatch is in
+//!   the audit log, and [`runs`] asks GitHub how each run stands when it is read.
 //! - **One line per request** to the log sink: method, path, the query's names (never
 //!   its values), status and milliseconds. No header and no body is ever logged.
 #![deny(missing_docs)]
@@ -51,6 +56,7 @@ mod plan;
 mod portal;
 mod problem;
 mod routes;
+mod runs;
 mod tokens;
 
 use std::net::SocketAddr;
@@ -84,6 +90,20 @@ pub struct Options {
     pub now: Option<jiff::Timestamp>,
     /// Where the per-request lines go.
     pub log: LogSink,
+    /// Where applies and destroys run: `None` here (PENDING and the workspace, as
+    /// `idp apply` without `--run`), or a repository's workflows (the `executor github`
+    /// of idp.kdl).
+    pub github: Option<GitHubRuns>,
+}
+
+/// The repository whose workflows the server hands applies and destroys to.
+#[derive(Clone, Debug)]
+pub struct GitHubRuns {
+    /// The API, repository and token (built by the caller: this crate reads no
+    /// environment variable).
+    pub target: idp_github::Target,
+    /// The ref the workflows are dispatched on.
+    pub git_ref: String,
 }
 
 impl Options {
@@ -97,6 +117,7 @@ impl Options {
             plan_slots: std::thread::available_parallelism().map_or(2, |n| n.get()),
             now: None,
             log,
+            github: None,
         }
     }
 }

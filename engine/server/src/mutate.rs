@@ -1,8 +1,8 @@
 //! The routes that change environments: apply, extend and destroy, through
-//! `idp-lifecycle` as `idp apply`, `idp extend` and `idp destroy` call it, with the
-//! local executor and without running OpenTofu (the server records PENDING and writes
-//! the workspace, as `idp apply` without `--run`; a workflow or `idp apply --run`
-//! carries it out). Each is allowed only to who may change the environment's team
+//! `idp-lifecycle` as `idp apply`, `idp extend` and `idp destroy` call it. The server
+//! never runs OpenTofu: it records PENDING and writes the workspace, as `idp apply`
+//! without `--run`, and with `executor github` in idp.kdl dispatches the workflow that
+//! carries it out ([`crate::runs`]). Each is allowed only to who may change the environment's team
 //! ([`Identity::can_change`]), and each change is appended to the audit log.
 
 use std::path::{Path, PathBuf};
@@ -22,41 +22,24 @@ use crate::auth::{Identity, forbidden};
 use crate::environments::{state_problem, unknown};
 use crate::plan::{PlanQuery, SPEC_NAME, invalid, plan_slot, posted_spec, read_body};
 use crate::problem::ApiProblem;
+use crate::runs::{self, Dispatches};
 use crate::{AppState, Inner, JSON_VERSION};
 
-/// Where posted specs are kept, in the state directory: an extension plans the spec
-/// again, so it must outlive the request.
-const REQUESTS_DIR: &str = "requests";
-
-/// The spec path a posted spec is recorded with, relative to the state directory.
-fn posted_spec_path(name: &str) -> PathBuf {
-    Path::new(REQUESTS_DIR).join(format!("{name}.kdl"))
-}
-
-/// The surroundings of one change to `name`. Recorded spec paths are relative to the
-/// project's root (the git checkout above idp.kdl), except a spec posted to the server,
-/// kept in the state directory. `path_style` only matters when OpenTofu runs, which the
-/// server never does.
-pub(crate) fn ctx<'a>(
-    inner: &'a Inner,
-    clock: Clock,
-    record: Option<&idp_state::Record>,
-) -> Ctx<'a> {
-    let state_dir = inner.project.state.dir();
-    let posted = record
-        .is_some_and(|r| r.spec == posted_spec_path(&r.name) && state_dir.join(&r.spec).is_file());
+/// The surroundings of one change. Recorded spec paths are relative to the project's
+/// root (the git checkout above idp.kdl); a spec posted to the server is kept in the
+/// record store ([`idp_lifecycle::spec_of`]). `path_style` only matters when OpenTofu
+/// runs, which the server never does.
+pub(crate) fn ctx(inner: &Inner, clock: Clock) -> Ctx<'_> {
+    // Absolute: `--config examples/idp.kdl` makes a relative root.
+    let root = &inner.project.config.root;
     Ctx {
         records: inner.project.records.as_ref(),
         state: &inner.project.state,
         shared_records: inner.project.config.remote_state.is_some(),
         path_style: false,
-        root: if posted {
-            state_dir.to_path_buf()
-        } else {
-            // Absolute: `--config examples/idp.kdl` makes a relative root.
-            let root = &inner.project.config.root;
-            idp_lifecycle::project_root(&std::path::absolute(root).unwrap_or_else(|_| root.clone()))
-        },
+        root: idp_lifecycle::project_root(
+            &std::path::absolute(root).unwrap_or_else(|_| root.clone()),
+        ),
         clock,
         events: &|_| {},
     }
@@ -70,20 +53,26 @@ pub(crate) fn clock(inner: &Inner) -> Result<Clock, ApiProblem> {
 /// A refusal of the lifecycle (locked, conflict, not extendable, needs a run) is 409;
 /// a failure of the machine is 500.
 pub(crate) fn lifecycle_problem(e: &LifecycleError) -> ApiProblem {
+    if matches!(
+        e,
+        LifecycleError::GitHub(_) | LifecycleError::GitHubSetup(_)
+    ) {
+        return runs::github_problem(e);
+    }
     if !e.is_input() {
         return ApiProblem::internal(e);
     }
+    refusal(e, StatusCode::CONFLICT, "The change was refused")
+}
+
+/// A lifecycle error as a problem of `status`: its own code, its message and its help.
+pub(crate) fn refusal(e: &LifecycleError, status: StatusCode, title: &'static str) -> ApiProblem {
     let code =
         miette::Diagnostic::code(e).map_or_else(|| "idp::internal".into(), |c| c.to_string());
     let help = miette::Diagnostic::help(e)
         .map(|h| format!("; {h}"))
         .unwrap_or_default();
-    ApiProblem::new(
-        StatusCode::CONFLICT,
-        code,
-        "The change was refused",
-        format!("{e}{help}"),
-    )
+    ApiProblem::new(status, code, title, format!("{e}{help}"))
 }
 
 /// 422 when a policy denies the change, with each finding at its line.
@@ -223,7 +212,7 @@ pub(crate) fn apply_text(
             who.subject
         )));
     }
-    let ctx = ctx(inner, clock, None);
+    let ctx = ctx(inner, clock);
     let gated = idp_lifecycle::gated(&inner.project.config, &plan).is_some();
     if gated && !idp_lifecycle::approved_for(&ctx, planned).map_err(|e| lifecycle_problem(&e))? {
         let recorded = keep_spec(inner, &name, &text)?;
@@ -232,12 +221,21 @@ pub(crate) fn apply_text(
     if plan.denied() && !gated {
         return Err(denied(&plan, "applied"));
     }
+    let executor = runs::executor(inner)?;
     let recorded = keep_spec(inner, &name, &text)?;
-    let executor = idp_lifecycle::Executor::Local(None);
-    let (_, failed) = executor.apply(&ctx, &inner.project, &plan, &recorded, &who.subject, now);
-    let result = failed.map_or(Ok(()), |e| Err(lifecycle_problem(&e)));
+    let heard = Dispatches::default();
+    let listen = |e| heard.hear(e);
+    let mut ctx = ctx;
+    ctx.events = &listen;
+    let result = runs::apply(&ctx, inner, &executor, &plan, &recorded, now, &who.subject)
+        .map_err(|e| lifecycle_problem(&e));
     let digest = planned.workspace.as_ref().map(|w| w.digest.clone());
-    let detail = json!({ "team": team, "template": planned.env.template, "plan_digest": digest });
+    let mut detail =
+        json!({ "team": team, "template": planned.env.template, "plan_digest": digest });
+    let run = heard.run();
+    if let Some(run) = &run {
+        detail["run"] = run.clone();
+    }
     audited(inner, who, &name, "apply", now, detail, &result)?;
     result?;
     let record = inner
@@ -245,14 +243,20 @@ pub(crate) fn apply_text(
         .records
         .require(&name)
         .map_err(|e| state_problem(&e))?;
-    Ok((
-        StatusCode::CREATED,
-        json!({
-            "version": JSON_VERSION,
-            "environment": idp_report::status_json(&record.record, now),
-            "plan": idp_report::plan_json(&plan),
-        }),
-    ))
+    let mut doc = json!({
+        "version": JSON_VERSION,
+        "environment": idp_report::status_json(&record.record, now),
+        "plan": idp_report::plan_json(&plan),
+    });
+    // Handed to a runner: accepted, and applied when its run ends.
+    let status = match run {
+        Some(run) => {
+            doc["run"] = run;
+            StatusCode::ACCEPTED
+        }
+        None => StatusCode::CREATED,
+    };
+    Ok((status, doc))
 }
 
 /// Denied only by policies under `approval` enforcement: 202, waiting in PENDING_APPROVAL.
@@ -264,7 +268,7 @@ fn request_approval(
     recorded: &Path,
     now: jiff::Timestamp,
 ) -> Result<(StatusCode, Value), ApiProblem> {
-    let ctx = ctx(inner, Clock::at(now), None);
+    let ctx = ctx(inner, Clock::at(now));
     let name = &planned.env.name;
     let result =
         idp_lifecycle::request_approval(&ctx, &inner.project, plan, recorded, &who.subject, now)
@@ -289,13 +293,15 @@ fn request_approval(
     ))
 }
 
-/// Keeps the posted spec in the state directory, and returns the path records name it
-/// by (relative to the state directory).
+/// Keeps the posted spec in the record store beside the record, and returns the path
+/// records name it by ([`idp_lifecycle::posted_spec_path`]).
 fn keep_spec(inner: &Inner, name: &str, text: &str) -> Result<PathBuf, ApiProblem> {
-    let recorded = posted_spec_path(name);
-    let path = inner.project.state.dir().join(&recorded);
-    idp_state::write_atomically(&path, text.as_bytes()).map_err(|e| ApiProblem::internal(&e))?;
-    Ok(recorded)
+    inner
+        .project
+        .records
+        .write_spec(name, text)
+        .map_err(|e| state_problem(&e))?;
+    Ok(idp_lifecycle::posted_spec_path(name))
 }
 
 /// `{"by": "3d"}`.
@@ -374,7 +380,7 @@ pub(crate) fn extend_by(
         )
     })?;
     let clock = clock(inner)?;
-    let ctx = ctx(inner, clock, Some(&stored.record));
+    let ctx = ctx(inner, clock);
     let judged = idp_lifecycle::judge(&ctx, &inner.project, name, by_secs)
         .map_err(|e| lifecycle_problem(&e))?;
     if judged.denied() {
@@ -414,12 +420,19 @@ pub(crate) fn destroy_named(
     let stored = changeable(inner, who, name)?;
     let clock = clock(inner)?;
     let already = stored.record.status == Status::Destroyed;
+    let heard = Dispatches::default();
     if !already {
-        let ctx = ctx(inner, clock, Some(&stored.record));
-        let result = idp_lifecycle::Executor::Local(None)
+        let executor = runs::executor(inner)?;
+        let listen = |e| heard.hear(e);
+        let mut ctx = ctx(inner, clock);
+        ctx.events = &listen;
+        let result = executor
             .destroy(&ctx, &stored, &who.subject, None)
             .map_err(|e| lifecycle_problem(&e));
-        let detail = json!({ "team": stored.record.team });
+        let mut detail = json!({ "team": stored.record.team });
+        if let Some(run) = heard.run() {
+            detail["run"] = run;
+        }
         audited(inner, who, name, "destroy", clock.now(), detail, &result)?;
         result?;
     }
@@ -428,8 +441,12 @@ pub(crate) fn destroy_named(
         .records
         .require(name)
         .map_err(|e| state_problem(&e))?;
-    Ok(json!({
+    let mut doc = json!({
         "version": JSON_VERSION,
         "environment": idp_report::status_json(&record.record, clock.now()),
-    }))
+    });
+    if let Some(run) = heard.run() {
+        doc["run"] = run;
+    }
+    Ok(doc)
 }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 
 use crate::problem::ApiProblem;
-use crate::{AppState, approvals, auth, catalog, environments, mutate, openapi, plan};
+use crate::{AppState, approvals, auth, catalog, environments, mutate, openapi, plan, runs};
 
 /// Where a parameter is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,14 +197,14 @@ pub fn routes() -> Vec<Route> {
             method: Method::POST,
             path: "/api/v1/environments",
             operation: "applyEnvironment",
-            summary: "Apply a spec of one environment (KDL text, or JSON {\"kdl\": \"…\"}): planned, judged, recorded PENDING with its workspace (local executor; OpenTofu is not run), audited",
+            summary: "Apply a spec of one environment (KDL text, or JSON {\"kdl\": \"…\"}): planned, judged, recorded PENDING with its workspace, audited; with `executor github` in idp.kdl, provision.yml is dispatched and the answer names its run (the server itself never runs OpenTofu)",
             params: PLAN_PARAMS,
             body: &["text/plain", "application/kdl", "application/json"],
             responses: &[
                 (201, "recorded: the environment's status and the plan"),
                 (
                     202,
-                    "denied only by a policy under approval enforcement: waiting in PENDING_APPROVAL, with the approval and the plan",
+                    "handed to GitHub (`run`: its id and page), or denied only by a policy under approval enforcement: waiting in PENDING_APPROVAL, with the approval and the plan",
                 ),
                 (
                     400,
@@ -219,6 +219,10 @@ pub fn routes() -> Vec<Route> {
                     "the spec has problems, or a policy denies it: each diagnostic at its line",
                 ),
                 (500, "a plugin or the state store failed"),
+                (
+                    502,
+                    "GitHub did not take the run (token, repository, workflow)",
+                ),
             ],
             handler: post(mutate::apply),
         },
@@ -240,7 +244,7 @@ pub fn routes() -> Vec<Route> {
             method: Method::DELETE,
             path: "/api/v1/environments/{name}",
             operation: "destroyEnvironment",
-            summary: "Destroy an environment here (local executor): a PENDING one becomes DESTROYED; one that was applied needs OpenTofu, so `idp destroy --run`; audited",
+            summary: "Destroy an environment, audited: here a PENDING one becomes DESTROYED and one that was applied needs OpenTofu (`idp destroy --run`); with `executor github`, destroy.yml is dispatched and the answer names its run",
             params: &[NAME],
             body: &[],
             responses: &[
@@ -251,6 +255,7 @@ pub fn routes() -> Vec<Route> {
                     "the environment is locked, changed meanwhile, or needs `idp destroy --run`",
                 ),
                 (500, "the state store failed"),
+                (502, "GitHub did not take the run"),
             ],
             handler: delete(mutate::destroy),
         },
@@ -294,6 +299,20 @@ pub fn routes() -> Vec<Route> {
         },
         Route {
             method: Method::GET,
+            path: "/api/v1/environments/{name}/runs",
+            operation: "getEnvironmentRuns",
+            summary: "The workflow runs dispatched for an environment, newest first (from the audit log); with `executor github`, the latest three with their status, conclusion and steps as GitHub reports them now",
+            params: &[NAME],
+            body: &[],
+            responses: &[
+                (200, "the runs"),
+                (404, "no environment of that name"),
+                (500, "the state store failed"),
+            ],
+            handler: get(runs::runs),
+        },
+        Route {
+            method: Method::GET,
             path: "/api/v1/approvals",
             operation: "listApprovals",
             summary: "The plans waiting in PENDING_APPROVAL that the caller may read, each with who asked, the plan digest judged and when the approval expires",
@@ -306,7 +325,7 @@ pub fn routes() -> Vec<Route> {
             method: Method::POST,
             path: "/api/v1/approvals/{name}/approve",
             operation: "approveEnvironment",
-            summary: "Approve a waiting plan ({\"reason\": \"…\"} optional): exactly its plan digest goes on as PENDING; an approver's or admin's, never the requester's; audited",
+            summary: "Approve a waiting plan ({\"reason\": \"…\"} optional): exactly its plan digest goes on as PENDING (with `executor github`, dispatched to provision.yml at its request time: `run`); an approver's or admin's, never the requester's; audited",
             params: &[NAME],
             body: &["application/json"],
             responses: &[
@@ -322,6 +341,10 @@ pub fn routes() -> Vec<Route> {
                     "not waiting for approval, expired, or its workspace changed",
                 ),
                 (500, "the state store failed"),
+                (
+                    502,
+                    "approved, but GitHub did not take the run: apply the same spec again to dispatch it",
+                ),
             ],
             handler: post(approvals::approve),
         },

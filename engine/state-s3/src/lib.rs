@@ -16,8 +16,8 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use idp_config::S3State;
 use idp_state::{
-    Listing, Record, RecordStore, RecordedWorkspace, StateError, Stored, Version, WORKSPACE_FILE,
-    check_name, valid_name,
+    Listing, Record, RecordStore, RecordedWorkspace, SPEC_FILE, StateError, Stored, Version,
+    WORKSPACE_FILE, check_name, valid_name,
 };
 
 /// Records under `s3://{bucket}/{prefix}/`.
@@ -357,6 +357,27 @@ impl RecordStore for S3Store {
 
     fn location(&self) -> String {
         self.url(&self.settings.prefix)
+    }
+
+    fn write_spec(&self, name: &str, text: &str) -> Result<(), StateError> {
+        check_name(name)?;
+        self.write(&self.key(name, SPEC_FILE), text.as_bytes().to_vec(), None)?;
+        Ok(())
+    }
+
+    fn read_spec(&self, name: &str) -> Result<Option<String>, StateError> {
+        check_name(name)?;
+        let key = self.key(name, SPEC_FILE);
+        match self.read(&key)? {
+            Some((bytes, _)) if bytes.len() > idp_state::MAX_SPEC_BYTES => {
+                Err(StateError::Invalid {
+                    path: self.url(&key).into(),
+                    reason: format!("the kept spec is over {} bytes", idp_state::MAX_SPEC_BYTES),
+                })
+            }
+            Some((bytes, _)) => idp_state::spec_text(bytes, self.url(&key).as_ref()).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn read_document(&self, file: &str) -> Result<Option<(Vec<u8>, Version)>, StateError> {

@@ -100,6 +100,20 @@ pub const COST_FILE: &str = "cost.json";
 /// The file name of the recorded workspace, beside `metadata.json`.
 pub const WORKSPACE_FILE: &str = "workspace.json";
 
+/// The file name of a spec posted to `idp serve`, kept beside `metadata.json`.
+pub const SPEC_FILE: &str = "spec.kdl";
+
+/// The longest kept spec read back, in bytes (the server accepts far less).
+pub const MAX_SPEC_BYTES: usize = 4 * 1024 * 1024;
+
+/// A kept spec's bytes as text, refused when they are not UTF-8.
+pub fn spec_text(bytes: Vec<u8>, path: &Path) -> Result<String, StateError> {
+    String::from_utf8(bytes).map_err(|_| StateError::Invalid {
+        path: path.to_path_buf(),
+        reason: "the kept spec is not UTF-8 text".into(),
+    })
+}
+
 impl RecordedWorkspace {
     /// As stored: JSON with each file's text (emitted files are text).
     pub fn to_bytes(&self) -> Result<Vec<u8>, StateError> {
@@ -162,6 +176,13 @@ pub trait RecordStore: Send + Sync {
     fn read_workspace(&self, name: &str) -> Result<Option<RecordedWorkspace>, StateError>;
     /// Where the records are, for messages (`.idp`, `s3://bucket/environments`).
     fn location(&self) -> String;
+
+    /// Keeps the spec posted to `idp serve` for `name` beside its record ([`SPEC_FILE`]),
+    /// so a runner, another replica, an extension and a destroy read the text planned.
+    fn write_spec(&self, name: &str, text: &str) -> Result<(), StateError>;
+
+    /// The spec kept for `name` by [`RecordStore::write_spec`], if any.
+    fn read_spec(&self, name: &str) -> Result<Option<String>, StateError>;
 
     /// A document the store keeps beside the records for every environment (the
     /// server's API tokens, [`TOKENS_DOCUMENT`]), and its version; `None` when absent.
@@ -350,6 +371,25 @@ impl RecordStore for StateStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io("read", &path)(e)),
         }
+    }
+
+    fn write_spec(&self, name: &str, text: &str) -> Result<(), StateError> {
+        check_name(name)?;
+        write_atomically(&self.env_dir(name).join(SPEC_FILE), text.as_bytes())
+    }
+
+    fn read_spec(&self, name: &str) -> Result<Option<String>, StateError> {
+        check_name(name)?;
+        // Servers before 0.2 kept a posted spec at `requests/NAME.kdl`.
+        let legacy = self.dir.join("requests").join(format!("{name}.kdl"));
+        for path in [self.env_dir(name).join(SPEC_FILE), legacy] {
+            match idp_model::read_prefix(&path, MAX_SPEC_BYTES) {
+                Ok(bytes) => return spec_text(bytes, &path).map(Some),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io("read", &path)(e)),
+            }
+        }
+        Ok(None)
     }
 
     fn read_document(&self, file: &str) -> Result<Option<(Vec<u8>, Version)>, StateError> {
@@ -616,6 +656,29 @@ mod tests {
         assert_eq!(names, ["a", "b"]);
         assert_eq!(store.get("a").expect("get"), Some(sample_record("a")));
         assert!(store.get("zzz").expect("get").is_none());
+    }
+
+    #[test]
+    fn a_posted_spec_is_kept_beside_the_record_and_an_older_servers_is_still_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = StateStore::new(dir.path());
+        assert_eq!(store.read_spec("a").expect("read"), None);
+        store.write_spec("a", "environment a {}").expect("write");
+        assert!(store.env_dir("a").join(SPEC_FILE).is_file());
+        assert_eq!(
+            store.read_spec("a").expect("read").as_deref(),
+            Some("environment a {}")
+        );
+        // Where servers before the record store kept specs.
+        fs::create_dir_all(dir.path().join("requests")).expect("dir");
+        fs::write(dir.path().join("requests/b.kdl"), "environment b {}").expect("legacy");
+        assert_eq!(
+            store.read_spec("b").expect("read").as_deref(),
+            Some("environment b {}")
+        );
+        fs::write(store.env_dir("a").join(SPEC_FILE), [0xff, 0xfe]).expect("garbage");
+        assert!(store.read_spec("a").is_err(), "not UTF-8");
+        assert!(store.write_spec("../x", "x").is_err(), "not a name");
     }
 
     #[test]

@@ -304,6 +304,11 @@ async fn environment_page(
         .await
         .unwrap_or_default();
     let spec = environments::spec_text(state, &record).await;
+    let runs = runs_of(state, &record.name).await;
+    // A run still going: the page reloads itself (no script needed).
+    let refresh = runs
+        .iter()
+        .any(|r| r["status"].as_str().is_some_and(|s| s != "completed"));
     let tags = match (&spec, record.status) {
         (Some(text), s) if s != idp_state::Status::Destroyed => {
             replanned_tags(state, who, text, &record.name).await
@@ -321,6 +326,8 @@ async fn environment_page(
             "nav": "environments",
             "env": idp_report::status_json(&record, state.now()),
             "history": history,
+            "runs": runs,
+            "refresh": refresh,
             "spec": spec,
             "tags": tags,
             "now": state.now().as_second(),
@@ -330,6 +337,15 @@ async fn environment_page(
             "failed": failed.map(|p| json!({ "title": p.title, "detail": p.detail, "code": p.code, "diagnostics": p.diagnostics })),
         }),
     )
+}
+
+/// The runs dispatched for `name`, with how the latest stand (none when unreadable).
+async fn runs_of(state: &AppState, name: &str) -> Vec<Value> {
+    let name = name.to_owned();
+    state
+        .blocking(move |inner| crate::runs::runs_of(inner, &name))
+        .await
+        .unwrap_or_default()
 }
 
 /// The tags of `name` as its recorded spec plans now (with its recorded creation
