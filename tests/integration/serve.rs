@@ -756,3 +756,64 @@ fn plans_stuck_in_a_plugin_do_not_stall_other_requests() {
         );
     }
 }
+
+/// The validator `.ci/run` installs (`IDP_TEST_OPENAPI_VALIDATOR`), else one on PATH;
+/// `None` on a laptop without it, a failure under CI.
+fn openapi_validator() -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("IDP_TEST_OPENAPI_VALIDATOR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|d| d.join("openapi-spec-validator"))
+                .find(|p| p.is_file())
+        });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs openapi-spec-validator (.ci/run installs it and sets IDP_TEST_OPENAPI_VALIDATOR)"
+        );
+        eprintln!(
+            "skipped: openapi-spec-validator is not installed (pip install openapi-spec-validator)"
+        );
+    }
+    found
+}
+
+/// Runs the validator on `doc` as OpenAPI 3.1: its verdict and what it printed.
+fn validate_openapi(
+    validator: &std::path::Path,
+    dir: &std::path::Path,
+    doc: &Value,
+) -> (bool, String) {
+    let file = dir.join("openapi.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(doc).expect("JSON")).expect("write");
+    let out = std::process::Command::new(validator)
+        .args(["--schema", "3.1"])
+        .arg(&file)
+        .output()
+        .expect("openapi-spec-validator runs");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), said)
+}
+
+#[test]
+fn the_openapi_document_validates_as_openapi_3_1() {
+    let Some(validator) = openapi_validator() else {
+        return;
+    };
+    let s = Sandbox::new();
+    let server = Server::start(&s, &["--config", CONFIG]);
+    let doc = server.get("/api/v1/openapi.json").json();
+    let (valid, said) = validate_openapi(&validator, s.path(), &doc);
+    assert!(valid, "{said}");
+    // The validator is not a yes-man: the same document with a response that is not
+    // an object is refused.
+    let mut broken = doc.clone();
+    broken["paths"]["/healthz"]["get"]["responses"]["200"] = Value::from(7);
+    let (valid, said) = validate_openapi(&validator, s.path(), &broken);
+    assert!(!valid, "{said}");
+}

@@ -209,3 +209,128 @@ fn github_refusing_the_dispatch_is_a_502_that_says_why() {
     assert_eq!(apply["outcome"], "failed");
     assert_eq!(apply["error"], "idp::github::forbidden");
 }
+
+/// The organisation's idp.kdl: runs on GitHub, max-ttl under approval (a preview lives a
+/// day at most), the trusted proxy, payments developers and approvers.
+const APPROVALS: &str = r#"executor github {
+    repository "acme/envs"
+    ref "main"
+}
+policy max-ttl enforcement="approval" {
+    preview "1d"
+}
+approvals expire-after="2d"
+server {
+    trusted-proxy "127.0.0.1"
+}
+role "developer" group="team-payments" team="payments"
+role "approver" group="approvers"
+"#;
+
+#[test]
+fn an_approved_plan_is_dispatched_at_its_request_time_and_the_runner_applies_it() {
+    let s = Sandbox::new();
+    let config = s.path().join("idp.kdl");
+    std::fs::write(&config, APPROVALS).expect("idp.kdl");
+    let config = config.display().to_string();
+    let gh = github::start(Script::default());
+    let mut cmd = s.command(&["--config", &config, "serve", "--listen", "127.0.0.1:0"]);
+    cmd.env("GITHUB_API_URL", gh.server.url())
+        .env("GH_TOKEN", TOKEN);
+    let server = Server::spawn(cmd);
+    let alice = [
+        ("X-Forwarded-Email", "alice@acme.io"),
+        ("X-Forwarded-Groups", "team-payments"),
+        ("Content-Type", "application/kdl"),
+    ];
+    let posted = server.request(
+        "POST",
+        "/api/v1/environments",
+        &alice,
+        &spec("examples/orders-preview.kdl"),
+    );
+    assert_eq!(
+        posted.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&posted.body)
+    );
+    let doc = posted.json();
+    assert_eq!(doc["environment"]["status"], "PENDING_APPROVAL");
+    assert!(
+        doc.get("run").is_none(),
+        "nothing runs before an approver says so"
+    );
+    assert!(dispatches(&gh).is_empty());
+
+    let bob = [
+        ("X-Forwarded-Email", "bob@acme.io"),
+        ("X-Forwarded-Groups", "approvers"),
+        ("Content-Type", "application/json"),
+    ];
+    let approved = server.request(
+        "POST",
+        "/api/v1/approvals/orders-preview/approve",
+        &bob,
+        br#"{"reason": "CHG-7"}"#,
+    );
+    assert_eq!(
+        approved.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&approved.body)
+    );
+    let approved = approved.json();
+    assert_eq!(approved["run"]["workflow"], "provision.yml");
+    let sent = dispatches(&gh);
+    assert_eq!(sent.len(), 1);
+    let inputs = &sent[0].1["inputs"];
+    assert_eq!(inputs["spec-source"], "state");
+    assert_eq!(inputs["requested-by"], "bob@acme.io");
+    let digest = approved["approval"]["plan_digest"]
+        .as_str()
+        .expect("digest");
+    assert_eq!(inputs["plan-digest"], digest);
+    // The request time is the approved plan's, which the runner's clock window allows.
+    let requested = approved["approval"]["requested_at"].as_str().expect("time");
+    let stamp = requested.replace(['-', ':'], "");
+    assert!(
+        inputs["request-id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with(&stamp)),
+        "{inputs} {requested}"
+    );
+
+    let ran = s.idp(&[
+        "--config",
+        &config,
+        "apply",
+        "requests/orders-preview.kdl",
+        "--env",
+        "orders-preview",
+        "--posted",
+        "--executor",
+        "local",
+        "--yes",
+        "--request-id",
+        inputs["request-id"].as_str().unwrap_or_default(),
+        "--expect-digest",
+        digest,
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(!ran.stderr.contains("waiting"), "{}", ran.stderr);
+    let history = server
+        .request(
+            "GET",
+            "/api/v1/environments/orders-preview/history",
+            &bob[..2],
+            b"",
+        )
+        .json();
+    let approve = history["events"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["event"] == "approve"))
+        .cloned()
+        .expect("the approval is audited");
+    assert_eq!(approve["run"]["id"], 4242);
+}
