@@ -181,6 +181,11 @@ pub enum Command {
         address must be loopback (127.0.0.1 or ::1): any other is refused with exit code 2. \
         With it, every route but /healthz needs an `idp token` token or the trusted proxy's \
         identity headers.\n\n\
+        With `executor github { … }` in idp.kdl (and GH_TOKEN or GITHUB_TOKEN, GITHUB_API_URL \
+        for GitHub Enterprise Server), applies, approved plans and destroys are dispatched to the \
+        repository's provision.yml and destroy.yml; a posted spec is kept in the record store for \
+        the runner (`idp apply --posted`), and GET /api/v1/environments/NAME/runs shows each \
+        run's link and steps.\n\n\
         Examples:\n  idp serve\n  idp serve --listen 127.0.0.1:0\n  \
         curl -s --data-binary @examples/orders-preview.kdl -H 'Content-Type: application/kdl' \
         http://127.0.0.1:8080/api/v1/plan"
