@@ -155,77 +155,59 @@ impl S3Store {
 
     /// Every key under `prefix`, sorted.
     fn keys(&self, prefix: &str) -> Result<Vec<String>, StateError> {
-        let fail = remote("list", self.url(prefix));
-        self.runtime
-            .block_on(async {
-                let mut keys = Vec::new();
-                let mut pages = self
-                    .client
-                    .list_objects_v2()
-                    .bucket(&self.settings.bucket)
-                    .prefix(prefix)
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| StateError::Remote {
-                        action: "list",
-                        location: self.url(prefix),
-                        reason: describe(&e),
-                    })?;
-                    keys.extend(
-                        page.contents()
-                            .iter()
-                            .filter_map(|o| o.key().map(str::to_owned)),
-                    );
-                }
-                keys.sort();
-                Ok::<_, StateError>(keys)
-            })
-            .map_err(|e| match e {
-                StateError::Remote { reason, .. } => fail(reason),
-                other => other,
-            })
+        let (mut keys, _) = self.listing(prefix, None)?;
+        keys.sort();
+        Ok(keys)
     }
 
     /// Names of the environments with a directory under the prefix.
     fn names(&self) -> Result<Vec<String>, StateError> {
         let prefix = format!("{}/", self.settings.prefix);
-        let fail = remote("list", self.url(&prefix));
-        self.runtime
-            .block_on(async {
-                let mut names = Vec::new();
-                let mut pages = self
-                    .client
-                    .list_objects_v2()
-                    .bucket(&self.settings.bucket)
-                    .prefix(&prefix)
-                    .delimiter("/")
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| StateError::Remote {
-                        action: "list",
-                        location: self.url(&prefix),
-                        reason: describe(&e),
-                    })?;
-                    for p in page.common_prefixes() {
-                        if let Some(name) = p
-                            .prefix()
-                            .and_then(|p| p.strip_prefix(&prefix))
-                            .map(|n| n.trim_end_matches('/'))
-                            .filter(|n| !n.is_empty())
-                        {
-                            names.push(name.to_owned());
-                        }
-                    }
-                }
-                names.sort();
-                Ok::<_, StateError>(names)
-            })
-            .map_err(|e| match e {
-                StateError::Remote { reason, .. } => fail(reason),
-                other => other,
-            })
+        let (_, dirs) = self.listing(&prefix, Some("/"))?;
+        let mut names: Vec<String> = dirs
+            .iter()
+            .filter_map(|d| d.strip_prefix(&prefix))
+            .map(|n| n.trim_end_matches('/'))
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// One listing of `prefix`, every page: the keys, and with `delimiter` the common
+    /// prefixes ("directories") it groups the rest into.
+    fn listing(
+        &self,
+        prefix: &str,
+        delimiter: Option<&str>,
+    ) -> Result<(Vec<String>, Vec<String>), StateError> {
+        let fail = |e: String| remote("list", self.url(prefix))(e);
+        self.runtime.block_on(async {
+            let (mut keys, mut dirs) = (Vec::new(), Vec::new());
+            let mut pages = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.settings.bucket)
+                .prefix(prefix)
+                .set_delimiter(delimiter.map(str::to_owned))
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| fail(describe(&e)))?;
+                keys.extend(
+                    page.contents()
+                        .iter()
+                        .filter_map(|o| o.key().map(str::to_owned)),
+                );
+                dirs.extend(
+                    page.common_prefixes()
+                        .iter()
+                        .filter_map(|p| p.prefix().map(str::to_owned)),
+                );
+            }
+            Ok((keys, dirs))
+        })
     }
 }
 
