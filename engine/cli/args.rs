@@ -144,6 +144,19 @@ pub enum Command {
     )]
     Extend(ExtendArgs),
 
+    /// Move an environment to a newer template version: shows what changes, then applies.
+    #[command(
+        after_help = "Re-renders the recorded spec with the target version (the newest in the catalog, or \
+        `--to`) and shows the difference from the version it was applied with: module calls and \
+        variables added, removed or changed, the monthly cost, and new findings. A version its \
+        catalog entry marks breaking says so before asking. A plain `idp apply` keeps the recorded \
+        version.\n\n\
+        Exit codes: 0 upgraded (or already at that version, or not confirmed), 1 a policy denies it, \
+        2 bad input (an unknown `--to`).\n\n\
+        Examples:\n  idp upgrade orders-preview\n  idp upgrade orders-preview --to 0.2.0 --run --yes"
+    )]
+    Upgrade(UpgradeArgs),
+
     /// Approve a plan waiting in PENDING_APPROVAL (a policy under `approval` enforcement denied it).
     #[command(
         after_help = "The plan digest judged at the request goes on as PENDING, exactly as `idp apply` without \
@@ -551,6 +564,39 @@ pub struct ExtendArgs {
     /// How much longer: `12h`, `3d`, `1w`.
     #[arg(value_name = "DURATION")]
     pub by: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Environment name.
+    pub name: String,
+
+    /// The version to move to (default: the newest the catalog has).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+
+    /// Do not ask for confirmation (required when there is no terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Run `tofu` (or `terraform`) init and apply in the workspace (local executor).
+    #[arg(long, conflicts_with = "no_wait")]
+    pub run: bool,
+
+    #[command(flatten)]
+    pub handoff: HandoffArgs,
+
+    /// Refuse to apply unless the plan digest is this one (the runner of a dispatched upgrade).
+    #[arg(long, value_name = "DIGEST")]
+    pub expect_digest: Option<String>,
+
+    /// Plan at the instant this request id was made (the runner of a dispatched upgrade).
+    #[arg(long, value_name = "ID")]
+    pub request_id: Option<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]

@@ -44,4 +44,5 @@ mod serve_github;
 mod serve_replicas;
 mod trust;
 mod ui;
+mod upgrade;
 mod webdriver;

@@ -264,7 +264,9 @@ impl Catalog {
         };
         for e in &index.entries {
             let key = (e.kind, e.name.clone());
+            // Another version of a plugin this source already provides is its own to keep.
             if let Some(&earlier) = self.plugins.get(&key)
+                && earlier != at
                 && !may_replace(&e.name)
             {
                 return Err(CatalogError::Shadowed {
@@ -584,6 +586,57 @@ fn read_tree(catalog: &Path, root: &Path) -> Result<Vec<(String, Vec<u8>)>, Cata
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_team_catalog_with_two_versions_resolves_each_and_the_newest_by_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let team = dir.path();
+        std::fs::create_dir_all(team.join("templates")).expect("mkdir");
+        let mut index = String::new();
+        for (version, file, bytes) in [
+            ("0.1.0", "templates/demo@0.1.0.wasm", b"one".as_slice()),
+            ("0.2.0", "templates/demo.wasm", b"two".as_slice()),
+        ] {
+            std::fs::write(team.join(file), bytes).expect("component");
+            let digest = hex::encode(Sha256::digest(bytes));
+            index.push_str(&format!(
+                "template demo version=\"{version}\" file=\"{file}\" sha256=\"{digest}\"\n"
+            ));
+        }
+        std::fs::write(team.join(INDEX_FILE), index).expect("index");
+        let catalog = Catalog::with_dirs(&[SourceDir {
+            path: team.to_path_buf(),
+            declared: Declared::Team,
+            overrides: vec![],
+        }])
+        .expect("two versions of one plugin in one source");
+        let newest = catalog
+            .resolve(PluginKind::Template, "demo", None)
+            .expect("newest");
+        assert_eq!(
+            (newest.entry.version.as_str(), newest.bytes.as_slice()),
+            ("0.2.0", b"two".as_slice())
+        );
+        let old = catalog
+            .resolve_exact(PluginKind::Template, "demo", "0.1.0")
+            .expect("0.1.0");
+        assert_eq!(old.bytes, b"one");
+        assert_eq!(old.id().version, "0.1.0");
+        let err = catalog
+            .resolve(PluginKind::Template, "demo", Some("^1"))
+            .expect_err("none matches");
+        assert_eq!(
+            err.to_string(),
+            "template `demo` has no version matching `^1` (the catalog has 0.2.0, 0.1.0)"
+        );
+        let newer = catalog.newer_than(PluginKind::Template, "demo", "0.1.0");
+        assert_eq!(newer.map(|e| e.version.as_str()), Some("0.2.0"));
+        assert!(
+            catalog
+                .newer_than(PluginKind::Template, "demo", "0.2.0")
+                .is_none()
+        );
+    }
 
     #[test]
     fn a_module_with_a_huge_file_or_too_many_files_is_refused() {

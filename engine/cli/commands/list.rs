@@ -9,14 +9,27 @@ use crate::outcome::Outcome;
 use crate::ui::{self, CliError};
 
 pub fn run(config: Option<&Path>, args: &ListArgs) -> Result<Outcome, CliError> {
-    let listing = context::records_only(config)?.list()?;
+    let here = context::surroundings(config)?;
+    let listing = here.records.list()?;
     for problem in &listing.problems {
         eprintln!("warning: skipped: {problem}");
     }
     let records: Vec<idp_state::Record> = listing.records.into_iter().map(|s| s.record).collect();
+    let dirs = here.config.map(|c| c.catalogs).unwrap_or_default();
+    // The list is the records'; a catalog that does not load only loses the marks.
+    let catalog = idp_catalog::Catalog::with_dirs(&dirs)
+        .inspect_err(|e| eprintln!("warning: no upgrade marks: {e}"))
+        .ok();
+    let newer = |r: &idp_state::Record| {
+        let catalog = catalog.as_ref()?;
+        idp_lifecycle::upgrade::newer_version(catalog, r)
+    };
     match args.format {
-        Format::Json => ui::print_json(&idp_report::list_json(&records)),
-        Format::Human => print!("{}", idp_report::list_human(&records, context::now()?)),
+        Format::Json => ui::print_json(&idp_report::list_json(&records, &newer)),
+        Format::Human => print!(
+            "{}",
+            idp_report::list_human(&records, context::now()?, &newer)
+        ),
     }
     Ok(Outcome::Clean)
 }

@@ -20,6 +20,7 @@ mod serve;
 mod show;
 mod sweep;
 mod token;
+mod upgrade;
 mod validate;
 
 use clap::CommandFactory;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Status(a) => show::status(config, &a),
         Command::Destroy(a) => destroy::run(config, &a),
         Command::Extend(a) => extend::run(config, &a),
+        Command::Upgrade(a) => upgrade::run(config, &a),
         Command::Approve(a) => approve::run(config, &a, true),
         Command::Reject(a) => approve::run(config, &a, false),
         Command::Sweep(a) => sweep::run(config, &a),

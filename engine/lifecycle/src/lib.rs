@@ -34,6 +34,7 @@ mod github;
 mod project;
 mod record;
 mod sweep;
+pub mod upgrade;
 
 use std::path::PathBuf;
 

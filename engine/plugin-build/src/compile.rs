@@ -119,11 +119,50 @@ fn lock(target_dir: &Path) -> Result<std::fs::File, BuildError> {
     Ok(file)
 }
 
+/// A cdylib's file carries no hash: every version of a crate (0.1.0, then 0.2.0, then
+/// 0.1.0 again for `--check`) writes the same `deps/NAME.wasm`, and cargo, finding the
+/// older unit fresh, would leave the newer one's module there. So a marker beside it
+/// names what built it (the crate's manifest and the workspace's lock file); when another
+/// unit did, the module is removed and cargo rebuilds the crate (its dependencies stay
+/// fresh). The same unit built again keeps its module, and a warm build stays fast.
+fn forget_another_units_module(
+    out: &Path,
+    file: &str,
+    ws: &Workspace,
+    guest: &GuestCrate,
+) -> Result<(), BuildError> {
+    let read = |p: &Path| std::fs::read(p).unwrap_or_default();
+    let unit = idp_host::digest(
+        &[
+            read(&guest.dir.join("Cargo.toml")),
+            read(&ws.root.join("Cargo.lock")),
+        ]
+        .join(&0u8),
+    );
+    let marker = out.join(format!("{file}.idp-unit"));
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == unit) {
+        return Ok(());
+    }
+    for stale in [out.join("deps").join(file), out.join(file)] {
+        match std::fs::remove_file(&stale) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(BuildError::io("remove", &stale, &e));
+            }
+            _ => {}
+        }
+    }
+    std::fs::create_dir_all(out).map_err(|e| BuildError::io("create", out, &e))?;
+    std::fs::write(&marker, unit).map_err(|e| BuildError::io("write", &marker, &e))
+}
+
 /// Builds one guest crate and returns its core module.
 pub fn build(tc: &Toolchain, ws: &Workspace, guest: &GuestCrate) -> Result<Vec<u8>, BuildError> {
     let target_dir = target_dir(ws);
     // Released when it goes out of scope, after the artifact is read.
     let _lock = lock(&target_dir)?;
+    let out = target_dir.join(TARGET).join(PROFILE);
+    let file = format!("{}.wasm", guest.lib_name);
+    forget_another_units_module(&out, &file, ws, guest)?;
     let status = command(tc, ws, guest, &target_dir)
         .status()
         .map_err(|e| BuildError::io("run", &tc.cargo, &e))?;
@@ -133,10 +172,7 @@ pub fn build(tc: &Toolchain, ws: &Workspace, guest: &GuestCrate) -> Result<Vec<u
             status: status.to_string(),
         });
     }
-    let wasm = target_dir
-        .join(TARGET)
-        .join(PROFILE)
-        .join(format!("{}.wasm", guest.lib_name));
+    let wasm = out.join(&file);
     std::fs::read(&wasm).map_err(|e| BuildError::io("read", &wasm, &e))
 }
 

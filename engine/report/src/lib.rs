@@ -404,13 +404,29 @@ pub fn record_json(r: &Record) -> Value {
     serde_json::to_value(r).unwrap_or(Value::Null)
 }
 
-/// `idp list` as JSON.
-pub fn list_json(records: &[Record]) -> Value {
-    json!({ "version": JSON_VERSION, "environments": records.iter().map(record_json).collect::<Vec<_>>() })
+/// `idp list` as JSON; `newer` names the newer version of a record's template the
+/// catalog has (`newer_version`, `null` when none: decision 0015).
+pub fn list_json(records: &[Record], newer: &dyn Fn(&Record) -> Option<String>) -> Value {
+    let environments: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            let mut doc = record_json(r);
+            if let Some(o) = doc.as_object_mut() {
+                o.insert("newer_version".into(), json!(newer(r)));
+            }
+            doc
+        })
+        .collect();
+    json!({ "version": JSON_VERSION, "environments": environments })
 }
 
-/// `idp list` as a table.
-pub fn list_human(records: &[Record], now: jiff::Timestamp) -> String {
+/// `idp list` as a table; a template with a newer version in the catalog (`newer`) is
+/// marked `(upgrade: VERSION)`.
+pub fn list_human(
+    records: &[Record],
+    now: jiff::Timestamp,
+    newer: &dyn Fn(&Record) -> Option<String>,
+) -> String {
     if records.is_empty() {
         return "no environments recorded yet; `idp apply SPEC` records one\n".to_owned();
     }
@@ -425,7 +441,10 @@ pub fn list_human(records: &[Record], now: jiff::Timestamp) -> String {
             [
                 r.name.clone(),
                 r.status.to_string(),
-                format!("{} {}", r.template, r.template_version),
+                match newer(r) {
+                    Some(v) => format!("{} {} (upgrade: {v})", r.template, r.template_version),
+                    None => format!("{} {}", r.template, r.template_version),
+                },
                 r.class.clone(),
                 r.owner.clone(),
                 expires,

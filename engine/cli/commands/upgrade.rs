@@ -1,0 +1,132 @@
+//! `idp upgrade NAME [--to VERSION]`: the recorded environment re-rendered with another
+//! version of its template, the difference shown, asked, then applied through the
+//! configured executor. The planning and the difference are `idp_lifecycle::upgrade`'s;
+//! this file asks, calls and prints.
+
+use std::path::Path;
+
+use idp_lifecycle::upgrade::{self, Upgrade};
+use serde_json::json;
+
+use crate::args::{Format, UpgradeArgs};
+use crate::context;
+use crate::handoff::{self, confirm};
+use crate::outcome::Outcome;
+use crate::ui::{self, CliError};
+
+pub fn run(config: Option<&Path>, args: &UpgradeArgs) -> Result<Outcome, CliError> {
+    let clock = context::clock()?;
+    let here = context::surroundings(config)?;
+    let ctx = handoff::ctx(&here, clock);
+    let stored = upgrade::upgradable(&ctx, &args.name)?;
+    let record = &stored.record;
+    let project = handoff::project(config, &here, record)?;
+    let now = match &args.request_id {
+        Some(id) => idp_lifecycle::request_time(&ctx, id, Some(&args.name))?,
+        None => clock.now(),
+    };
+    let target = upgrade::target(&project, record, args.to.as_deref())?;
+    let json = args.format == Format::Json;
+    if target.version == record.template_version {
+        if json {
+            ui::print_json(&json!({
+                "version": idp_report::JSON_VERSION,
+                "name": record.name, "template": record.template,
+                "from": record.template_version, "to": target.version, "upgraded": false,
+            }));
+        } else {
+            println!(
+                "`{}` is already at template `{}` {}",
+                record.name, record.template, record.template_version
+            );
+        }
+        return Ok(Outcome::Clean);
+    }
+    let up = upgrade::prepare(&ctx, &project, record, target, now)?;
+    if !json {
+        print!("{}", up.to_text());
+    }
+    for f in &idp_report::findings(&up.after).0 {
+        ui::eprint_diagnostic(f);
+    }
+    let done = apply(&ctx, &project, args, &up, now);
+    if json {
+        let mut doc = up.to_json();
+        if let Some(o) = doc.as_object_mut() {
+            o.insert("version".into(), json!(idp_report::JSON_VERSION));
+            o.insert("upgraded".into(), json!(matches!(done, Ok(Applied::Yes))));
+        }
+        ui::print_json(&doc);
+    }
+    match done? {
+        Applied::Denied => Ok(Outcome::Denied),
+        Applied::Yes | Applied::No => Ok(Outcome::Clean),
+    }
+}
+
+/// What became of a prepared upgrade.
+enum Applied {
+    Yes,
+    No,
+    Denied,
+}
+
+/// Asks (saying first when the version is marked breaking), then applies the upgraded
+/// plan here or hands it to GitHub with the target version.
+fn apply(
+    ctx: &idp_lifecycle::Ctx,
+    project: &idp_plan::Project,
+    args: &UpgradeArgs,
+    up: &Upgrade,
+    now: jiff::Timestamp,
+) -> Result<Applied, CliError> {
+    if up.denied() {
+        eprintln!("not upgraded: a policy denies it (see the findings above)");
+        return Ok(Applied::Denied);
+    }
+    if let Some(expected) = &args.expect_digest {
+        idp_lifecycle::check_digest(&up.after, expected)?;
+    }
+    let github = handoff::github_settings(Some(&project.config), &args.handoff)?;
+    if github.is_some() && args.run {
+        return Err(idp_lifecycle::run_here_conflict("upgrade").into());
+    }
+    let tool = context::tool(args.run)?;
+    let connected = match &github {
+        Some(settings) => Some(handoff::connect(settings, args.handoff.no_wait)?),
+        None => None,
+    };
+    if let Some(why) = &up.breaking {
+        eprintln!(
+            "warning: template `{}` {} is marked breaking: {why}",
+            up.template, up.to
+        );
+    }
+    let through = github.as_ref().map_or(String::new(), |g| {
+        format!(" through GitHub Actions ({}@{})", g.repository, g.git_ref)
+    });
+    let question = format!(
+        "upgrade `{}` from template `{}` {} to {}{through}?",
+        up.name, up.template, up.from, up.to
+    );
+    if !confirm(&question, args.yes)? {
+        eprintln!("not upgraded");
+        return Ok(Applied::No);
+    }
+    let requested_by = handoff::requested_by();
+    match connected {
+        Some(h) => {
+            let handed = upgrade::hand_off(ctx, up, &h, &requested_by, now)?;
+            if let Some(failed) = handed.failure() {
+                return Err(failed.into());
+            }
+        }
+        None => {
+            let applied =
+                idp_lifecycle::apply_here(ctx, project, &up.after, &up.spec, tool.as_ref(), now);
+            handoff::audit_apply(project, &up.after, ctx.clock.now(), applied.as_ref().err())?;
+            applied?;
+        }
+    }
+    Ok(Applied::Yes)
+}

@@ -1,0 +1,436 @@
+//! `idp upgrade` through the binary, with `demo`, a test template built from a real guest
+//! crate (`tests/fixtures/upgrade/demo`) at 0.1.0 and then 0.2.0 into one team catalog:
+//! an environment applied with 0.1.0 is marked by `idp list`, keeps 0.1.0 on a plain
+//! re-apply, and moves to 0.2.0 only through `idp upgrade`, which shows the difference
+//! first; a refusal (an answer of no, a policy's deny) leaves every file as it was.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::github::{Script, TOKEN, start};
+use crate::harness::{Run, Sandbox, record, repo, tree};
+
+const NAME: &str = "demo-preview";
+
+const SPEC: &str = "environment demo-preview {
+    template demo
+    owner \"you@acme.io\"
+    team platform
+    class preview
+    region us-east-1
+    ttl \"1d\"
+    tags {
+        cost-center platform
+    }
+    greeting \"hi\"
+}
+";
+
+/// A catalog directory's files: relative path and bytes.
+type Files = Vec<(String, Vec<u8>)>;
+
+/// The team catalog after building 0.1.0, and after building 0.2.0 into it too; built
+/// once per test run (two guest builds sharing the tests' guest target).
+fn catalogs() -> &'static (Files, Files) {
+    static BUILT: OnceLock<(Files, Files)> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let s = Sandbox::new();
+        let ws = s.path().join("demo");
+        let from = repo().join("tests/fixtures/upgrade/demo");
+        let mut snapshots = Vec::new();
+        for version in ["0.1.0", "0.2.0"] {
+            // The lock file of the first build names the package at 0.1.0, and a build
+            // with a lock file is `--locked`: the team would update it with the version.
+            std::fs::remove_file(ws.join("Cargo.lock")).ok();
+            for file in tree(&from) {
+                let target = ws.join(file.trim_end_matches(".in"));
+                std::fs::create_dir_all(target.parent().expect("parent")).expect("dir");
+                let text = std::fs::read_to_string(from.join(&file)).expect("fixture");
+                let sdk = repo().join("plugins/sdk").display().to_string();
+                let text = text.replace("@SDK@", &sdk).replace("@VERSION@", version);
+                std::fs::write(&target, text).expect("write");
+            }
+            let run = s.idp_guest(&["plugin", "build", &ws.display().to_string()], &[]);
+            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            let catalog = ws.join("catalog");
+            snapshots.push(
+                tree(&catalog)
+                    .into_iter()
+                    .map(|f| {
+                        let bytes = std::fs::read(catalog.join(&f)).expect("read");
+                        (f, bytes)
+                    })
+                    .collect::<Files>(),
+            );
+        }
+        let second = snapshots.pop().expect("0.2.0");
+        let first = snapshots.pop().expect("0.1.0");
+        (first, second)
+    })
+}
+
+/// The platform team's catalog in `dir/team`: 0.1.0 only, or both versions with 0.2.0
+/// marked breaking by hand, as a platform team would.
+fn write_catalog(dir: &Path, released: bool) {
+    let (first, second) = catalogs();
+    let team = dir.join("team");
+    if team.exists() {
+        std::fs::remove_dir_all(&team).expect("rm");
+    }
+    for (file, bytes) in if released { second } else { first } {
+        let path = team.join(file);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        let mut bytes = bytes.clone();
+        if released && file == "catalog.kdl" {
+            let text = String::from_utf8(bytes).expect("utf-8");
+            let marked = text.replacen(
+                "modules hello\n}",
+                "modules hello\n    breaking \"renames the greeting\"\n}",
+                1,
+            );
+            assert!(marked.contains("version=\"0.2.0\""), "{marked}");
+            assert!(
+                marked.find("breaking") < marked.find("version=\"0.1.0\""),
+                "the mark is on 0.2.0, listed first: {marked}"
+            );
+            bytes = marked.into_bytes();
+        }
+        std::fs::write(path, bytes).expect("write");
+    }
+}
+
+/// A project (its own git checkout) using the team catalog, with `policy` in idp.kdl.
+fn project(s: &Sandbox, policy: &str) -> PathBuf {
+    let dir = s.path().join("project");
+    std::fs::create_dir_all(dir.join(".git")).expect("git");
+    write_catalog(&dir, false);
+    std::fs::write(
+        dir.join("idp.kdl"),
+        format!("catalog path=\"team\"\n{policy}"),
+    )
+    .expect("idp.kdl");
+    std::fs::write(dir.join("env.kdl"), SPEC).expect("spec");
+    dir
+}
+
+fn finish(s: &Sandbox, out: Output) -> Run {
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: s.clean(&String::from_utf8_lossy(&out.stdout)),
+        stderr: s.clean(&String::from_utf8_lossy(&out.stderr)),
+    }
+}
+
+/// idp run from the project's directory, with `env`.
+fn idp_in(s: &Sandbox, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = s.command(args);
+    cmd.current_dir(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    finish(s, cmd.output().expect("idp runs"))
+}
+
+/// A project whose environment was applied with 0.1.0, after which 0.2.0 was released.
+fn applied_then_released(s: &Sandbox, policy: &str) -> PathBuf {
+    let dir = project(s, policy);
+    let run = idp_in(s, &dir, &["apply", "env.kdl", "--yes"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(record(s, NAME)["template_version"], "0.1.0");
+    write_catalog(&dir, true);
+    dir
+}
+
+/// Every file of the state directory and the project, with its bytes.
+fn everything(s: &Sandbox) -> Vec<(String, Vec<u8>)> {
+    tree(s.path())
+        .into_iter()
+        .filter(|f| f.starts_with("state/") || f.starts_with("project/"))
+        .map(|f| {
+            let bytes = std::fs::read(s.path().join(&f)).expect("read");
+            (f, bytes)
+        })
+        .collect()
+}
+
+fn list_json(s: &Sandbox, dir: &Path) -> Value {
+    let run = idp_in(s, dir, &["list", "--format", "json"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("list JSON")
+}
+
+const ADVISORY: &str = "policy max-monthly-cost enforcement=\"advisory\" {\n    limit {\n        preview 10\n    }\n}\n";
+
+#[test]
+fn an_environment_applied_with_0_1_0_is_upgraded_to_0_2_0() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, ADVISORY);
+
+    let list = idp_in(&s, &dir, &["list"], &[]);
+    assert!(
+        list.stdout.contains("demo 0.1.0 (upgrade: 0.2.0)"),
+        "{}",
+        list.stdout
+    );
+    assert_eq!(
+        list_json(&s, &dir)["environments"][0]["newer_version"],
+        "0.2.0"
+    );
+
+    // A plain re-apply keeps the recorded version, whatever the catalog's newest is.
+    let again = idp_in(&s, &dir, &["apply", "env.kdl", "--yes"], &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(record(&s, NAME)["template_version"], "0.1.0");
+
+    let run = idp_in(&s, &dir, &["upgrade", NAME, "--yes"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("upgrade_diff", run.stdout);
+    assert!(
+        run.flat_stderr()
+            .contains("warning: template `demo` 0.2.0 is marked breaking: renames the greeting"),
+        "{}",
+        run.stderr
+    );
+    let r = record(&s, NAME);
+    assert_eq!(r["template_version"], "0.2.0");
+    let workspace = std::fs::read_to_string(
+        s.state()
+            .join("environments")
+            .join(NAME)
+            .join("workspace.json"),
+    )
+    .expect("workspace.json");
+    assert!(workspace.contains("module \\\"audit\\\""), "{workspace}");
+
+    let list = idp_in(&s, &dir, &["list"], &[]);
+    assert!(list.stdout.contains("demo 0.2.0  "), "{}", list.stdout);
+    assert!(!list.stdout.contains("upgrade:"), "{}", list.stdout);
+    assert_eq!(
+        list_json(&s, &dir)["environments"][0]["newer_version"],
+        Value::Null
+    );
+    let same = idp_in(&s, &dir, &["upgrade", NAME, "--yes"], &[]);
+    assert_eq!(same.code, 0, "{}", same.stderr);
+    assert_eq!(
+        same.stdout,
+        "`demo-preview` is already at template `demo` 0.2.0\n"
+    );
+}
+
+#[test]
+fn the_upgrade_as_json_says_what_changes() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, ADVISORY);
+    let run = idp_in(
+        &s,
+        &dir,
+        &[
+            "upgrade", NAME, "--to", "0.2.0", "--yes", "--format", "json",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(doc["from"], "0.1.0");
+    assert_eq!(doc["to"], "0.2.0");
+    assert_eq!(doc["upgraded"], true);
+    assert_eq!(doc["breaking"], "renames the greeting");
+    assert_eq!(doc["spec_changed"], false);
+    let calls: Vec<(&str, &str)> = doc["calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .map(|c| {
+            (
+                c["call"].as_str().unwrap_or(""),
+                c["change"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(calls, [("app", "changed"), ("audit", "added")]);
+    let greeting = &doc["calls"][0]["variables"][0];
+    assert_eq!(greeting["name"], "greeting");
+    assert_eq!(greeting["before"], "hi");
+    assert_eq!(greeting["after"], "hi!");
+    assert_eq!(doc["monthly"]["before"], 0.0);
+    assert!(
+        doc["monthly"]["delta"].as_f64().is_some_and(|d| d > 10.0),
+        "{doc}"
+    );
+    assert_eq!(
+        doc["new_findings"][0]["rule"], "monthly-cost-above-limit",
+        "{doc}"
+    );
+    assert_eq!(record(&s, NAME)["template_version"], "0.2.0");
+}
+
+#[test]
+fn answering_no_leaves_everything_unchanged() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, "");
+    let before = everything(&s);
+    // A real terminal (script(1) gives idp one), answered `n`.
+    let idp = s.command(&["upgrade", NAME]);
+    let mut cmd = std::process::Command::new("script");
+    let line = format!("{} upgrade {NAME}", env!("CARGO_BIN_EXE_idp"));
+    cmd.args(["-qec", &line, "/dev/null"])
+        .current_dir(&dir)
+        .env_clear();
+    for (k, v) in idp.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"n\n").expect("answer");
+    }
+    let run = finish(&s, child.wait_with_output().expect("waits"));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("upgrade `demo-preview` from template `demo` 0.1.0 to 0.2.0? [y/N]"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("not upgraded"), "{}", run.stdout);
+    assert!(everything(&s) == before, "nothing written");
+}
+
+#[test]
+fn a_policy_that_denies_the_new_version_refuses_the_upgrade() {
+    let s = Sandbox::new();
+    let deny = "policy max-monthly-cost {\n    limit {\n        preview 10\n    }\n}\n";
+    let dir = applied_then_released(&s, deny);
+    let before = everything(&s);
+    let run = idp_in(&s, &dir, &["upgrade", NAME, "--yes"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let err = run.flat_stderr();
+    assert!(
+        err.contains("max-monthly-cost/monthly-cost-above-limit"),
+        "{err}"
+    );
+    assert!(err.contains("not upgraded: a policy denies it"), "{err}");
+    assert!(everything(&s) == before, "nothing written");
+}
+
+#[test]
+fn an_unknown_version_is_a_clear_error() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, "");
+    let before = everything(&s);
+    let run = idp_in(&s, &dir, &["upgrade", NAME, "--to", "9.9.9", "--yes"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let err = run.flat_stderr();
+    assert!(err.contains("idp::upgrade::unknown_version"), "{err}");
+    assert!(
+        err.contains("template `demo` has no version `9.9.9` in the catalog"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the catalog has `0.2.0`, `0.1.0`; pass one of them to `--to`"),
+        "{err}"
+    );
+    assert!(everything(&s) == before, "nothing written");
+}
+
+#[test]
+fn through_github_the_dispatch_carries_the_version() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, "");
+    std::fs::write(
+        dir.join("idp.kdl"),
+        "catalog path=\"team\"\nexecutor github {\n    repository \"acme/envs\"\n    ref \"main\"\n}\n",
+    )
+    .expect("idp.kdl");
+    let gh = start(Script::default());
+    let url = gh.server.url();
+    let env = [
+        ("GITHUB_API_URL", url.as_str()),
+        ("GH_TOKEN", TOKEN),
+        ("IDP_GITHUB_POLL_MS", "10"),
+        ("IDP_REQUESTED_BY", "alice"),
+    ];
+    let run = idp_in(
+        &s,
+        &dir,
+        &["upgrade", NAME, "--yes", "--format", "json"],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let seen = gh.seen.lock().expect("lock");
+    let [(file, body)] = seen.dispatches.as_slice() else {
+        panic!("one dispatch, got {:?}", seen.dispatches);
+    };
+    assert_eq!(file, "provision.yml");
+    let inputs = &body["inputs"];
+    assert_eq!(inputs["environment"], NAME);
+    assert_eq!(inputs["spec"], "env.kdl");
+    assert_eq!(inputs["template-version"], "0.2.0");
+    assert_eq!(inputs["plan-digest"], doc["plan_digest"]);
+    assert_eq!(
+        record(&s, NAME)["template_version"],
+        "0.1.0",
+        "the runner records the upgrade, not the laptop"
+    );
+}
+
+#[test]
+fn a_spec_that_pins_the_version_is_not_upgraded_behind_its_back() {
+    let s = Sandbox::new();
+    let dir = project(&s, "");
+    let pinned = SPEC.replace("template demo", "template demo version=\"0.1.0\"");
+    std::fs::write(dir.join("env.kdl"), pinned).expect("spec");
+    let run = idp_in(&s, &dir, &["apply", "env.kdl", "--yes"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    write_catalog(&dir, true);
+    let before = everything(&s);
+    let run = idp_in(&s, &dir, &["upgrade", NAME, "--yes"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let err = run.flat_stderr();
+    assert!(err.contains("idp::upgrade::spec_pins_version"), "{err}");
+    assert!(
+        err.contains("`env.kdl` pins template `demo` to `0.1.0`; an upgrade cannot move it"),
+        "{err}"
+    );
+    assert!(everything(&s) == before, "nothing written");
+}
+
+#[test]
+fn a_recorded_version_the_catalog_dropped_points_at_upgrade() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, "");
+    // The platform team drops 0.1.0 from the catalog.
+    let index = dir.join("team/catalog.kdl");
+    let text = std::fs::read_to_string(&index).expect("index");
+    let kept: String = text
+        .split_inclusive("}\n")
+        .filter(|entry| !entry.contains("version=\"0.1.0\""))
+        .collect();
+    std::fs::write(&index, kept).expect("index");
+    let run = idp_in(&s, &dir, &["plan", "env.kdl"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let err = run.flat_stderr();
+    assert!(err.contains("idp::spec::template_version_gone"), "{err}");
+    assert!(
+        err.contains(
+            "`demo-preview` was applied with template `demo` 0.1.0, which the catalog no longer has"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("`idp upgrade demo-preview` moves it to a version the catalog has (0.2.0)"),
+        "{err}"
+    );
+}
