@@ -169,6 +169,16 @@ fn an_environment_applied_with_0_1_0_is_upgraded_to_0_2_0() {
     let s = Sandbox::new();
     let dir = applied_then_released(&s, ADVISORY);
 
+    let catalog = idp_in(&s, &dir, &["catalog", "list"], &[]);
+    assert_eq!(catalog.code, 0, "{}", catalog.stderr);
+    let versions: Vec<&str> = catalog
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("template  demo "))
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .collect();
+    assert_eq!(versions, ["0.2.0", "0.1.0"], "each version, newest first");
+
     let list = idp_in(&s, &dir, &["list"], &[]);
     assert!(
         list.stdout.contains("demo 0.1.0 (upgrade: 0.2.0)"),
