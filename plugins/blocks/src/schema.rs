@@ -55,8 +55,10 @@ fn expand_value(value: &mut Value) {
                     props.entry(k).or_insert(v);
                 }
             }
+            // shift_remove keeps the template's own order (a plain remove swaps the last
+            // field into the hole, which `idp catalog show` would list out of place).
             if let Some(Value::Object(props)) = map.get_mut("properties")
-                && props.remove("$extras").is_some()
+                && props.shift_remove("$extras").is_some()
             {
                 add_extras(props);
             }
@@ -162,6 +164,15 @@ mod tests {
             assert!(usage[field].is_object(), "usage has {field}");
         }
         assert!(props.get("$extras").is_none());
+        let order: Vec<&str> = props
+            .as_object()
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            order[..3],
+            ["usage", "customer-managed-key", "log-retention-days"],
+            "the fields before keep their places, the blocks come after"
+        );
     }
 
     #[test]
