@@ -294,3 +294,62 @@ fn a_nested_idp_kdl_cannot_put_a_policy_under_approval_or_set_approvals() {
     assert!(text.contains("team/idp.kdl:2:1"), "{text}");
     assert!(text.contains("team/idp.kdl:3:1"), "{text}");
 }
+
+/// `idp plan` and `idp check` in a pull request: a spec whose only denies are under
+/// approval passes (the apply will wait for an approver), and says so; any other deny
+/// still fails.
+#[test]
+fn plan_and_check_pass_a_spec_whose_only_denies_wait_for_an_approver() {
+    let s = Sandbox::new();
+    let config = org(&s);
+    let env = [("IDP_CONFIG", config.as_str())];
+    let plan = s.run_with(&["plan", "examples/orders-preview.kdl"], &env);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let said = plan.flat_stderr();
+    assert!(
+        said.contains(
+            "deny, needs approval (orders-preview): TTL `7d` is above the preview maximum of `1d`"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains("needs approval: the organisation's idp.kdl puts max-ttl/ttl-above-maximum under approval"),
+        "{said}"
+    );
+    let json = s.run_with(
+        &["plan", "examples/orders-preview.kdl", "--format", "json"],
+        &env,
+    );
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let doc: Value = serde_json::from_str(&json.stdout).expect("plan JSON");
+    assert_eq!(doc["environments"][0]["findings"][0]["approval"], true);
+
+    let check = s.run_with(
+        &["check", "examples/orders-preview.kdl", "--format", "json"],
+        &env,
+    );
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    let doc: Value = serde_json::from_str(&check.stdout).expect("check JSON");
+    let item = &doc["files"][0]["findings"][0];
+    assert_eq!(item["status"], "deny, needs approval", "{doc}");
+    assert_eq!(item["blocks"], false);
+    assert_eq!(item["approval"], true);
+    assert_eq!(doc["passed"], true);
+    assert_eq!(doc["summary"]["approval"], 1, "{doc}");
+
+    // The same deny without approval enforcement fails both, as before.
+    let strict = s.path().join("strict.kdl");
+    std::fs::write(&strict, "policy max-ttl {\n    preview \"1d\"\n}\n").expect("idp.kdl");
+    let strict = strict.display().to_string();
+    let env = [("IDP_CONFIG", strict.as_str())];
+    assert_eq!(
+        s.run_with(&["plan", "examples/orders-preview.kdl"], &env)
+            .code,
+        1
+    );
+    assert_eq!(
+        s.run_with(&["check", "examples/orders-preview.kdl"], &env)
+            .code,
+        1
+    );
+}

@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::report::{EnvSummary, FileResult, Item, ItemKind};
 
 /// Bumped whenever an entry's layout or meaning changes, beside idp's own version.
-const FORMAT: &str = "idp-check-cache 2";
+const FORMAT: &str = "idp-check-cache 3";
 
 /// A pack larger than this is not read (its results are computed again): an entry is
 /// about a KiB, so this holds several hundred thousand specs.
@@ -469,6 +469,7 @@ struct CachedItem {
     severity: String,
     waived: Option<CachedWaived>,
     advisory: bool,
+    approval: bool,
     message: String,
     help: Option<String>,
     span: (usize, usize),
@@ -493,6 +494,7 @@ impl CachedItem {
                 in_spec: w.in_spec,
             }),
             advisory: i.advisory,
+            approval: i.approval,
             message: i.message.clone(),
             help: i.help.clone(),
             span: (i.span.offset(), i.span.len()),
@@ -522,6 +524,7 @@ impl CachedItem {
                 in_spec: w.in_spec,
             }),
             advisory: self.advisory,
+            approval: self.approval,
             message: self.message,
             help: self.help,
             span: SourceSpan::from(offset..offset + len),
@@ -543,6 +546,7 @@ mod tests {
             severity: severity.into(),
             waived: None,
             advisory: false,
+            approval: false,
             message: "m".into(),
             help: None,
             span,

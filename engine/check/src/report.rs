@@ -36,6 +36,9 @@ pub struct Item {
     pub waived: Option<Waived>,
     /// Reported under `advisory` enforcement.
     pub advisory: bool,
+    /// A deny under `approval` enforcement: the apply waits for an approver; the check
+    /// passes.
+    pub approval: bool,
     /// One line.
     pub message: String,
     /// How to fix it.
@@ -55,6 +58,7 @@ impl Item {
             && self.severity == Severity::Deny
             && self.waived.is_none()
             && !self.advisory
+            && !self.approval
     }
 
     /// An input error with no place in a file (the file is missing or unreadable).
@@ -66,6 +70,7 @@ impl Item {
             severity: Severity::Deny,
             waived: None,
             advisory: false,
+            approval: false,
             message,
             help,
             span: SourceSpan::from(0..0),
@@ -90,6 +95,7 @@ impl Item {
             severity,
             waived: None,
             advisory: false,
+            approval: false,
             message,
             help,
             span,
@@ -119,6 +125,7 @@ impl Item {
             severity,
             waived: None,
             advisory: false,
+            approval: false,
             message: p.message.clone(),
             help: p.help.clone(),
             span: p.span,
@@ -238,6 +245,7 @@ impl FileResult {
                         severity: f.severity,
                         waived: f.waived,
                         advisory: f.advisory,
+                        approval: f.approval,
                         message: f.message,
                         help: f.help,
                         span: env.spans.value_span(&f.pointer),

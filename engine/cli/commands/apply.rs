@@ -39,7 +39,7 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
     if !json_handoff {
         print_plan(&plan, args.spec.format);
     }
-    let gated = idp_lifecycle::gated(&project.config, &plan);
+    let gated = idp_lifecycle::gated(&plan);
     if gated.is_some() && !approved(&project, &plan, clock)? {
         return request_approval(&project, &plan, &spec, clock, now);
     }

@@ -149,6 +149,7 @@ pub(crate) fn finding(f: wit::Finding) -> model::Finding {
         help: f.help,
         waived: None,
         advisory: false,
+        approval: false,
     }
 }
 

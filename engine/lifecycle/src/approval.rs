@@ -5,7 +5,6 @@
 
 use std::path::Path;
 
-use idp_config::ProjectConfig;
 use idp_plan::{Plan, PlannedEnv, Project};
 use idp_state::{Approval, Decision, Status, Stored};
 
@@ -15,19 +14,15 @@ use crate::{Ctx, Event, LifecycleError};
 
 /// The codes of the findings that make `plan` wait for an approver, or `None` when it
 /// is not denied, or denied by anything an approval cannot let through.
-pub fn gated(config: &ProjectConfig, plan: &Plan) -> Option<Vec<String>> {
-    if !plan.denied() {
+pub fn gated(plan: &Plan) -> Option<Vec<String>> {
+    if !plan.denied() || plan.fails() {
         return None;
     }
-    let blocking: Vec<_> = plan
+    let blocking = plan
         .environments
         .iter()
-        .flat_map(|e| e.findings.iter().filter(|f| f.blocks()))
-        .collect();
-    blocking
-        .iter()
-        .all(|f| config.approval_gated(f))
-        .then(|| blocking.iter().map(|f| f.code()).collect())
+        .flat_map(|e| e.findings.iter().filter(|f| f.blocks()));
+    Some(blocking.map(|f| f.code()).collect())
 }
 
 /// Whether `planned` is exactly what an approver approved, still within its window: a
@@ -92,7 +87,7 @@ pub fn request(
     requested_by: &str,
     now: jiff::Timestamp,
 ) -> Result<(), LifecycleError> {
-    let findings = gated(&project.config, plan).unwrap_or_default();
+    let findings = gated(plan).unwrap_or_default();
     let window = jiff::SignedDuration::from_secs(
         i64::try_from(project.config.approvals.expire_after_secs).unwrap_or(i64::MAX),
     );

@@ -50,6 +50,11 @@ pub struct Finding {
     /// Reported under `advisory` enforcement: what would be denied, without failing.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub advisory: bool,
+    /// A blocking deny under `approval` enforcement (the organisation's idp.kdl): an apply
+    /// waits in PENDING_APPROVAL for an approver instead of failing, so `idp plan` and
+    /// `idp check` pass.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub approval: bool,
 }
 
 /// An accepted exception, as recorded on the finding it covers.
@@ -77,6 +82,7 @@ impl Finding {
             help: None,
             waived: None,
             advisory: false,
+            approval: false,
         }
     }
 
@@ -93,5 +99,11 @@ impl Finding {
     /// nor advisory.
     pub fn blocks(&self) -> bool {
         self.severity == Severity::Deny && self.waived.is_none() && !self.advisory
+    }
+
+    /// Whether it fails `idp plan` and `idp check` (exit 1): a blocking deny that no
+    /// approver can let through.
+    pub fn fails(&self) -> bool {
+        self.blocks() && !self.approval
     }
 }

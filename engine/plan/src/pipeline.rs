@@ -97,6 +97,14 @@ impl Plan {
     pub fn denied(&self) -> bool {
         self.environments.iter().any(PlannedEnv::denied)
     }
+
+    /// Whether a finding fails `idp plan` (a deny no approver can let through).
+    pub fn fails(&self) -> bool {
+        self.environments
+            .iter()
+            .flat_map(|e| &e.findings)
+            .any(Finding::fails)
+    }
 }
 
 /// Time spent in each stage by one pipeline, summed over every spec it planned; the
@@ -535,6 +543,10 @@ impl<'p> Pipeline<'p> {
         self.times.policy_calls += calls.count() as u64;
         out.cost = Some(cost);
         out.findings = judged.findings;
+        // After the waivers: only a deny still blocking can wait for an approver.
+        for f in &mut out.findings {
+            f.approval = self.project.config.approval_gated(f);
+        }
         out.project_waivers = judged.project_waivers;
         lap(&mut self.times.judge, mark);
         Ok(())

@@ -39,7 +39,7 @@ pub const PLAN_JSON_VERSION: u32 = 2;
 pub fn finding_problem(env: &PlannedEnv, source: &SourceFile, f: &Finding) -> Problem {
     let severity = match f.severity {
         _ if f.waived.is_some() => miette::Severity::Advice,
-        _ if f.advisory => miette::Severity::Warning,
+        _ if f.advisory || f.approval => miette::Severity::Warning,
         Severity::Deny => miette::Severity::Error,
         Severity::Warn => miette::Severity::Warning,
         Severity::Info => miette::Severity::Advice,
@@ -55,7 +55,7 @@ pub fn finding_problem(env: &PlannedEnv, source: &SourceFile, f: &Finding) -> Pr
     .severity(severity)
 }
 
-/// `deny`, `warn`, `info`, `advisory deny` or `waived deny until 2026-12-15 (bob@acme.io: reason)`.
+/// `deny`, `warn`, `info`, `advisory deny`, `deny, needs approval` or `waived deny until 2026-12-15 (bob@acme.io: reason)`.
 pub fn finding_status(f: &Finding) -> String {
     match (&f.waived, f.advisory) {
         (Some(w), _) => format!(
@@ -63,6 +63,7 @@ pub fn finding_status(f: &Finding) -> String {
             f.severity, w.until, w.owner, w.reason
         ),
         (None, true) => format!("advisory {}", f.severity),
+        (None, false) if f.approval => format!("{}, needs approval", f.severity),
         (None, false) => f.severity.to_string(),
     }
 }
@@ -95,6 +96,7 @@ fn finding_json(env: &PlannedEnv, source: &SourceFile, f: &Finding) -> Value {
         "column": column,
         "waived": f.waived,
         "advisory": f.advisory,
+        "approval": f.approval,
     })
 }
 

@@ -213,7 +213,7 @@ pub(crate) fn apply_text(
         )));
     }
     let ctx = ctx(inner, clock);
-    let gated = idp_lifecycle::gated(&inner.project.config, &plan).is_some();
+    let gated = idp_lifecycle::gated(&plan).is_some();
     if gated && !idp_lifecycle::approved_for(&ctx, planned).map_err(|e| lifecycle_problem(&e))? {
         let recorded = keep_spec(inner, &name, &text)?;
         return request_approval(inner, who, &plan, planned, &recorded, now);

@@ -25,7 +25,7 @@ pub fn check_github(report: &CheckReport) -> String {
     for (file, item) in report.items() {
         let command = match Verdict::of(item) {
             Verdict::InputError | Verdict::Failure | Verdict::Active(Severity::Deny) => "error",
-            Verdict::Advisory | Verdict::Active(Severity::Warn) => "warning",
+            Verdict::Advisory | Verdict::Approval | Verdict::Active(Severity::Warn) => "warning",
             Verdict::Waived | Verdict::Active(Severity::Info) => "notice",
         };
         let mut message = item.message.clone();

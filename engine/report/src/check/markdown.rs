@@ -50,6 +50,7 @@ pub fn check_markdown(report: &CheckReport, passed: bool) -> String {
             Verdict::InputError | Verdict::Failure => "🛑",
             Verdict::Waived => "🏷️",
             Verdict::Advisory => "🔎",
+            Verdict::Approval => "✋",
             Verdict::Active(Severity::Deny) => "❌",
             Verdict::Active(Severity::Warn) => "⚠️",
             Verdict::Active(Severity::Info) => "ℹ️",

@@ -32,6 +32,8 @@ pub enum Verdict {
     Waived,
     /// A finding under advisory enforcement.
     Advisory,
+    /// A deny under approval enforcement: the apply waits for an approver.
+    Approval,
     /// An active finding of this severity.
     Active(Severity),
 }
@@ -44,6 +46,7 @@ impl Verdict {
             (ItemKind::Failure, ..) => Verdict::Failure,
             (_, Some(_), _) => Verdict::Waived,
             (_, None, true) => Verdict::Advisory,
+            (_, None, false) if item.approval => Verdict::Approval,
             (_, None, false) => Verdict::Active(item.severity),
         }
     }
@@ -56,6 +59,7 @@ pub fn item_status(item: &Item) -> String {
         Verdict::Failure => "plugin failure".into(),
         Verdict::Waived => format!("waived {}", item.severity),
         Verdict::Advisory => format!("advisory {}", item.severity),
+        Verdict::Approval => format!("{}, needs approval", item.severity),
         Verdict::Active(s) => s.to_string(),
     }
 }
@@ -77,6 +81,9 @@ pub struct Counts {
     pub waived: usize,
     /// Findings under advisory enforcement.
     pub advisory: usize,
+    /// Denies under approval enforcement (shown only when there are some).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub approval: usize,
     /// Problems in specs or `idp.kdl`.
     pub input_errors: usize,
     /// Plugin or infrastructure failures.
@@ -97,6 +104,7 @@ impl Counts {
                 Verdict::Failure => &mut c.failures,
                 Verdict::Waived => &mut c.waived,
                 Verdict::Advisory => &mut c.advisory,
+                Verdict::Approval => &mut c.approval,
                 Verdict::Active(Severity::Deny) => &mut c.deny,
                 Verdict::Active(Severity::Warn) => &mut c.warn,
                 Verdict::Active(Severity::Info) => &mut c.info,
@@ -107,7 +115,7 @@ impl Counts {
 
     /// `7 files, 8 environments: 2 deny, 1 warn, 0 info, 1 waived, 0 advisory, 0 input errors, 0 plugin failures`.
     pub fn line(&self) -> String {
-        format!(
+        let mut line = format!(
             "{} file(s), {} environment(s): {} deny, {} warn, {} info, {} waived, {} advisory, {} input error(s), {} plugin failure(s)",
             self.files,
             self.environments,
@@ -118,7 +126,11 @@ impl Counts {
             self.advisory,
             self.input_errors,
             self.failures
-        )
+        );
+        if self.approval > 0 {
+            line.push_str(&format!(", {} needing approval", self.approval));
+        }
+        line
     }
 }
 
@@ -128,7 +140,9 @@ pub fn item_problem(file: &FileResult, item: &Item) -> Problem {
         Verdict::InputError | Verdict::Failure | Verdict::Active(Severity::Deny) => {
             miette::Severity::Error
         }
-        Verdict::Advisory | Verdict::Active(Severity::Warn) => miette::Severity::Warning,
+        Verdict::Advisory | Verdict::Approval | Verdict::Active(Severity::Warn) => {
+            miette::Severity::Warning
+        }
         Verdict::Waived | Verdict::Active(Severity::Info) => miette::Severity::Advice,
     };
     let status = match &item.waived {
@@ -220,6 +234,7 @@ fn item_json(item: &Item) -> Value {
         "end_column": item.end.1,
         "waived": item.waived,
         "advisory": item.advisory,
+        "approval": item.approval,
     })
 }
 
@@ -349,4 +364,8 @@ pub fn check_timings(report: &CheckReport) -> String {
 pub(crate) fn uri(path: &std::path::Path) -> String {
     let text = path.display().to_string().replace('\\', "/");
     text.strip_prefix("./").map(str::to_owned).unwrap_or(text)
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

@@ -22,6 +22,8 @@ fn result_level(item: &Item) -> &'static str {
         Verdict::InputError | Verdict::Failure => "error",
         // Advisory findings show what would be denied without failing the upload's gate.
         Verdict::Advisory => "warning",
+        // Under approval the apply waits for an approver; the pull request may merge.
+        Verdict::Approval => "warning",
         // A waived finding keeps its level; its suppression says it is accepted.
         Verdict::Waived | Verdict::Active(_) => level(item.severity),
     }
@@ -118,7 +120,7 @@ fn sarif_result(file: &FileResult, item: &Item, index: &BTreeMap<&str, usize>) -
                 }
             }
         }],
-        "properties": {"advisory": item.advisory, "environment": item.environment},
+        "properties": {"advisory": item.advisory, "approval": item.approval, "environment": item.environment},
     });
     if let Some(w) = &item.waived {
         result["suppressions"] = json!([{
