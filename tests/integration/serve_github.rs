@@ -334,3 +334,12 @@ fn an_approved_plan_is_dispatched_at_its_request_time_and_the_runner_applies_it(
         .expect("the approval is audited");
     assert_eq!(approve["run"]["id"], 4242);
 }
+
+#[test]
+fn without_a_token_the_server_refuses_to_start_and_says_how_to_fix_it() {
+    let s = Sandbox::new();
+    let run = s.idp(&["--config", CONFIG, "serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("idp::github::no_token"), "{}", run.stderr);
+    assert!(run.stderr.contains("GH_TOKEN"), "{}", run.stderr);
+}
