@@ -219,16 +219,6 @@ pub fn topic_call(name: &str) -> String {
 }
 
 impl Extras {
-    /// Whether any block is given (nothing changes in a rendering without one).
-    pub fn is_empty(&self) -> bool {
-        self.buckets.is_empty()
-            && self.notifications.is_empty()
-            && self.files.is_none()
-            && self.email.is_none()
-            && self.auth.is_none()
-            && self.domain.is_none()
-    }
-
     /// Two ways of saying one thing, refused at the field to remove.
     pub fn check(&self, service: &WebService) -> Vec<Finding> {
         let mut out = Vec::new();
