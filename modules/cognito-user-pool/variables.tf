@@ -130,3 +130,21 @@ variable "domain_prefix" {
     error_message = "domain_prefix must not contain aws, amazon or cognito (Cognito refuses them)."
   }
 }
+
+variable "prior_task_policy_json" {
+  description = "Task policy the calls before this one in the template's chain grant (their task_policy_json), or null for the first; task_policy_json adds the secret reader when grant_secret_reader is true."
+  type        = string
+  default     = null
+}
+
+variable "prior_task_environment" {
+  description = "Container environment of the calls before this one in the chain (their task_environment); task_environment adds this pool's variables."
+  type        = map(string)
+  default     = {}
+}
+
+variable "grant_secret_reader" {
+  description = "Add secret_reader_policy_json to task_policy_json: only when a client keeps a secret the service reads at start; the pool's admin calls are never granted."
+  type        = bool
+  default     = false
+}

@@ -7,7 +7,9 @@
 # container may do, and grants nothing unless the template passes a policy.
 
 locals {
-  https = var.expose_http && var.certificate_arn != null
+  # A certificate wired from another call (the domain module's) is unknown until apply, and
+  # count cannot wait for it: the template then says https_listener itself.
+  https = var.expose_http && (var.https_listener == null ? var.certificate_arn != null : var.https_listener)
   # Secret references may point at one JSON key of a secret ("arn:…:secret:name-AbCdEf:password::");
   # IAM wants the secret's own ARN.
   secret_arns = distinct([
@@ -78,7 +80,7 @@ resource "aws_iam_role" "task" {
 }
 
 resource "aws_iam_role_policy" "task" {
-  count  = var.task_policy_json == null ? 0 : 1
+  count  = (var.has_task_policy == null ? var.task_policy_json != null : var.has_task_policy) ? 1 : 0
   name   = "task"
   role   = aws_iam_role.task.id
   policy = var.task_policy_json
@@ -253,6 +255,23 @@ resource "aws_ecs_task_definition" "this" {
     cpu_architecture        = var.cpu_architecture
   }
 
+  # EFS access points (the efs module's task_volumes): TLS in transit, IAM-authorised with
+  # the task role, which the efs call's grant lets mount and write.
+  dynamic "volume" {
+    for_each = var.efs_volumes
+    content {
+      name = volume.value.name
+      efs_volume_configuration {
+        file_system_id     = volume.value.efsVolumeConfiguration.fileSystemId
+        transit_encryption = "ENABLED"
+        authorization_config {
+          access_point_id = volume.value.efsVolumeConfiguration.authorizationConfig.accessPointId
+          iam             = "ENABLED"
+        }
+      }
+    }
+  }
+
   container_definitions = jsonencode([{
     name                   = "app"
     image                  = var.image
@@ -261,6 +280,7 @@ resource "aws_ecs_task_definition" "this" {
     portMappings           = var.expose_http ? [{ containerPort = var.container_port, protocol = "tcp" }] : []
     environment            = [for k, v in local.environment : { name = k, value = v }]
     secrets                = [for k, ref in var.secret_environment : { name = k, valueFrom = ref }]
+    mountPoints            = [for m in var.mount_points : { sourceVolume = m.volume, containerPath = m.path, readOnly = false }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {

@@ -27,3 +27,8 @@ output "log_group_name" {
   description = "CloudWatch log group of the container."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "alias_target" {
+  description = "The load balancer as a Route 53 alias target (the domain module's alias_target), or null for a service without HTTP."
+  value       = var.expose_http ? { dns_name = aws_lb.this[0].dns_name, zone_id = aws_lb.this[0].zone_id } : null
+}

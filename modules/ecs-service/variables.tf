@@ -230,3 +230,35 @@ variable "kms_key_arn" {
   type        = string
   default     = null
 }
+
+variable "has_task_policy" {
+  description = "Whether task_policy_json is set, when it is wired from another call and unknown until apply; null decides from task_policy_json itself."
+  type        = bool
+  default     = null
+}
+
+variable "https_listener" {
+  description = "Whether certificate_arn is set, when it is wired from another call (the domain module) and unknown until apply; null decides from certificate_arn itself."
+  type        = bool
+  default     = null
+}
+
+variable "efs_volumes" {
+  description = "EFS volumes of the task definition, as the efs module's task_volumes gives them (name, efsVolumeConfiguration with fileSystemId and authorizationConfig.accessPointId)."
+  type        = any
+  default     = []
+}
+
+variable "mount_points" {
+  description = "Where the container mounts volumes: the volume's name (efs-<access point>) and an absolute path."
+  type = list(object({
+    volume = string
+    path   = string
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for m in var.mount_points : startswith(m.path, "/")])
+    error_message = "each mount point path must be absolute."
+  }
+}

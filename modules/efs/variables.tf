@@ -104,3 +104,15 @@ variable "kms_key_arn" {
   type        = string
   default     = null
 }
+
+variable "prior_task_policy_json" {
+  description = "Task policy the calls before this one in the template's chain grant (their task_policy_json), or null for the first; task_policy_json adds its permission to mount through the access points."
+  type        = string
+  default     = null
+}
+
+variable "prior_task_environment" {
+  description = "Container environment of the calls before this one in the chain (their task_environment); task_environment adds nothing (the mount is the interface)."
+  type        = map(string)
+  default     = {}
+}

@@ -44,3 +44,13 @@ output "site_hosted_zone_id" {
   description = "Route 53 zone ID of CloudFront, for an alias record to the site, or null without static_site."
   value       = var.static_site ? aws_cloudfront_distribution.site[0].hosted_zone_id : null
 }
+
+output "site_url" {
+  description = "HTTPS address of the static site on its cloudfront.net name, or null without static_site."
+  value       = var.static_site ? "https://${aws_cloudfront_distribution.site[0].domain_name}" : null
+}
+
+output "site_alias_target" {
+  description = "The distribution as a Route 53 alias target (the domain module's alias_target), or null without static_site."
+  value       = var.static_site ? { dns_name = aws_cloudfront_distribution.site[0].domain_name, zone_id = aws_cloudfront_distribution.site[0].hosted_zone_id } : null
+}

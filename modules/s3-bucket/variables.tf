@@ -138,3 +138,26 @@ variable "site_price_class" {
     error_message = "site_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
   }
 }
+
+variable "prior_task_policy_json" {
+  description = "Task policy the calls before this one in the template's chain grant (their task_policy_json), or null for the first; task_policy_json adds this bucket's grant."
+  type        = string
+  default     = null
+}
+
+variable "prior_task_environment" {
+  description = "Container environment of the calls before this one in the chain (their task_environment); task_environment adds this bucket's variable."
+  type        = map(string)
+  default     = {}
+}
+
+variable "task_access" {
+  description = "What the service's task role may do with the bucket through task_policy_json: read-write (list; get, put and delete objects), read-only (list; get objects) or none."
+  type        = string
+  default     = "read-write"
+
+  validation {
+    condition     = contains(["read-write", "read-only", "none"], var.task_access)
+    error_message = "task_access must be read-write, read-only or none."
+  }
+}

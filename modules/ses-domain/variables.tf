@@ -77,3 +77,15 @@ variable "from_local_part" {
     error_message = "from_local_part must be 1 to 64 letters, digits, dots, underscores, plus signs or hyphens."
   }
 }
+
+variable "prior_task_policy_json" {
+  description = "Task policy the calls before this one in the template's chain grant (their task_policy_json), or null for the first; task_policy_json adds its permission to send from the domain."
+  type        = string
+  default     = null
+}
+
+variable "prior_task_environment" {
+  description = "Container environment of the calls before this one in the chain (their task_environment); task_environment adds this domain's variables."
+  type        = map(string)
+  default     = {}
+}

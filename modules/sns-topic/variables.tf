@@ -67,3 +67,15 @@ variable "environment_variable" {
     error_message = "environment_variable must be upper-case letters, digits and underscores, not starting with a digit."
   }
 }
+
+variable "prior_task_policy_json" {
+  description = "Task policy the calls before this one in the template's chain grant (their task_policy_json), or null for the first; task_policy_json adds its permission to publish."
+  type        = string
+  default     = null
+}
+
+variable "prior_task_environment" {
+  description = "Container environment of the calls before this one in the chain (their task_environment); task_environment adds this topic's variable."
+  type        = map(string)
+  default     = {}
+}
