@@ -159,9 +159,11 @@ fn every_example_emits_exactly_what_its_modules_declare() {
             [
                 "api-database",
                 "api-service",
+                "event-processor",
                 "hello",
                 "queue-worker",
-                "scheduled-worker"
+                "scheduled-worker",
+                "static-site"
             ]
             .map(String::from)
         ),
@@ -233,7 +235,7 @@ fn tofu() -> Option<&'static str> {
 }
 
 /// tofu or terraform; `None` (the caller skips) only outside CI, which installs one.
-fn tofu_or_skip() -> Option<&'static str> {
+pub(crate) fn tofu_or_skip() -> Option<&'static str> {
     let tf = tofu();
     if tf.is_none() {
         assert!(
