@@ -45,4 +45,5 @@ mod serve_github;
 mod serve_replicas;
 mod trust;
 mod ui;
+mod upgrade;
 mod webdriver;

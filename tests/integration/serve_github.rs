@@ -340,6 +340,10 @@ fn without_a_token_the_server_refuses_to_start_and_says_how_to_fix_it() {
     let s = Sandbox::new();
     let run = s.idp(&["--config", CONFIG, "serve", "--listen", "127.0.0.1:0"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("idp::github::no_token"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("idp::github::no_token"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("GH_TOKEN"), "{}", run.stderr);
 }
