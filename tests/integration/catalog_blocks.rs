@@ -344,18 +344,20 @@ fn cloudfront_is_priced_under_the_global_key_whatever_the_region() {
     let s = Sandbox::new();
     let spec = std::fs::read_to_string(crate::harness::repo().join("examples/docs-site.kdl"))
         .expect("example");
-    // Without the domain (which needs us-east-1), in Ireland: CloudFront keeps its global
-    // price, and only the bucket's regional lines are named as missing.
+    // Without the domain (which needs us-east-1), in Frankfurt, where the book has no S3
+    // prices yet: CloudFront keeps its global price, and only the bucket's regional lines
+    // are named as missing.
     let start = spec.find("    domain {").expect("domain block");
     let end = start + spec[start..].find("    }\n").expect("block end") + 6;
-    let ireland = format!("{}{}", &spec[..start], &spec[end..]).replace("us-east-1", "eu-west-1");
+    let frankfurt =
+        format!("{}{}", &spec[..start], &spec[end..]).replace("us-east-1", "eu-central-1");
     std::fs::copy(
         crate::harness::repo().join("examples/idp.kdl"),
         s.path().join("idp.kdl"),
     )
     .expect("copy idp.kdl");
     let path = s.path().join("site.kdl");
-    std::fs::write(&path, ireland).expect("write spec");
+    std::fs::write(&path, frankfurt).expect("write spec");
     let env = plan(&s, &path.display().to_string());
     let lines = env["cost"]["lines"].as_array().cloned().unwrap_or_default();
     let cloudfront: Vec<&Value> = lines
