@@ -286,7 +286,7 @@ pub fn hand_off_recorded(
     requested_at: jiff::Timestamp,
     requested_by: &str,
 ) -> Result<Dispatched, LifecycleError> {
-    let source = if record.spec == crate::posted_spec_path(&record.name) {
+    let source = if crate::project::is_posted(record) {
         SpecSource::State
     } else {
         SpecSource::Repository
@@ -302,7 +302,16 @@ pub fn hand_off_recorded(
     handoff.dispatch(Workflow::Provision, &inputs, ctx.events)
 }
 
-/// The inputs of one provision dispatch; the spec path with `/` separators.
+/// A spec path as a workflow input: relative to the repository, with `/` separators
+/// whatever the machine's.
+pub(crate) fn spec_input(spec: &Path) -> String {
+    spec.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The inputs of one provision dispatch.
 fn provision_inputs(
     name: &str,
     spec: &Path,
@@ -311,14 +320,9 @@ fn provision_inputs(
     requested_at: jiff::Timestamp,
     requested_by: &str,
 ) -> WorkflowInputs {
-    let spec = spec
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/");
     WorkflowInputs {
         environment: name.to_owned(),
-        spec,
+        spec: spec_input(spec),
         request_id: RequestId::new(requested_at),
         plan_digest: Some(digest.to_owned()),
         requested_by: requested_by.to_owned(),

@@ -54,10 +54,15 @@ pub fn posted_spec_path(name: &str) -> PathBuf {
     Path::new("requests").join(format!("{name}.kdl"))
 }
 
+/// Whether `record` names a spec posted to `idp serve` (kept in the record store).
+pub fn is_posted(record: &idp_state::Record) -> bool {
+    record.spec == posted_spec_path(&record.name)
+}
+
 /// The spec `record` was applied from: the one kept in the record store when it was
 /// posted to `idp serve`, else the file under `ctx.root` its path names.
 pub fn spec_of(ctx: &crate::Ctx, record: &idp_state::Record) -> Result<SpecFile, LifecycleError> {
-    if record.spec == posted_spec_path(&record.name)
+    if is_posted(record)
         && let Some(text) = ctx.records.read_spec(&record.name)?
     {
         return Ok(SpecFile::parse(SourceFile::new(&record.spec, text))?);

@@ -209,10 +209,7 @@ impl Upgrade {
             out.push_str("none\n");
         }
         for (i, f) in self.diff.new_findings.iter().enumerate() {
-            let code = f
-                .plugin
-                .as_ref()
-                .map_or_else(|| format!("idp/{}", f.rule), |p| p.code(&f.rule));
+            let code = f.code();
             let indent = if i == 0 { "" } else { "              " };
             let advisory = if f.advisory { " (advisory)" } else { "" };
             out.push_str(&format!(
@@ -409,11 +406,7 @@ pub fn diff(before: &Plan, after: &Plan) -> Diff {
 /// A finding as two plans compare it: the rule's code, where, and what it says (its
 /// plugin's version differs by nature, so it is left out).
 fn finding_key(f: &Finding) -> (String, String, String) {
-    let code = f
-        .plugin
-        .as_ref()
-        .map_or_else(|| format!("idp/{}", f.rule), |p| p.code(&f.rule));
-    (code, f.pointer.clone(), f.message.clone())
+    (f.code(), f.pointer.clone(), f.message.clone())
 }
 
 fn monthly(p: &PlannedEnv) -> Option<(f64, String)> {
@@ -513,12 +506,7 @@ pub fn hand_off(
     requested_by: &str,
     now: jiff::Timestamp,
 ) -> Result<Handed, LifecycleError> {
-    let spec = upgrade
-        .spec
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/");
+    let spec = crate::apply::spec_input(&upgrade.spec);
     let digest = planned(&upgrade.after)
         .and_then(|p| p.workspace.as_ref())
         .map(|w| w.digest.clone());

@@ -633,9 +633,6 @@ fn load_policies(project: &Project) -> Vec<ResolvedPolicy> {
     })
 }
 
-/// Refuses a component whose `info()` is not its catalog entry: another name (a team's
-/// component posing as an organisation policy), another version, or, for a template,
-/// other modules than the entry pins.
 /// A template the catalog cannot give as the spec (or the record) asks, as a problem at
 /// the spec's `template` line; other catalog failures are the catalog's.
 fn resolve_problem(
@@ -677,6 +674,9 @@ fn resolve_problem(
     })
 }
 
+/// Refuses a component whose `info()` is not its catalog entry: another name (a team's
+/// component posing as an organisation policy), another version, or, for a template,
+/// other modules than the entry pins.
 fn check_identity(
     resolved: &idp_catalog::Plugin,
     name: &str,

@@ -139,9 +139,7 @@ pub(crate) fn decide(
     let event = if approved { "approve" } else { "reject" };
     let mut detail =
         json!({ "team": team, "plan_digest": stored.record.plan_digest, "reason": reason });
-    if let Some(run) = heard.run() {
-        detail["run"] = run;
-    }
+    heard.add_to(&mut detail);
     audited(inner, who, name, event, clock.now(), detail, &result)?;
     result?;
     handed?;
@@ -151,8 +149,6 @@ pub(crate) fn decide(
         "environment": idp_report::status_json(&record, clock.now()),
         "approval": record.approval,
     });
-    if let Some(run) = heard.run() {
-        doc["run"] = run;
-    }
+    heard.add_to(&mut doc);
     Ok(doc)
 }

@@ -131,6 +131,9 @@ pub(crate) struct Inner {
     /// The catalog as described once (plugins loaded to read their `info()`); the
     /// catalog does not change while the server runs.
     pub(crate) described: Mutex<Option<Arc<catalog::Described>>>,
+    /// The project's root (the git checkout above idp.kdl), found once: recorded spec
+    /// paths are relative to it.
+    pub(crate) root: std::path::PathBuf,
 }
 
 /// The server's shared state, cheap to clone into each request.
@@ -143,7 +146,13 @@ impl AppState {
     /// (a spec's own waivers still apply).
     pub fn new(mut project: Project, options: Options) -> AppState {
         project.config.waivers.clear();
+        // Absolute: `--config examples/idp.kdl` makes a relative root.
+        let config_root = &project.config.root;
+        let root = idp_lifecycle::project_root(
+            &std::path::absolute(config_root).unwrap_or_else(|_| config_root.clone()),
+        );
         AppState(Arc::new(Inner {
+            root,
             plan_slots: tokio::sync::Semaphore::new(options.plan_slots.max(1)),
             project,
             options,

@@ -30,16 +30,12 @@ use crate::{AppState, Inner, JSON_VERSION};
 /// record store ([`idp_lifecycle::spec_of`]). `path_style` only matters when OpenTofu
 /// runs, which the server never does.
 pub(crate) fn ctx(inner: &Inner, clock: Clock) -> Ctx<'_> {
-    // Absolute: `--config examples/idp.kdl` makes a relative root.
-    let root = &inner.project.config.root;
     Ctx {
         records: inner.project.records.as_ref(),
         state: &inner.project.state,
         shared_records: inner.project.config.remote_state.is_some(),
         path_style: false,
-        root: idp_lifecycle::project_root(
-            &std::path::absolute(root).unwrap_or_else(|_| root.clone()),
-        ),
+        root: inner.root.clone(),
         clock,
         events: &|_| {},
     }
@@ -232,10 +228,7 @@ pub(crate) fn apply_text(
     let digest = planned.workspace.as_ref().map(|w| w.digest.clone());
     let mut detail =
         json!({ "team": team, "template": planned.env.template, "plan_digest": digest });
-    let run = heard.run();
-    if let Some(run) = &run {
-        detail["run"] = run.clone();
-    }
+    heard.add_to(&mut detail);
     audited(inner, who, &name, "apply", now, detail, &result)?;
     result?;
     let record = inner
@@ -248,12 +241,10 @@ pub(crate) fn apply_text(
         "environment": idp_report::status_json(&record.record, now),
         "plan": idp_report::plan_json(&plan),
     });
+    heard.add_to(&mut doc);
     // Handed to a runner: accepted, and applied when its run ends.
-    let status = match run {
-        Some(run) => {
-            doc["run"] = run;
-            StatusCode::ACCEPTED
-        }
+    let status = match doc.get("run") {
+        Some(_) => StatusCode::ACCEPTED,
         None => StatusCode::CREATED,
     };
     Ok((status, doc))
@@ -430,9 +421,7 @@ pub(crate) fn destroy_named(
             .destroy(&ctx, &stored, &who.subject, None)
             .map_err(|e| lifecycle_problem(&e));
         let mut detail = json!({ "team": stored.record.team });
-        if let Some(run) = heard.run() {
-            detail["run"] = run;
-        }
+        heard.add_to(&mut detail);
         audited(inner, who, name, "destroy", clock.now(), detail, &result)?;
         result?;
     }
@@ -445,8 +434,6 @@ pub(crate) fn destroy_named(
         "version": JSON_VERSION,
         "environment": idp_report::status_json(&record.record, clock.now()),
     });
-    if let Some(run) = heard.run() {
-        doc["run"] = run;
-    }
+    heard.add_to(&mut doc);
     Ok(doc)
 }

@@ -29,6 +29,11 @@ const LISTED: usize = 10;
 /// How many of them GitHub is asked about (two requests each) when they are read.
 const LOOKED_UP: usize = 3;
 
+/// After this a run has ended (the workflows' jobs time out after 60 minutes; the rest is
+/// room for a queue), so GitHub is not asked about it again: a page reloading while a
+/// run goes on spends the token's 5,000 requests an hour only on runs that can change.
+const LIVE_FOR: jiff::SignedDuration = jiff::SignedDuration::from_hours(6);
+
 /// The executor of one change: here, or a repository's workflows. GitHub's address and
 /// token are checked now, before anything is recorded.
 pub(crate) fn executor(inner: &Inner) -> Result<Executor, ApiProblem> {
@@ -72,6 +77,13 @@ impl Dispatches {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Adds the last run dispatched to `doc` as `run` (an audit entry's detail, an answer).
+    pub(crate) fn add_to(&self, doc: &mut Value) {
+        if let Some(run) = self.run() {
+            doc["run"] = run;
         }
     }
 
@@ -163,12 +175,26 @@ pub(crate) fn runs_of(inner: &Inner, name: &str) -> Result<Vec<Value>, ApiProble
     let Some(g) = &inner.options.github else {
         return Ok(runs);
     };
-    let handoff = connect(g);
-    for run in runs.iter_mut().take(LOOKED_UP) {
-        match &handoff {
-            Ok(h) => look_up(h, run),
-            Err(p) => run["live_error"] = json!(p.detail),
-        }
+    let now = inner.options.now.unwrap_or_else(jiff::Timestamp::now);
+    let live = |run: &Value| {
+        run["at"]
+            .as_str()
+            .and_then(|at| at.parse::<jiff::Timestamp>().ok())
+            .is_some_and(|at| now.duration_since(at) < LIVE_FOR)
+    };
+    let mut asked: Vec<&mut Value> = runs
+        .iter_mut()
+        .take(LOOKED_UP)
+        .filter(|r| live(r))
+        .collect();
+    if asked.is_empty() {
+        return Ok(runs);
+    }
+    match connect(g) {
+        Ok(h) => asked.iter_mut().for_each(|run| look_up(&h, run)),
+        Err(p) => asked
+            .iter_mut()
+            .for_each(|run| run["live_error"] = json!(p.detail)),
     }
     Ok(runs)
 }

@@ -271,6 +271,10 @@ impl Record {
         if !valid_name(name) {
             return Err(invalid("its name is not a valid environment name".into()));
         }
+        // It becomes a version requirement and is printed: only a plain version passes.
+        if let Err(e) = idp_model::check_version(&record.template_version) {
+            return Err(invalid(format!("its `template_version`: {e}")));
+        }
         if record.schema_version < 2 {
             record.spec = migrated_spec(&record.spec);
         }
@@ -370,6 +374,14 @@ mod tests {
             err.to_string().contains("schema version 5 is newer"),
             "{err}"
         );
+        // A version that would widen the exact pin of a re-apply, or print escapes.
+        for bad in ["0, >=0", "0.1.0\u{1b}[2J", ""] {
+            let mut forged = sample_record("e");
+            forged.template_version = bad.into();
+            let err =
+                Record::from_stored(&stored(&forged), "e", Path::new("m")).expect_err("forged");
+            assert!(err.to_string().contains("template_version"), "{err}");
+        }
     }
 
     #[test]
