@@ -305,6 +305,12 @@ impl Moto {
         self.send(method, path, "s3", &[], "")
     }
 
+    /// Puts an object as [`Moto::request`] asks, with `body`, as someone with write
+    /// access to the bucket (not idp) would.
+    pub fn put(&self, path: &str, body: &str) -> (u16, String) {
+        self.send("PUT", path, "s3", &[], body)
+    }
+
     fn send(
         &self,
         method: &str,

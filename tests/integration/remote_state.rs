@@ -385,6 +385,38 @@ fn destroy_through_github_marks_the_record_and_hands_off_its_name_only() {
     assert_eq!(body["inputs"]["requested-by"], "bob");
 }
 
+#[test]
+fn an_oversized_record_in_the_bucket_is_refused_before_it_is_read() {
+    let Some(moto) = with_bucket() else { return };
+    let s = Sandbox::new();
+    // One byte past the bound idp reads back (idp_state::MAX_STORED_BYTES).
+    let huge = " ".repeat(16 * 1024 * 1024 + 1);
+    let (status, body) = moto.put("/acme-idp-state/environments/huge/metadata.json", &huge);
+    assert_eq!(status, 200, "put: {body}");
+
+    let show = idp(&s, &moto, &["show", "huge"], &[]);
+    assert_ne!(show.code, 0, "{}", show.stdout);
+    assert!(
+        show.stderr.contains("idp::state::invalid"),
+        "{}",
+        show.stderr
+    );
+    assert!(
+        show.stderr.contains("over 16777216 bytes"),
+        "{}",
+        show.stderr
+    );
+
+    // A listing names it as a problem and goes on.
+    let list = idp(&s, &moto, &["list", "--format", "json"], &[]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(
+        list.stderr.contains("skipped") && list.stderr.contains("over 16777216 bytes"),
+        "{}",
+        list.stderr
+    );
+}
+
 /// Copies an object within moto's bucket (S3's CopyObject: a PUT with
 /// `x-amz-copy-source`), as an operator moving records to a new prefix would.
 fn copy_object(moto: &Moto, from: &str, to: &str) {

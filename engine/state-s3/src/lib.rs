@@ -16,8 +16,8 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use idp_config::S3State;
 use idp_state::{
-    Listing, Record, RecordStore, RecordedWorkspace, SPEC_FILE, StateError, Stored, Version,
-    WORKSPACE_FILE, check_name, valid_name,
+    Listing, MAX_STORED_BYTES, Record, RecordStore, RecordedWorkspace, SPEC_FILE, StateError,
+    Stored, Version, WORKSPACE_FILE, check_name, valid_name,
 };
 
 /// Records under `s3://{bucket}/{prefix}/`.
@@ -88,9 +88,11 @@ impl S3Store {
         format!("s3://{}/{key}", self.settings.bucket)
     }
 
-    /// An object's bytes and ETag, `None` when it does not exist.
-    fn read(&self, key: &str) -> Result<Option<(Vec<u8>, Version)>, StateError> {
+    /// An object's bytes and ETag, `None` when it does not exist; refused, before its
+    /// body is read, when it is over `limit` bytes.
+    fn read(&self, key: &str, limit: usize) -> Result<Option<(Vec<u8>, Version)>, StateError> {
         let fail = remote("read", self.url(key));
+        let too_large = || idp_state::too_large(self.url(key).as_ref(), limit);
         self.runtime.block_on(async {
             let got = self
                 .client
@@ -101,12 +103,22 @@ impl S3Store {
                 .await;
             match got {
                 Ok(out) => {
+                    let declared = out.content_length().unwrap_or(0);
+                    if usize::try_from(declared).map_or(true, |n| n > limit) {
+                        return Err(too_large());
+                    }
                     let etag = Version(out.e_tag().unwrap_or_default().to_owned());
-                    out.body
+                    let bytes = out
+                        .body
                         .collect()
                         .await
-                        .map(|b| Some((b.into_bytes().to_vec(), etag)))
-                        .map_err(|e| fail(e.to_string()))
+                        .map_err(|e| fail(e.to_string()))?
+                        .into_bytes();
+                    // The length is the server's word; the body is what counts.
+                    if bytes.len() > limit {
+                        return Err(too_large());
+                    }
+                    Ok(Some((bytes.to_vec(), etag)))
                 }
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
                 Err(e) => Err(fail(describe(&e))),
@@ -262,13 +274,13 @@ impl RecordStore for S3Store {
             return Ok(None);
         }
         let key = self.key(name, "metadata.json");
-        let Some((bytes, version)) = self.read(&key)? else {
+        let Some((bytes, version)) = self.read(&key, MAX_STORED_BYTES)? else {
             return Ok(None);
         };
         let mut record = Record::from_stored(&bytes, name, self.url(&key).as_ref())?;
         // The workflow uploads outputs.json from `tofu output`; it wins when present.
         let outputs_key = self.key(name, "outputs.json");
-        if let Some((outputs, _)) = self.read(&outputs_key)? {
+        if let Some((outputs, _)) = self.read(&outputs_key, MAX_STORED_BYTES)? {
             record.outputs = serde_json::from_slice(&outputs).map_err(|e| StateError::Corrupt {
                 path: self.url(&outputs_key).into(),
                 reason: e.to_string(),
@@ -329,7 +341,7 @@ impl RecordStore for S3Store {
     fn read_workspace(&self, name: &str) -> Result<Option<RecordedWorkspace>, StateError> {
         check_name(name)?;
         let key = self.key(name, WORKSPACE_FILE);
-        match self.read(&key)? {
+        match self.read(&key, MAX_STORED_BYTES)? {
             Some((bytes, _)) => {
                 RecordedWorkspace::from_bytes(&bytes, self.url(&key).as_ref()).map(Some)
             }
@@ -350,20 +362,13 @@ impl RecordStore for S3Store {
     fn read_spec(&self, name: &str) -> Result<Option<String>, StateError> {
         check_name(name)?;
         let key = self.key(name, SPEC_FILE);
-        match self.read(&key)? {
-            Some((bytes, _)) if bytes.len() > idp_state::MAX_SPEC_BYTES => {
-                Err(StateError::Invalid {
-                    path: self.url(&key).into(),
-                    reason: format!("the kept spec is over {} bytes", idp_state::MAX_SPEC_BYTES),
-                })
-            }
-            Some((bytes, _)) => idp_state::spec_text(bytes, self.url(&key).as_ref()).map(Some),
-            None => Ok(None),
-        }
+        self.read(&key, idp_state::MAX_SPEC_BYTES)?
+            .map(|(bytes, _)| idp_state::spec_text(bytes, self.url(&key).as_ref()))
+            .transpose()
     }
 
     fn read_document(&self, file: &str) -> Result<Option<(Vec<u8>, Version)>, StateError> {
-        self.read(&self.document_key(file)?)
+        self.read(&self.document_key(file)?, idp_state::MAX_DOCUMENT_BYTES)
     }
 
     fn write_document(
@@ -407,12 +412,16 @@ impl RecordStore for S3Store {
         let mut entries = Vec::new();
         let mut total = 0usize;
         for key in self.keys(&prefix)? {
-            if let Some((bytes, _)) = self.read(&key)? {
-                total += bytes.len();
-                if total > idp_state::MAX_AUDIT_BYTES {
-                    break;
+            // The oldest entries up to the bound, as the local log is read: an entry
+            // that would pass it ends the history rather than failing it.
+            match self.read(&key, idp_state::MAX_AUDIT_BYTES - total) {
+                Ok(Some((bytes, _))) => {
+                    total += bytes.len();
+                    entries.push(bytes);
                 }
-                entries.push(bytes);
+                Ok(None) => {}
+                Err(StateError::Invalid { .. }) => break,
+                Err(e) => return Err(e),
             }
         }
         Ok(entries)

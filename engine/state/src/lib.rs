@@ -35,6 +35,33 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
     }
 }
 
+/// The largest file or object a store reads back as a record, its outputs or its
+/// workspace (an applied workspace with every module is a few hundred KiB): a hostile or
+/// runaway one must not fill memory.
+pub const MAX_STORED_BYTES: usize = 16 * 1024 * 1024;
+
+/// The largest store document read back (`tokens.json`).
+pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+
+/// The refusal of a stored file or object over `limit` bytes.
+pub fn too_large(path: &Path, limit: usize) -> StateError {
+    StateError::Invalid {
+        path: path.to_path_buf(),
+        reason: format!("it is over {limit} bytes, more than idp ever writes there"),
+    }
+}
+
+/// A stored file's bytes, at most `limit` of them (refused when it is larger); `None`
+/// when there is no such file.
+fn read_stored(path: &Path, limit: usize) -> Result<Option<Vec<u8>>, StateError> {
+    match idp_model::read_prefix(path, limit) {
+        Ok(bytes) if bytes.len() > limit => Err(too_large(path, limit)),
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io("read", path)(e)),
+    }
+}
+
 /// Writes `bytes` to `path` so readers see the old content or the new, never a part.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -281,20 +308,17 @@ impl RecordStore for StateStore {
             return Ok(None);
         }
         let path = self.env_dir(name).join("metadata.json");
-        match fs::read(&path) {
-            Ok(bytes) => {
-                let mut record = Record::from_stored(&bytes, name, &path)?;
-                if record.schema_version < 3 {
-                    record.costs = self.legacy_cost(&record).into_iter().collect();
-                }
-                Ok(Some(Stored {
-                    record,
-                    version: local_version(&bytes),
-                }))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io("read", &path)(e)),
+        let Some(bytes) = read_stored(&path, MAX_STORED_BYTES)? else {
+            return Ok(None);
+        };
+        let mut record = Record::from_stored(&bytes, name, &path)?;
+        if record.schema_version < 3 {
+            record.costs = self.legacy_cost(&record).into_iter().collect();
         }
+        Ok(Some(Stored {
+            record,
+            version: local_version(&bytes),
+        }))
     }
 
     fn list(&self) -> Result<Listing, StateError> {
@@ -366,11 +390,9 @@ impl RecordStore for StateStore {
     fn read_workspace(&self, name: &str) -> Result<Option<RecordedWorkspace>, StateError> {
         check_name(name)?;
         let path = self.env_dir(name).join(WORKSPACE_FILE);
-        match fs::read(&path) {
-            Ok(bytes) => RecordedWorkspace::from_bytes(&bytes, &path).map(Some),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io("read", &path)(e)),
-        }
+        read_stored(&path, MAX_STORED_BYTES)?
+            .map(|bytes| RecordedWorkspace::from_bytes(&bytes, &path))
+            .transpose()
     }
 
     fn write_spec(&self, name: &str, text: &str) -> Result<(), StateError> {
@@ -383,10 +405,8 @@ impl RecordStore for StateStore {
         // Servers before 0.2 kept a posted spec at `requests/NAME.kdl`.
         let legacy = self.dir.join("requests").join(format!("{name}.kdl"));
         for path in [self.env_dir(name).join(SPEC_FILE), legacy] {
-            match idp_model::read_prefix(&path, MAX_SPEC_BYTES) {
-                Ok(bytes) => return spec_text(bytes, &path).map(Some),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io("read", &path)(e)),
+            if let Some(bytes) = read_stored(&path, MAX_SPEC_BYTES)? {
+                return spec_text(bytes, &path).map(Some);
             }
         }
         Ok(None)
@@ -395,14 +415,10 @@ impl RecordStore for StateStore {
     fn read_document(&self, file: &str) -> Result<Option<(Vec<u8>, Version)>, StateError> {
         check_document(file)?;
         let path = self.dir.join(file);
-        match idp_model::read_prefix(&path, 4 * 1024 * 1024) {
-            Ok(bytes) => {
-                let version = local_version(&bytes);
-                Ok(Some((bytes, version)))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io("read", &path)(e)),
-        }
+        Ok(read_stored(&path, MAX_DOCUMENT_BYTES)?.map(|bytes| {
+            let version = local_version(&bytes);
+            (bytes, version)
+        }))
     }
 
     fn write_document(
@@ -638,6 +654,26 @@ pub(crate) fn sample_record(name: &str) -> Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_file_over_its_bound_is_refused_not_cut() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("spec.kdl");
+        fs::write(&path, "x".repeat(11)).expect("write");
+        assert_eq!(
+            read_stored(&path, 11)
+                .expect("at the bound")
+                .map(|b| b.len()),
+            Some(11)
+        );
+        let refused = read_stored(&path, 10).expect_err("past the bound");
+        assert!(refused.to_string().contains("over 10 bytes"), "{refused}");
+        assert!(
+            read_stored(&dir.path().join("none"), 10)
+                .expect("absent")
+                .is_none()
+        );
+    }
 
     #[test]
     fn records_round_trip_and_list_sorted() {
