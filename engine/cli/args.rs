@@ -457,6 +457,21 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
 
+    #[command(flatten)]
+    pub confirmed: ConfirmedRunArgs,
+
+    /// Plan the spec `idp serve` kept in the record store for `--env NAME` (SPEC is then
+    /// `requests/NAME.kdl`, as its record names it): what provision.yml runs for a spec
+    /// posted to the portal or the API, which no commit holds.
+    #[arg(long, requires = "env")]
+    pub posted: bool,
+}
+
+/// How a plan is confirmed and applied (`apply`, `upgrade`): asked or not, run here or
+/// handed off, and what a dispatched run's runner passes so that it applies only what
+/// was confirmed.
+#[derive(Debug, Args)]
+pub struct ConfirmedRunArgs {
     /// Do not ask for confirmation (required when there is no terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -477,12 +492,6 @@ pub struct ApplyArgs {
     /// request does, so the plan is the one the user confirmed.
     #[arg(long, value_name = "ID")]
     pub request_id: Option<String>,
-
-    /// Plan the spec `idp serve` kept in the record store for `--env NAME` (SPEC is then
-    /// `requests/NAME.kdl`, as its record names it): what provision.yml runs for a spec
-    /// posted to the portal or the API, which no commit holds.
-    #[arg(long, requires = "env")]
-    pub posted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -579,24 +588,8 @@ pub struct UpgradeArgs {
     #[arg(long, value_name = "VERSION")]
     pub to: Option<String>,
 
-    /// Do not ask for confirmation (required when there is no terminal).
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-
-    /// Run `tofu` (or `terraform`) init and apply in the workspace (local executor).
-    #[arg(long, conflicts_with = "no_wait")]
-    pub run: bool,
-
     #[command(flatten)]
-    pub handoff: HandoffArgs,
-
-    /// Refuse to apply unless the plan digest is this one (the runner of a dispatched upgrade).
-    #[arg(long, value_name = "DIGEST")]
-    pub expect_digest: Option<String>,
-
-    /// Plan at the instant this request id was made (the runner of a dispatched upgrade).
-    #[arg(long, value_name = "ID")]
-    pub request_id: Option<String>,
+    pub confirmed: ConfirmedRunArgs,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]

@@ -6,9 +6,11 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use idp_config::GitHubExecutor;
-use idp_lifecycle::{Ctx, Event, ExecutorChoice, ExecutorKind as Kind, Handoff, LifecycleError};
+use idp_lifecycle::{
+    Ctx, Event, Executor, ExecutorChoice, ExecutorKind as Kind, Handoff, LifecycleError,
+};
 
-use crate::args::{ExecutorKind, HandoffArgs};
+use crate::args::{ConfirmedRunArgs, ExecutorKind, HandoffArgs};
 use crate::context::{self, Surroundings};
 use crate::ui::CliError;
 
@@ -102,6 +104,31 @@ pub fn github_settings(
 pub fn connect(settings: &GitHubExecutor, no_wait: bool) -> Result<Handoff, CliError> {
     let target = idp_lifecycle::github_target(settings)?;
     Ok(Handoff::connect(target, &settings.git_ref, no_wait)?)
+}
+
+/// Where a confirmed plan goes, settled before anyone is asked: to GitHub, connected
+/// (`github` is [`github_settings`]' answer), or here, with the tool `--run` needs.
+/// `verb` names the command in the refusal of `--run` with a hand-off.
+pub fn executor(
+    github: Option<&GitHubExecutor>,
+    args: &ConfirmedRunArgs,
+    verb: &'static str,
+) -> Result<Executor, CliError> {
+    if github.is_some() && args.run {
+        return Err(idp_lifecycle::run_here_conflict(verb).into());
+    }
+    Ok(match github {
+        Some(settings) => Executor::GitHub(Box::new(connect(settings, args.handoff.no_wait)?)),
+        None => Executor::Local(context::tool(args.run)?),
+    })
+}
+
+/// ` through GitHub Actions (owner/repo@ref)`, for a question about a hand-off; empty
+/// for the local executor.
+pub fn through(github: Option<&GitHubExecutor>) -> String {
+    github.map_or(String::new(), |g| {
+        format!(" through GitHub Actions ({}@{})", g.repository, g.git_ref)
+    })
 }
 
 /// Appends a change made here to the audit log (`idp_lifecycle::audit`), as the user

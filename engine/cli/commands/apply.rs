@@ -20,7 +20,8 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
     let spec = idp_lifecycle::recorded_spec(&args.spec.spec, &cwd)?;
     // A dispatched request plans at the instant it was confirmed, within the window
     // the clock allows (or, once approved, until its approval expires).
-    let now = match &args.request_id {
+    let how = &args.confirmed;
+    let now = match &how.request_id {
         Some(id) => {
             let here = context::surroundings(config)?;
             let ctx = handoff::ctx(&here, clock);
@@ -33,7 +34,7 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         false => None,
     };
     let (project, plan) = make_plan_at(config, &args.spec, posted, Stage::Emit, now)?;
-    let github = handoff::github_settings(Some(&project.config), &args.handoff)?;
+    let github = handoff::github_settings(Some(&project.config), &how.handoff)?;
     // With --format json a hand-off prints one document at the end: the plan and its runs.
     let json_handoff = github.is_some() && args.spec.format == Format::Json;
     if !json_handoff {
@@ -50,40 +51,25 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         eprintln!("not applied: a policy denies it (see the findings above)");
         return Ok(Outcome::Denied);
     }
-    if let Some(expected) = &args.expect_digest {
+    if let Some(expected) = &how.expect_digest {
         idp_lifecycle::check_digest(&plan, expected)?;
     }
-    if github.is_some() && args.run {
-        return Err(idp_lifecycle::run_here_conflict("apply").into());
-    }
-    let tool = context::tool(args.run)?;
-    let handoff = match &github {
-        Some(settings) => Some(handoff::connect(settings, args.handoff.no_wait)?),
-        None => None,
-    };
+    let executor = handoff::executor(github.as_ref(), how, "apply")?;
     let names: Vec<&str> = plan
         .environments
         .iter()
         .map(|e| e.env.name.as_str())
         .collect();
-    let question = match &github {
-        Some(g) => format!(
-            "apply {} through GitHub Actions ({}@{})?",
-            names.join(", "),
-            g.repository,
-            g.git_ref
-        ),
-        None => format!("apply {}?", names.join(", ")),
-    };
-    if !confirm(&question, args.yes)? {
+    let question = format!(
+        "apply {}{}?",
+        names.join(", "),
+        handoff::through(github.as_ref())
+    );
+    if !confirm(&question, how.yes)? {
         eprintln!("not applied");
         return Ok(Outcome::Clean);
     }
     let ctx = handoff::project_ctx(&project, clock);
-    let executor = match handoff {
-        Some(h) => idp_lifecycle::Executor::GitHub(Box::new(h)),
-        None => idp_lifecycle::Executor::Local(tool),
-    };
     let (handed, failed) =
         executor.apply(&ctx, &project, &plan, &spec, &handoff::requested_by(), now);
     if matches!(executor, idp_lifecycle::Executor::Local(_)) {

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use idp_lifecycle::Executor;
 use idp_lifecycle::upgrade::{self, Upgrade};
 use serde_json::json;
 
@@ -21,7 +22,7 @@ pub fn run(config: Option<&Path>, args: &UpgradeArgs) -> Result<Outcome, CliErro
     let stored = upgrade::upgradable(&ctx, &args.name)?;
     let record = &stored.record;
     let project = handoff::project(config, &here, record)?;
-    let now = match &args.request_id {
+    let now = match &args.confirmed.request_id {
         Some(id) => idp_lifecycle::request_time(&ctx, id, Some(&args.name))?,
         None => clock.now(),
     };
@@ -84,44 +85,39 @@ fn apply(
         eprintln!("not upgraded: a policy denies it (see the findings above)");
         return Ok(Applied::Denied);
     }
-    if let Some(expected) = &args.expect_digest {
+    let how = &args.confirmed;
+    if let Some(expected) = &how.expect_digest {
         idp_lifecycle::check_digest(&up.after, expected)?;
     }
-    let github = handoff::github_settings(Some(&project.config), &args.handoff)?;
-    if github.is_some() && args.run {
-        return Err(idp_lifecycle::run_here_conflict("upgrade").into());
-    }
-    let tool = context::tool(args.run)?;
-    let connected = match &github {
-        Some(settings) => Some(handoff::connect(settings, args.handoff.no_wait)?),
-        None => None,
-    };
+    let github = handoff::github_settings(Some(&project.config), &how.handoff)?;
+    let executor = handoff::executor(github.as_ref(), how, "upgrade")?;
     if let Some(why) = &up.breaking {
         eprintln!(
             "warning: template `{}` {} is marked breaking: {why}",
             up.template, up.to
         );
     }
-    let through = github.as_ref().map_or(String::new(), |g| {
-        format!(" through GitHub Actions ({}@{})", g.repository, g.git_ref)
-    });
     let question = format!(
-        "upgrade `{}` from template `{}` {} to {}{through}?",
-        up.name, up.template, up.from, up.to
+        "upgrade `{}` from template `{}` {} to {}{}?",
+        up.name,
+        up.template,
+        up.from,
+        up.to,
+        handoff::through(github.as_ref())
     );
-    if !confirm(&question, args.yes)? {
+    if !confirm(&question, how.yes)? {
         eprintln!("not upgraded");
         return Ok(Applied::No);
     }
     let requested_by = handoff::requested_by();
-    match connected {
-        Some(h) => {
+    match executor {
+        Executor::GitHub(h) => {
             let handed = upgrade::hand_off(ctx, up, &h, &requested_by, now)?;
             if let Some(failed) = handed.failure() {
                 return Err(failed.into());
             }
         }
-        None => {
+        Executor::Local(tool) => {
             let applied =
                 idp_lifecycle::apply_here(ctx, project, &up.after, &up.spec, tool.as_ref(), now);
             handoff::audit_apply(project, &up.after, ctx.clock.now(), applied.as_ref().err())?;

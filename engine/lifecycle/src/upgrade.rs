@@ -340,6 +340,7 @@ pub fn prepare(
         ));
     }
     let mut pipeline = Pipeline::new(project)?;
+    pipeline.know_record(record.clone());
     pipeline.pin_template_version(&record.name, &record.template_version);
     let before = pipeline.plan(&spec, Some(&record.name), Stage::Emit, now)?;
     pipeline.pin_template_version(&record.name, &to.version);

@@ -161,6 +161,9 @@ pub struct Pipeline<'p> {
     templates: HashMap<(String, Option<String>), LoadedTemplate>,
     /// Environment name → the exact template version an upgrade plans it with.
     pinned_versions: HashMap<String, String>,
+    /// Environment name → its record as the caller already read it, so planning it
+    /// again does not read the store again.
+    known_records: HashMap<String, Record>,
     times: StageTimes,
     provenance: Arc<Provenance>,
 }
@@ -235,6 +238,7 @@ impl<'p> Pipeline<'p> {
             policies,
             templates: HashMap::new(),
             pinned_versions: HashMap::new(),
+            known_records: HashMap::new(),
             times: StageTimes::default(),
         })
     }
@@ -244,6 +248,12 @@ impl<'p> Pipeline<'p> {
     pub fn pin_template_version(&mut self, env: &str, version: &str) {
         self.pinned_versions
             .insert(env.to_owned(), format!("={version}"));
+    }
+
+    /// Plans `record`'s environment with `record` rather than reading the store: an
+    /// upgrade holds the record it checked and plans it twice.
+    pub fn know_record(&mut self, record: Record) {
+        self.known_records.insert(record.name.clone(), record);
     }
 
     /// The loaded policies.
@@ -352,11 +362,11 @@ impl<'p> Pipeline<'p> {
         problems: &mut Problems,
     ) -> Result<Option<PlannedEnv>, PlanError> {
         let mut mark = Instant::now();
-        let recorded = self
-            .project
-            .records
-            .get(&spec.name.value)?
-            .filter(|r| r.status != Status::Destroyed);
+        let recorded = match self.known_records.get(&spec.name.value) {
+            Some(known) => Some(known.clone()),
+            None => self.project.records.get(&spec.name.value)?,
+        }
+        .filter(|r| r.status != Status::Destroyed);
         let Some((template, inputs, spans)) =
             self.validated_inputs(spec, recorded.as_ref(), source, &mut mark, problems)?
         else {
