@@ -344,9 +344,8 @@ fn cloudfront_is_priced_under_the_global_key_whatever_the_region() {
     let s = Sandbox::new();
     let spec = std::fs::read_to_string(crate::harness::repo().join("examples/docs-site.kdl"))
         .expect("example");
-    // Without the domain (which needs us-east-1), in Frankfurt, where the book has no S3
-    // prices yet: CloudFront keeps its global price, and only the bucket's regional lines
-    // are named as missing.
+    // Without the domain (which needs us-east-1), in Frankfurt: CloudFront keeps its
+    // global price, and the bucket's lines take Frankfurt's own (not us-east-1's).
     let start = spec.find("    domain {").expect("domain block");
     let end = start + spec[start..].find("    }\n").expect("block end") + 6;
     let frankfurt =
@@ -365,15 +364,25 @@ fn cloudfront_is_priced_under_the_global_key_whatever_the_region() {
         .filter(|l| l["service_code"] == "AmazonCloudFront")
         .collect();
     assert_eq!(cloudfront.len(), 2, "{}", env["cost"]);
-    let missing: Vec<String> = env["cost"]["missing"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|m| m["usage_type"].as_str().unwrap_or("").to_owned())
-        .collect();
+    assert!(
+        cloudfront.iter().all(|l| l["usage_type"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("US-"))),
+        "CloudFront bills under its own price key: {}",
+        env["cost"]
+    );
+    let storage = lines
+        .iter()
+        .find(|l| l["service_code"] == "AmazonS3" && l["usage_type"] == "TimedStorage-ByteHrs")
+        .expect("the bucket's storage line");
     assert_eq!(
-        missing,
-        ["TimedStorage-ByteHrs", "Requests-Tier1", "Requests-Tier2"],
+        storage["unit_price"], 0.0245,
+        "Frankfurt's S3 Standard price"
+    );
+    assert!(
+        env["cost"]["missing"]
+            .as_array()
+            .is_none_or(|m| m.is_empty()),
         "{}",
         env["cost"]
     );

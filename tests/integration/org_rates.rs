@@ -191,7 +191,7 @@ fn the_organisation_may_let_a_lower_bound_pass_the_budget() {
         "cost",
         &spec,
         "--env",
-        "queue-apnortheast1",
+        "cron-apnortheast1",
         "--budget",
         "1000",
     ]);
@@ -200,7 +200,7 @@ fn the_organisation_may_let_a_lower_bound_pass_the_budget() {
         "cost",
         &spec,
         "--env",
-        "queue-apnortheast1",
+        "cron-apnortheast1",
         "--budget",
         "10",
     ]);

@@ -233,23 +233,32 @@ fn coverage_shows_each_region_and_with_a_region_each_usage_type() {
 fn an_incomplete_estimate_is_a_lower_bound_with_its_remedy_and_budget_refuses_it() {
     let s = Sandbox::new();
     let spec = "tests/fixtures/regions/ap-northeast-1.kdl";
-    let run = s.idp(&["cost", spec, "--env", "queue-apnortheast1"]);
+    let run = s.idp(&["cost", spec, "--env", "cron-apnortheast1"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("  at least "), "{}", run.stdout);
-    let sqs = run
+    let scheduler = run
         .stdout
         .lines()
-        .find(|l| l.contains("SQS standard requests"))
+        .find(|l| l.contains("EventBridge Scheduler invocations"))
         .unwrap_or_default();
     assert_eq!(
-        sqs.split_whitespace().collect::<Vec<_>>(),
+        scheduler.split_whitespace().collect::<Vec<_>>(),
         [
-            "queue", "SQS", "standard", "requests", "(assumed", "1", "million)", "no", "price",
-            "?", "?"
+            "job",
+            "EventBridge",
+            "Scheduler",
+            "invocations",
+            "(730",
+            "a",
+            "month)",
+            "no",
+            "price",
+            "?",
+            "?"
         ]
     );
     assert!(
-        run.stdout.contains("incomplete: the totals are lower bounds; no price in ap-northeast-1 for `AWSQueueService` `Requests-Tier1`; run `idp pricing refresh --region ap-northeast-1`, or give the organisation's own price book"),
+        run.stdout.contains("incomplete: the totals are lower bounds; no price in ap-northeast-1 for `AWSEvents` `ScheduledInvocation`; run `idp pricing refresh --region ap-northeast-1`, or give the organisation's own price book"),
         "{}",
         run.stdout
     );
@@ -257,31 +266,31 @@ fn an_incomplete_estimate_is_a_lower_bound_with_its_remedy_and_budget_refuses_it
         "cost",
         spec,
         "--env",
-        "queue-apnortheast1",
+        "cron-apnortheast1",
         "--format",
         "markdown",
     ]);
     assert!(
-        markdown.stdout.contains("| **at least** | | | | **61.23** |")
+        markdown.stdout.contains("| **at least** | | | | **50.54** |")
             && markdown.stdout.contains(
-                "incomplete: the totals are lower bounds; no price in ap-northeast-1 for `AWSQueueService` `Requests-Tier1`"
+                "incomplete: the totals are lower bounds; no price in ap-northeast-1 for `AWSEvents` `ScheduledInvocation`"
             ),
         "{}",
         markdown.stdout
     );
-    let plan = s.idp(&["plan", spec, "--env", "queue-apnortheast1"]);
+    let plan = s.idp(&["plan", spec, "--env", "cron-apnortheast1"]);
     assert!(
         plan.stdout.contains("cost       at least ")
             && plan
                 .stdout
-                .contains("incomplete, no price for `AWSQueueService` `Requests-Tier1`"),
+                .contains("incomplete, no price for `AWSEvents` `ScheduledInvocation`"),
         "{}",
         plan.stdout
     );
     let budget = s.idp(&["cost", spec, "--budget", "1000"]);
     assert_eq!(budget.code, 2, "{}", budget.stderr);
     assert!(
-        budget.flat_stderr().contains("`--budget` cannot judge `queue-apnortheast1`: the price book has no price in `ap-northeast-1` for `AWSQueueService` `Requests-Tier1`, so"),
+        budget.flat_stderr().contains("`--budget` cannot judge `cron-apnortheast1`: the price book has no price in `ap-northeast-1` for `AWSEvents` `ScheduledInvocation`, so"),
         "{}",
         budget.stderr
     );
