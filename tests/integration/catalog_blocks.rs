@@ -291,6 +291,27 @@ fn a_bad_block_is_refused_at_its_line_and_a_second_certificate_at_its_field() {
         run.stderr
     );
 
+    // A field of a named bucket is judged against the bucket's schema, at its own line.
+    let days = std::fs::read_to_string(crate::harness::repo().join("examples/uploads-preview.kdl"))
+        .expect("example")
+        .replace("expire-days 30", "expire-days \"soon\"");
+    let path = s.path().join("days.kdl");
+    std::fs::write(&path, days).expect("write spec");
+    let run = s.idp(&["plan", &path.display().to_string()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let err = run.flat_stderr();
+    assert!(
+        err.contains(
+            "invalid input `expire-days` in `buckets.uploads`: \"soon\" is not of type \"integer\""
+        ),
+        "{err}"
+    );
+    assert!(run.stderr.contains("days.kdl:22:25"), "{}", run.stderr);
+    assert!(
+        err.contains("delete objects this many days after they were written"),
+        "{err}"
+    );
+
     let twice = std::fs::read_to_string(crate::harness::repo().join("examples/accounts-staging.kdl"))
         .expect("example")
         .replace(

@@ -78,8 +78,9 @@ fn is_sha256(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// A `rustc --version` line: printable, one line, bounded, so it can be shown as is.
-fn is_toolchain(s: &str) -> bool {
+/// One printable line, bounded, so it can be shown as is (a `rustc --version` line, a
+/// `breaking` reason).
+fn is_printable_line(s: &str) -> bool {
     !s.is_empty() && s.len() <= 200 && s.chars().all(|c| c == ' ' || c.is_ascii_graphic())
 }
 
@@ -286,7 +287,7 @@ fn check_entry(e: &Entry) -> Result<(), (String, String)> {
         ));
     }
     if let Some(why) = &e.breaking
-        && !is_toolchain(why)
+        && !is_printable_line(why)
     {
         return Err((
             format!(
@@ -315,7 +316,7 @@ fn check_entry(e: &Entry) -> Result<(), (String, String)> {
         ));
     }
     if let Some(toolchain) = &e.toolchain
-        && !is_toolchain(toolchain)
+        && !is_printable_line(toolchain)
     {
         return Err((
             format!(

@@ -160,12 +160,12 @@ impl Target {
     /// Where a version's component goes: `NAME.wasm` unless the catalog has a newer
     /// version, then `NAME@VERSION.wasm`.
     fn place(&self, entry: &Entry) -> String {
-        let older = self
+        let newer_listed = self
             .index
             .versions(entry.kind, &entry.name)
             .iter()
             .any(|e| e.semver() > entry.semver());
-        if older {
+        if newer_listed {
             versioned_file(entry.kind, &entry.name, &entry.version)
         } else {
             file(entry.kind, &entry.name)

@@ -87,28 +87,75 @@ impl Validator {
             reported: std::collections::HashSet::new(),
             problems: Problems::default(),
         };
+        self.report(instance, "", &mut findings);
+        findings.problems
+    }
+
+    /// Reports each error of `instance`, which stands at `prefix` in the document
+    /// (`""` for the whole): pointers into this schema are relative to `instance`,
+    /// pointers into the document (spans, messages) are `prefix` + relative.
+    fn report(&self, instance: &Value, prefix: &str, findings: &mut Findings) {
+        use jsonschema::error::ValidationErrorKind as Kind;
         for error in self.compiled.iter_errors(instance) {
-            let at = error.instance_path().as_str().to_owned();
+            let rel = error.instance_path().as_str().to_owned();
+            let at = format!("{prefix}{rel}");
             let schema_path = error.schema_path().as_str().to_owned();
             let within = match at.as_str() {
                 "" => String::new(),
                 p => format!(" in `{}`", p.trim_start_matches('/').replace('/', ".")),
             };
+            let narrowed = match error.kind() {
+                Kind::AnyOf { .. } | Kind::OneOfNotValid { .. } => instance
+                    .pointer(&rel)
+                    .and_then(|value| Some((self.alternative(&schema_path, value)?, value))),
+                _ => None,
+            };
             match error.kind() {
-                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
-                    self.unknown_fields(&mut findings, &at, &within, unexpected);
+                Kind::AdditionalProperties { unexpected } => {
+                    self.unknown_fields(findings, &rel, &within, unexpected, prefix);
                 }
-                jsonschema::error::ValidationErrorKind::Required { property } => {
-                    self.missing_field(&mut findings, &at, &within, property);
+                Kind::Required { property } => {
+                    self.missing_field(findings, &rel, &within, property, prefix);
                 }
-                _ => self.invalid_value(&mut findings, &at, &schema_path, &error),
+                _ => match narrowed {
+                    Some((alternative, value)) => alternative.report(value, &at, findings),
+                    None => self.invalid_value(findings, &at, &schema_path, &error),
+                },
             }
         }
-        findings.problems
     }
 
-    /// One problem per field the schema does not allow at `at`, naming the fields it does.
-    fn unknown_fields(&self, f: &mut Findings, at: &str, within: &str, unexpected: &[String]) {
+    /// The one alternative of the `anyOf`/`oneOf` at `schema_path` whose `type` is the
+    /// value's, compiled on its own: a block that fails `{true | {…}}` is reported
+    /// field by field against the object's schema, rather than as "not valid under any
+    /// of the schemas". `None` when no single alternative is meant, or it does not
+    /// compile alone (it refers elsewhere in the schema).
+    fn alternative(&self, schema_path: &str, value: &Value) -> Option<Validator> {
+        let kind = match value {
+            Value::Object(_) => "object",
+            Value::Array(_) => "array",
+            _ => return None,
+        };
+        let alternatives = self.schema.pointer(schema_path)?.as_array()?;
+        let mut meant = alternatives
+            .iter()
+            .filter(|a| a.get("type").and_then(Value::as_str) == Some(kind));
+        match (meant.next(), meant.next()) {
+            (Some(one), None) => Validator::new(one.clone()).ok(),
+            _ => None,
+        }
+    }
+
+    /// One problem per field the schema does not allow at `at` (relative to this
+    /// schema's instance, which stands at `prefix`), naming the fields it does.
+    fn unknown_fields(
+        &self,
+        f: &mut Findings,
+        at: &str,
+        within: &str,
+        unexpected: &[String],
+        prefix: &str,
+    ) {
         let what = f.what;
         let known: Vec<&str> = self
             .schema_at(at)
@@ -117,7 +164,10 @@ impl Validator {
             .map(|o| o.keys().map(String::as_str).collect())
             .unwrap_or_default();
         for field in unexpected {
-            let pointer = format!("{at}/{}", field.replace('~', "~0").replace('/', "~1"));
+            let pointer = format!(
+                "{prefix}{at}/{}",
+                field.replace('~', "~0").replace('/', "~1")
+            );
             f.reported.insert(pointer.clone());
             let help = match did_you_mean(field, known.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
@@ -145,11 +195,19 @@ impl Validator {
     }
 
     /// A required field that is absent, with its `description` as help; once per pointer,
-    /// since an unknown field of the same name already said it.
-    fn missing_field(&self, f: &mut Findings, at: &str, within: &str, property: &Value) {
+    /// since an unknown field of the same name already said it. `at` as for
+    /// [`Validator::unknown_fields`].
+    fn missing_field(
+        &self,
+        f: &mut Findings,
+        at: &str,
+        within: &str,
+        property: &Value,
+        prefix: &str,
+    ) {
         let what = f.what;
         let field = property.as_str().unwrap_or_default();
-        let pointer = format!("{at}/{field}");
+        let pointer = format!("{prefix}{at}/{field}");
         if !f.reported.insert(pointer) {
             return;
         }
@@ -162,7 +220,7 @@ impl Validator {
         f.problems.push(
             Problem::error(
                 f.source,
-                f.map.key_span(at),
+                f.map.key_span(&format!("{prefix}{at}")),
                 "idp::spec::missing_field",
                 format!("missing required {what} `{field}`{within}"),
             )
@@ -274,6 +332,78 @@ mod tests {
         assert_eq!(p.0[0].message, "unknown input `cpuu` in `service`");
         assert_eq!(p.0[0].help.as_deref(), Some("did you mean `cpu`?"));
         assert_eq!(p.0[0].line_col(), (7, 5));
+    }
+
+    /// A map of named blocks, each `name` alone or `name { … }`, as the built-in
+    /// templates' `buckets` are.
+    fn check_map(text: &str) -> Problems {
+        let schema = json!({
+            "type": "object",
+            "properties": {"buckets": {
+                "type": "object",
+                "additionalProperties": {"anyOf": [
+                    {"const": true, "description": "a bucket with every default"},
+                    {"type": "object", "additionalProperties": false, "properties": {
+                        "days": {"type": "integer", "description": "days to keep"}
+                    }}
+                ]}
+            }}
+        });
+        let spec = SpecFile::parse(SourceFile::new("env.kdl", text)).expect("parses");
+        let env = &spec.environments[0];
+        let (inputs, map) = env.inputs(Some(&schema), &spec.source).expect("converts");
+        Validator::new(schema)
+            .expect("schema")
+            .validate(&inputs, &map, &spec.source, "input")
+    }
+
+    #[test]
+    fn a_named_block_is_checked_field_by_field_not_as_a_whole() {
+        let wrong = check_map(&format!(
+            "{HEAD}  buckets {{
+    a
+    b {{
+      days \"soon\"
+    }}
+  }}
+}}
+"
+        ));
+        assert_eq!(wrong.0.len(), 1, "{:?}", wrong.0);
+        assert_eq!(
+            wrong.0[0].message,
+            "invalid input `days` in `buckets.b`: \"soon\" is not of type \"integer\""
+        );
+        assert_eq!(wrong.0[0].line_col(), (8, 12));
+        assert_eq!(wrong.0[0].help.as_deref(), Some("`days`: days to keep"));
+
+        let unknown = check_map(&format!(
+            "{HEAD}  buckets {{
+    b {{
+      dayz 3
+    }}
+  }}
+}}
+"
+        ));
+        assert_eq!(unknown.0[0].message, "unknown input `dayz` in `buckets.b`");
+        assert_eq!(unknown.0[0].help.as_deref(), Some("did you mean `days`?"));
+        assert_eq!(unknown.0[0].line_col(), (7, 7));
+
+        // A value no alternative's type takes stays one problem at the block.
+        let neither = check_map(&format!(
+            "{HEAD}  buckets {{
+    b 5
+  }}
+}}
+"
+        ));
+        assert_eq!(neither.0.len(), 1);
+        assert!(
+            neither.0[0]
+                .message
+                .starts_with("invalid input `b` in `buckets`")
+        );
     }
 
     #[test]
