@@ -151,11 +151,20 @@ mod tests {
             .filter(|r| book.coverage(r).covered)
             .collect();
         // EventBridge Scheduler has a source only in us-east-1 and eu-west-2; eu-west-1
-        // lacks gp3, the two Asian regions SQS (shared/pricing/README.md).
+        // lacks gp3, Singapore SQS (decision 0012).
         assert_eq!(covered, ["us-east-1", "eu-west-2"]);
-        let tokyo = book.coverage("ap-northeast-1");
-        let missing: Vec<&str> = tokyo.missing(Need::Default).map(|c| c.usage_type).collect();
-        assert_eq!(missing, ["Requests-Tier1", "ScheduledInvocation"]);
+        let missing = |region: &str| -> Vec<&str> {
+            let coverage = book.coverage(region);
+            coverage
+                .missing(Need::Default)
+                .map(|c| c.usage_type)
+                .collect()
+        };
+        assert_eq!(missing("ap-northeast-1"), ["ScheduledInvocation"]);
+        assert_eq!(
+            missing("ap-southeast-1"),
+            ["Requests-Tier1", "ScheduledInvocation"]
+        );
         assert!(book.coverage("us-east-1").covered_for_production);
         assert!(!book.coverage("eu-west-2").covered_for_production);
         assert!(!book.coverage("sa-east-1").covered);

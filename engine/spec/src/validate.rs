@@ -300,6 +300,11 @@ mod tests {
                 }
             }}
         });
+        validated(schema, text)
+    }
+
+    /// The problems of the one environment in `text` against `schema`.
+    fn validated(schema: Value, text: &str) -> Problems {
         let spec = SpecFile::parse(SourceFile::new("env.kdl", text)).expect("parses");
         let env = &spec.environments[0];
         let (inputs, map) = env.inputs(Some(&schema), &spec.source).expect("converts");
@@ -349,12 +354,7 @@ mod tests {
                 ]}
             }}
         });
-        let spec = SpecFile::parse(SourceFile::new("env.kdl", text)).expect("parses");
-        let env = &spec.environments[0];
-        let (inputs, map) = env.inputs(Some(&schema), &spec.source).expect("converts");
-        Validator::new(schema)
-            .expect("schema")
-            .validate(&inputs, &map, &spec.source, "input")
+        validated(schema, text)
     }
 
     #[test]
