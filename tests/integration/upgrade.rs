@@ -444,3 +444,62 @@ fn a_recorded_version_the_catalog_dropped_points_at_upgrade() {
         "{err}"
     );
 }
+
+#[test]
+fn the_api_and_the_portal_say_a_newer_version_is_in_the_catalog() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, ADVISORY);
+    let mut cmd = s.command(&["serve", "--listen", "127.0.0.1:0"]);
+    cmd.current_dir(&dir);
+    let server = crate::serve::Server::spawn(cmd);
+
+    let answer = server.get("/api/v1/environments/demo-preview");
+    assert_eq!(answer.status, 200);
+    let env = &answer.json()["environment"];
+    assert_eq!(env["template_version"], "0.1.0");
+    assert_eq!(env["newer_version"], "0.2.0", "{env}");
+    let listed = server.get("/api/v1/environments").json();
+    assert_eq!(listed["environments"][0]["newer_version"], "0.2.0");
+
+    let template = server.get("/api/v1/catalog/templates/demo").json();
+    let versions: Vec<(&str, &Value)> = template["template"]["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| (v["version"].as_str().unwrap_or(""), &v["breaking"]))
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("0.2.0", &Value::from("renames the greeting")),
+            ("0.1.0", &Value::Null)
+        ]
+    );
+
+    let page = |path: &str| {
+        let answer = server.get(path);
+        assert_eq!(answer.status, 200, "{path}");
+        String::from_utf8_lossy(&answer.body).replace("&#x2f;", "/")
+    };
+    assert!(
+        page("/environments")
+            .contains("demo 0.1.0 <span class=\"upgrade\">(upgrade: 0.2.0)</span>"),
+        "the list marks it"
+    );
+    assert!(
+        page("/environments/demo-preview")
+            .contains("version 0.2.0 is in the catalog: <code>idp upgrade demo-preview</code>"),
+        "the environment's page says how"
+    );
+    assert!(
+        page("/catalog/demo")
+            .contains("Versions kept: 0.2.0 (breaking: renames the greeting), 0.1.0."),
+        "the template's page lists its versions"
+    );
+
+    // Once upgraded, nothing is marked.
+    let run = idp_in(&s, &dir, &["upgrade", NAME, "--yes"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let env = server.get("/api/v1/environments/demo-preview").json();
+    assert_eq!(env["environment"]["newer_version"], Value::Null);
+}

@@ -41,6 +41,7 @@ fn describe(inner: &Inner) -> Result<Described, ApiProblem> {
         let origin = json!({
             "source": plugin.source.describe(),
             "sha256": plugin.entry.sha256,
+            "versions": versions(project, entry.kind, &entry.name),
         });
         match entry.kind {
             PluginKind::Template => {
@@ -65,6 +66,18 @@ fn describe(inner: &Inner) -> Result<Described, ApiProblem> {
         }
     }
     Ok(described)
+}
+
+/// Every version the catalog keeps of a plugin, newest first: what `idp upgrade --to`
+/// takes, with its pinned digest and what the platform team says it breaks (decision
+/// 0015). The plugin's own fields describe the newest.
+fn versions(project: &idp_plan::Project, kind: PluginKind, name: &str) -> Vec<Value> {
+    project
+        .catalog
+        .versions(kind, name)
+        .iter()
+        .map(|e| json!({ "version": e.version, "sha256": e.sha256, "breaking": e.breaking }))
+        .collect()
 }
 
 /// Whether idp.kdl enables a policy, and how its findings count.

@@ -172,7 +172,7 @@ pub(crate) async fn listing(
     let (page, next) = page(records, &filter);
     Ok(json!({
         "version": JSON_VERSION,
-        "environments": page.iter().map(|r| idp_report::status_json(r, now)).collect::<Vec<_>>(),
+        "environments": page.iter().map(|r| environment_json(state, r, now)).collect::<Vec<_>>(),
         "next_cursor": next,
         "skipped": skipped,
     }))
@@ -210,8 +210,21 @@ pub(crate) async fn get(
     let r = record(&state, &who, name).await?;
     Ok(Json(json!({
         "version": JSON_VERSION,
-        "environment": idp_report::status_json(&r, state.now()),
+        "environment": environment_json(&state, &r, state.now()),
     })))
+}
+
+/// A record as the API shows it: as `idp status --format json` prints it, with
+/// `newer_version`, the newest version of its template in the catalog when that is
+/// newer than the one it was applied with (`idp upgrade` moves it there), as in
+/// `idp list --format json`.
+pub(crate) fn environment_json(state: &AppState, r: &Record, now: jiff::Timestamp) -> Value {
+    let mut doc = idp_report::status_json(r, now);
+    if let Some(o) = doc.as_object_mut() {
+        let newer = idp_lifecycle::upgrade::newer_version(&state.0.project.catalog, r);
+        o.insert("newer_version".into(), json!(newer));
+    }
+    doc
 }
 
 /// `GET /api/v1/environments/{name}/history`.

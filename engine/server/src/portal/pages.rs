@@ -324,7 +324,7 @@ async fn environment_page(
         who,
         json!({
             "nav": "environments",
-            "env": idp_report::status_json(&record, state.now()),
+            "env": environments::environment_json(state, &record, state.now()),
             "history": history,
             "runs": runs,
             "refresh": refresh,
