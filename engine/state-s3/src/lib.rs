@@ -88,11 +88,15 @@ impl S3Store {
         format!("s3://{}/{key}", self.settings.bucket)
     }
 
-    /// An object's bytes and ETag, `None` when it does not exist; refused, before its
-    /// body is read, when it is over `limit` bytes.
+    /// An object's bytes and ETag, `None` when it does not exist; refused when it is
+    /// over `limit` bytes: by its declared length before its body is read, else as soon
+    /// as the body read so far passes it.
     fn read(&self, key: &str, limit: usize) -> Result<Option<(Vec<u8>, Version)>, StateError> {
         let fail = remote("read", self.url(key));
-        let too_large = || idp_state::too_large(self.url(key).as_ref(), limit);
+        let too_large = || StateError::TooLarge {
+            path: self.url(key).into(),
+            limit,
+        };
         self.runtime.block_on(async {
             let got = self
                 .client
@@ -102,23 +106,27 @@ impl S3Store {
                 .send()
                 .await;
             match got {
-                Ok(out) => {
+                Ok(mut out) => {
                     let declared = out.content_length().unwrap_or(0);
                     if usize::try_from(declared).map_or(true, |n| n > limit) {
                         return Err(too_large());
                     }
                     let etag = Version(out.e_tag().unwrap_or_default().to_owned());
-                    let bytes = out
-                        .body
-                        .collect()
-                        .await
-                        .map_err(|e| fail(e.to_string()))?
-                        .into_bytes();
-                    // The length is the server's word; the body is what counts.
-                    if bytes.len() > limit {
-                        return Err(too_large());
+                    // The length is the server's word (and may be absent); the body is
+                    // what counts.
+                    let mut bytes = Vec::new();
+                    loop {
+                        let chunk = match out.body.try_next().await {
+                            Ok(Some(chunk)) => chunk,
+                            Ok(None) => break,
+                            Err(e) => return Err(fail(e.to_string())),
+                        };
+                        if bytes.len() + chunk.len() > limit {
+                            return Err(too_large());
+                        }
+                        bytes.extend_from_slice(&chunk);
                     }
-                    Ok(Some((bytes.to_vec(), etag)))
+                    Ok(Some((bytes, etag)))
                 }
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
                 Err(e) => Err(fail(describe(&e))),
@@ -420,7 +428,7 @@ impl RecordStore for S3Store {
                     entries.push(bytes);
                 }
                 Ok(None) => {}
-                Err(StateError::Invalid { .. }) => break,
+                Err(StateError::TooLarge { .. }) => break,
                 Err(e) => return Err(e),
             }
         }

@@ -85,6 +85,21 @@ pub enum StateError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A stored file or object larger than idp ever writes there: refused unread (a
+    /// hostile or runaway one must not fill memory).
+    #[error("`{}` is over {limit} bytes, more than idp ever writes there", path.display())]
+    #[diagnostic(
+        code(idp::state::too_large),
+        help(
+            "records are written by idp only; restore this one from a backup, or delete it to forget the environment"
+        )
+    )]
+    TooLarge {
+        /// The file or object.
+        path: PathBuf,
+        /// The most idp reads there, in bytes.
+        limit: usize,
+    },
     /// A name that cannot be an environment's (and so cannot name a state directory).
     #[error("`{name}` is not a valid environment name")]
     #[diagnostic(

@@ -43,19 +43,14 @@ pub const MAX_STORED_BYTES: usize = 16 * 1024 * 1024;
 /// The largest store document read back (`tokens.json`).
 pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
 
-/// The refusal of a stored file or object over `limit` bytes.
-pub fn too_large(path: &Path, limit: usize) -> StateError {
-    StateError::Invalid {
-        path: path.to_path_buf(),
-        reason: format!("it is over {limit} bytes, more than idp ever writes there"),
-    }
-}
-
 /// A stored file's bytes, at most `limit` of them (refused when it is larger); `None`
 /// when there is no such file.
 fn read_stored(path: &Path, limit: usize) -> Result<Option<Vec<u8>>, StateError> {
     match idp_model::read_prefix(path, limit) {
-        Ok(bytes) if bytes.len() > limit => Err(too_large(path, limit)),
+        Ok(bytes) if bytes.len() > limit => Err(StateError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        }),
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io("read", path)(e)),
@@ -357,11 +352,7 @@ impl RecordStore for StateStore {
         // Held only around compare-and-write; the environment's lock guards whole runs.
         let _guard = write_guard(&dir.join(".write.lock"))?;
         let path = dir.join("metadata.json");
-        let current = match fs::read(&path) {
-            Ok(bytes) => Some(local_version(&bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io("read", &path)(e)),
-        };
+        let current = read_stored(&path, MAX_STORED_BYTES)?.map(|b| local_version(&b));
         if current.as_ref() != expected {
             return Err(StateError::Conflict {
                 name: record.name.clone(),
@@ -667,7 +658,10 @@ mod tests {
             Some(11)
         );
         let refused = read_stored(&path, 10).expect_err("past the bound");
-        assert!(refused.to_string().contains("over 10 bytes"), "{refused}");
+        assert!(
+            matches!(refused, StateError::TooLarge { limit: 10, .. }),
+            "{refused}"
+        );
         assert!(
             read_stored(&dir.path().join("none"), 10)
                 .expect("absent")
