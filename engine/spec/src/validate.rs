@@ -41,17 +41,12 @@ impl Validator {
         &self.schema
     }
 
-    /// The schema of the object at an instance pointer (following `properties` and `items`).
-    fn schema_at(&self, instance_pointer: &str) -> Option<&Value> {
-        let mut s = &self.schema;
-        for seg in instance_pointer.split('/').skip(1) {
-            let seg = unescape(seg);
-            s = match s.get("properties").and_then(|p| p.get(&seg)) {
-                Some(sub) => sub,
-                None => s.get("items")?,
-            };
-        }
-        Some(s)
+    /// The schema node that holds the keyword at `schema_path` (an absolute location in
+    /// the schema, as jsonschema reports it: `/properties/service/required` is held by
+    /// `/properties/service`), so a map's entries and a branch's fields are found too.
+    fn holder(&self, schema_path: &str) -> Option<&Value> {
+        let parent = &schema_path[..schema_path.rfind('/')?];
+        self.schema.pointer(parent)
     }
 
     /// The nearest `description` at or above a schema location, skipping the keyword.
@@ -87,50 +82,50 @@ impl Validator {
             reported: std::collections::HashSet::new(),
             problems: Problems::default(),
         };
-        self.report(instance, "", &mut findings);
+        for error in self.compiled.iter_errors(instance) {
+            self.report(&error, &mut findings);
+        }
         findings.problems
     }
 
-    /// Reports each error of `instance`, which stands at `prefix` in the document
-    /// (`""` for the whole): pointers into this schema are relative to `instance`,
-    /// pointers into the document (spans, messages) are `prefix` + relative.
-    fn report(&self, instance: &Value, prefix: &str, findings: &mut Findings) {
+    /// Reports one error. A value that fails an `anyOf`/`oneOf` is judged by the one
+    /// alternative whose `type` is the value's, with that branch's own errors: a block
+    /// that fails `{true | {…}}` is reported field by field, at each field, rather than
+    /// as "not valid under any of the schemas" at the block.
+    fn report(&self, error: &jsonschema::ValidationError<'_>, f: &mut Findings) {
         use jsonschema::error::ValidationErrorKind as Kind;
-        for error in self.compiled.iter_errors(instance) {
-            let rel = error.instance_path().as_str().to_owned();
-            let at = format!("{prefix}{rel}");
-            let schema_path = error.schema_path().as_str().to_owned();
-            let within = match at.as_str() {
-                "" => String::new(),
-                p => format!(" in `{}`", p.trim_start_matches('/').replace('/', ".")),
-            };
-            let narrowed = match error.kind() {
-                Kind::AnyOf { .. } | Kind::OneOfNotValid { .. } => instance
-                    .pointer(&rel)
-                    .and_then(|value| Some((self.alternative(&schema_path, value)?, value))),
-                _ => None,
-            };
-            match error.kind() {
-                Kind::AdditionalProperties { unexpected } => {
-                    self.unknown_fields(findings, &rel, &within, unexpected, prefix);
-                }
-                Kind::Required { property } => {
-                    self.missing_field(findings, &rel, &within, property, prefix);
-                }
-                _ => match narrowed {
-                    Some((alternative, value)) => alternative.report(value, &at, findings),
-                    None => self.invalid_value(findings, &at, &schema_path, &error),
-                },
+        let at = error.instance_path().as_str().to_owned();
+        let schema_path = error.schema_path().as_str().to_owned();
+        let within = match at.as_str() {
+            "" => String::new(),
+            p => format!(" in `{}`", p.trim_start_matches('/').replace('/', ".")),
+        };
+        match error.kind() {
+            Kind::AdditionalProperties { unexpected } => {
+                self.unknown_fields(f, &at, &schema_path, &within, unexpected);
             }
+            Kind::Required { property } => {
+                self.missing_field(f, &at, &schema_path, &within, property);
+            }
+            Kind::AnyOf { context } | Kind::OneOfNotValid { context } => {
+                match self.meant_branch(&schema_path, error.instance(), context) {
+                    Some(branch) => branch.iter().for_each(|e| self.report(e, f)),
+                    None => self.invalid_value(f, &at, &schema_path, error),
+                }
+            }
+            _ => self.invalid_value(f, &at, &schema_path, error),
         }
     }
 
-    /// The one alternative of the `anyOf`/`oneOf` at `schema_path` whose `type` is the
-    /// value's, compiled on its own: a block that fails `{true | {…}}` is reported
-    /// field by field against the object's schema, rather than as "not valid under any
-    /// of the schemas". `None` when no single alternative is meant, or it does not
-    /// compile alone (it refers elsewhere in the schema).
-    fn alternative(&self, schema_path: &str, value: &Value) -> Option<Validator> {
+    /// The errors of the one alternative of the `anyOf`/`oneOf` at `schema_path` whose
+    /// `type` is `value`'s (an object or an array); `None` when no single alternative
+    /// is meant, or it reported nothing.
+    fn meant_branch<'e>(
+        &self,
+        schema_path: &str,
+        value: &Value,
+        context: &'e [Vec<jsonschema::ValidationError<'static>>],
+    ) -> Option<&'e [jsonschema::ValidationError<'static>]> {
         let kind = match value {
             Value::Object(_) => "object",
             Value::Array(_) => "array",
@@ -139,35 +134,33 @@ impl Validator {
         let alternatives = self.schema.pointer(schema_path)?.as_array()?;
         let mut meant = alternatives
             .iter()
-            .filter(|a| a.get("type").and_then(Value::as_str) == Some(kind));
+            .enumerate()
+            .filter(|(_, a)| a.get("type").and_then(Value::as_str) == Some(kind));
         match (meant.next(), meant.next()) {
-            (Some(one), None) => Validator::new(one.clone()).ok(),
+            (Some((i, _)), None) => context.get(i).map(Vec::as_slice).filter(|b| !b.is_empty()),
             _ => None,
         }
     }
 
-    /// One problem per field the schema does not allow at `at` (relative to this
-    /// schema's instance, which stands at `prefix`), naming the fields it does.
+    /// One problem per field the schema does not allow at `at`, naming the fields it
+    /// does (those of the node holding the `additionalProperties` at `schema_path`).
     fn unknown_fields(
         &self,
         f: &mut Findings,
         at: &str,
+        schema_path: &str,
         within: &str,
         unexpected: &[String],
-        prefix: &str,
     ) {
         let what = f.what;
         let known: Vec<&str> = self
-            .schema_at(at)
+            .holder(schema_path)
             .and_then(|s| s.get("properties"))
             .and_then(Value::as_object)
             .map(|o| o.keys().map(String::as_str).collect())
             .unwrap_or_default();
         for field in unexpected {
-            let pointer = format!(
-                "{prefix}{at}/{}",
-                field.replace('~', "~0").replace('/', "~1")
-            );
+            let pointer = format!("{at}/{}", field.replace('~', "~0").replace('/', "~1"));
             f.reported.insert(pointer.clone());
             let help = match did_you_mean(field, known.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
@@ -195,24 +188,23 @@ impl Validator {
     }
 
     /// A required field that is absent, with its `description` as help; once per pointer,
-    /// since an unknown field of the same name already said it. `at` as for
-    /// [`Validator::unknown_fields`].
+    /// since an unknown field of the same name already said it.
     fn missing_field(
         &self,
         f: &mut Findings,
         at: &str,
+        schema_path: &str,
         within: &str,
         property: &Value,
-        prefix: &str,
     ) {
         let what = f.what;
         let field = property.as_str().unwrap_or_default();
-        let pointer = format!("{prefix}{at}/{field}");
+        let pointer = format!("{at}/{field}");
         if !f.reported.insert(pointer) {
             return;
         }
         let desc = self
-            .schema_at(at)
+            .holder(schema_path)
             .and_then(|s| s.get("properties"))
             .and_then(|p| p.get(field))
             .and_then(|s| s.get("description"))
@@ -220,7 +212,7 @@ impl Validator {
         f.problems.push(
             Problem::error(
                 f.source,
-                f.map.key_span(&format!("{prefix}{at}")),
+                f.map.key_span(at),
                 "idp::spec::missing_field",
                 format!("missing required {what} `{field}`{within}"),
             )
@@ -341,63 +333,55 @@ mod tests {
 
     /// A map of named blocks, each `name` alone or `name { … }`, as the built-in
     /// templates' `buckets` are.
-    fn check_map(text: &str) -> Problems {
+    fn check_map(blocks: &str) -> Problems {
         let schema = json!({
             "type": "object",
             "properties": {"buckets": {
                 "type": "object",
                 "additionalProperties": {"anyOf": [
                     {"const": true, "description": "a bucket with every default"},
-                    {"type": "object", "additionalProperties": false, "properties": {
-                        "days": {"type": "integer", "description": "days to keep"}
+                    {"type": "object", "additionalProperties": false, "required": ["keep"],
+                     "properties": {
+                        "days": {"type": "integer", "description": "days to keep"},
+                        "keep": {"type": "string", "description": "what to keep"}
                     }}
                 ]}
             }}
         });
-        validated(schema, text)
+        validated(schema, &format!("{HEAD}  buckets {{\n{blocks}  }}\n}}\n"))
     }
 
     #[test]
     fn a_named_block_is_checked_field_by_field_not_as_a_whole() {
-        let wrong = check_map(&format!(
-            "{HEAD}  buckets {{
-    a
-    b {{
-      days \"soon\"
-    }}
-  }}
-}}
-"
-        ));
+        let wrong = check_map("    a\n    b {\n      keep \"x\"\n      days \"soon\"\n    }\n");
         assert_eq!(wrong.0.len(), 1, "{:?}", wrong.0);
         assert_eq!(
             wrong.0[0].message,
             "invalid input `days` in `buckets.b`: \"soon\" is not of type \"integer\""
         );
-        assert_eq!(wrong.0[0].line_col(), (8, 12));
+        assert_eq!(wrong.0[0].line_col(), (9, 12));
         assert_eq!(wrong.0[0].help.as_deref(), Some("`days`: days to keep"));
 
-        let unknown = check_map(&format!(
-            "{HEAD}  buckets {{
-    b {{
-      dayz 3
-    }}
-  }}
-}}
-"
-        ));
+        let unknown = check_map("    b {\n      keep \"x\"\n      dayz 3\n    }\n");
+        assert_eq!(unknown.0.len(), 1, "{:?}", unknown.0);
         assert_eq!(unknown.0[0].message, "unknown input `dayz` in `buckets.b`");
         assert_eq!(unknown.0[0].help.as_deref(), Some("did you mean `days`?"));
-        assert_eq!(unknown.0[0].line_col(), (7, 7));
+        assert_eq!(unknown.0[0].line_col(), (8, 7));
+
+        let missing = check_map("    b {\n      days 3\n    }\n");
+        assert_eq!(missing.0.len(), 1, "{:?}", missing.0);
+        assert_eq!(
+            missing.0[0].message,
+            "missing required input `keep` in `buckets.b`"
+        );
+        assert_eq!(
+            missing.0[0].help.as_deref(),
+            Some("add `keep`: what to keep")
+        );
+        assert_eq!(missing.0[0].line_col(), (6, 5));
 
         // A value no alternative's type takes stays one problem at the block.
-        let neither = check_map(&format!(
-            "{HEAD}  buckets {{
-    b 5
-  }}
-}}
-"
-        ));
+        let neither = check_map("    b 5\n");
         assert_eq!(neither.0.len(), 1);
         assert!(
             neither.0[0]
