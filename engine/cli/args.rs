@@ -467,21 +467,29 @@ pub struct ApplyArgs {
     pub posted: bool,
 }
 
-/// How a plan is confirmed and applied (`apply`, `upgrade`): asked or not, run here or
-/// handed off, and what a dispatched run's runner passes so that it applies only what
-/// was confirmed.
+/// Whether to ask, whether OpenTofu runs here, and where a change goes (`apply`,
+/// `upgrade`, `destroy`).
 #[derive(Debug, Args)]
-pub struct ConfirmedRunArgs {
+pub struct RunArgs {
     /// Do not ask for confirmation (required when there is no terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// Run `tofu` (or `terraform`) init and apply in the workspace (local executor).
+    /// Run `tofu` (or `terraform`) here, in the workspace: init and apply, or destroy
+    /// (local executor).
     #[arg(long, conflicts_with = "no_wait")]
     pub run: bool,
 
     #[command(flatten)]
     pub handoff: HandoffArgs,
+}
+
+/// How a plan is confirmed and applied (`apply`, `upgrade`): [`RunArgs`], and what a
+/// dispatched run's runner passes so that it applies only what was confirmed.
+#[derive(Debug, Args)]
+pub struct ConfirmedRunArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
 
     /// Refuse to apply unless the plan digest is this one (what a workflow runner checks
     /// against the digest the user confirmed).
@@ -553,16 +561,8 @@ pub struct DestroyArgs {
     /// Environment name.
     pub name: String,
 
-    /// Do not ask for confirmation.
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-
-    /// Run `tofu destroy` (or `terraform destroy`) in the workspace (local executor).
-    #[arg(long, conflicts_with = "no_wait")]
-    pub run: bool,
-
     #[command(flatten)]
-    pub handoff: HandoffArgs,
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ use idp_lifecycle::{
     Ctx, Event, Executor, ExecutorChoice, ExecutorKind as Kind, Handoff, LifecycleError,
 };
 
-use crate::args::{ConfirmedRunArgs, ExecutorKind, HandoffArgs};
+use crate::args::{ExecutorKind, HandoffArgs, RunArgs};
 use crate::context::{self, Surroundings};
 use crate::ui::CliError;
 
@@ -106,12 +106,12 @@ pub fn connect(settings: &GitHubExecutor, no_wait: bool) -> Result<Handoff, CliE
     Ok(Handoff::connect(target, &settings.git_ref, no_wait)?)
 }
 
-/// Where a confirmed plan goes, settled before anyone is asked: to GitHub, connected
-/// (`github` is [`github_settings`]' answer), or here, with the tool `--run` needs.
-/// `verb` names the command in the refusal of `--run` with a hand-off.
+/// Where a change goes, settled before anyone is asked: to GitHub, connected (`github`
+/// is [`github_settings`]' answer), or here, with the tool `--run` needs. `verb` names
+/// the command in the refusal of `--run` with a hand-off.
 pub fn executor(
     github: Option<&GitHubExecutor>,
-    args: &ConfirmedRunArgs,
+    args: &RunArgs,
     verb: &'static str,
 ) -> Result<Executor, CliError> {
     if github.is_some() && args.run {

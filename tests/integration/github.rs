@@ -698,3 +698,23 @@ fn format_json_prints_the_plan_and_its_runs_as_one_document() {
             .is_some_and(|r| r.starts_with("20261123T100000Z-"))
     );
 }
+
+#[test]
+fn run_here_with_the_github_executor_is_refused_before_github_is_asked() {
+    let s = Sandbox::new();
+    let gh = start(Script::default());
+    let run = apply(&s, &gh, &["--run"], TOKEN);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let err = run.flat_stderr();
+    assert!(err.contains("idp::lifecycle::run_with_handoff"), "{err}");
+    assert!(
+        err.contains("pass `--executor local` to apply here"),
+        "{err}"
+    );
+    let seen = gh.seen.lock().expect("seen");
+    assert!(seen.dispatches.is_empty() && seen.list_reads == 0 && seen.run_reads == 0);
+    assert!(
+        !s.state().join("environments").exists(),
+        "nothing is recorded"
+    );
+}

@@ -34,7 +34,7 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         false => None,
     };
     let (project, plan) = make_plan_at(config, &args.spec, posted, Stage::Emit, now)?;
-    let github = handoff::github_settings(Some(&project.config), &how.handoff)?;
+    let github = handoff::github_settings(Some(&project.config), &how.run.handoff)?;
     // With --format json a hand-off prints one document at the end: the plan and its runs.
     let json_handoff = github.is_some() && args.spec.format == Format::Json;
     if !json_handoff {
@@ -54,7 +54,7 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
     if let Some(expected) = &how.expect_digest {
         idp_lifecycle::check_digest(&plan, expected)?;
     }
-    let executor = handoff::executor(github.as_ref(), how, "apply")?;
+    let executor = handoff::executor(github.as_ref(), &how.run, "apply")?;
     let names: Vec<&str> = plan
         .environments
         .iter()
@@ -65,7 +65,7 @@ pub fn run(config: Option<&Path>, args: &ApplyArgs) -> Result<Outcome, CliError>
         names.join(", "),
         handoff::through(github.as_ref())
     );
-    if !confirm(&question, how.yes)? {
+    if !confirm(&question, how.run.yes)? {
         eprintln!("not applied");
         return Ok(Outcome::Clean);
     }

@@ -22,42 +22,31 @@ pub fn run(config: Option<&Path>, args: &DestroyArgs) -> Result<Outcome, CliErro
         eprintln!("`{}` is already DESTROYED", args.name);
         return Ok(Outcome::Clean);
     }
-    if let Some(settings) = handoff::github_settings(here.config.as_ref(), &args.handoff)? {
-        if args.run {
-            return Err(idp_lifecycle::run_here_conflict("destroy").into());
-        }
-        let handoff = handoff::connect(&settings, args.handoff.no_wait)?;
-        let question = format!(
-            "destroy `{}` ({} {}, owner {}) through GitHub Actions ({}@{})?",
-            record.name,
-            record.template,
-            record.class,
-            record.owner,
-            settings.repository,
-            settings.git_ref
-        );
-        if !confirm(&question, args.yes)? {
-            eprintln!("not destroyed");
-            return Ok(Outcome::Clean);
-        }
-        idp_lifecycle::Executor::GitHub(Box::new(handoff)).destroy(
-            &ctx,
-            &stored,
-            &handoff::requested_by(),
-            None,
-        )?;
-        return Ok(Outcome::Clean);
+    let how = &args.run;
+    let github = handoff::github_settings(here.config.as_ref(), &how.handoff)?;
+    if github.is_none() {
+        idp_lifecycle::check_tool(record, how.run)?;
     }
-    idp_lifecycle::check_tool(record, args.run)?;
-    let tool = context::tool(args.run)?;
+    let executor = handoff::executor(github.as_ref(), how, "destroy")?;
     let question = format!(
-        "destroy `{}` ({} {}, owner {})?",
-        record.name, record.template, record.class, record.owner
+        "destroy `{}` ({} {}, owner {}){}?",
+        record.name,
+        record.template,
+        record.class,
+        record.owner,
+        handoff::through(github.as_ref())
     );
-    if !confirm(&question, args.yes)? {
+    if !confirm(&question, how.yes)? {
         eprintln!("not destroyed");
         return Ok(Outcome::Clean);
     }
+    let tool = match executor {
+        idp_lifecycle::Executor::Local(tool) => tool,
+        github => {
+            github.destroy(&ctx, &stored, &handoff::requested_by(), None)?;
+            return Ok(Outcome::Clean);
+        }
+    };
     // Only a record from before schema version 2 needs the project, to emit its
     // workspace again from the spec.
     let legacy = match (&record.applied, &tool) {

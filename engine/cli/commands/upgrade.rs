@@ -89,8 +89,8 @@ fn apply(
     if let Some(expected) = &how.expect_digest {
         idp_lifecycle::check_digest(&up.after, expected)?;
     }
-    let github = handoff::github_settings(Some(&project.config), &how.handoff)?;
-    let executor = handoff::executor(github.as_ref(), how, "upgrade")?;
+    let github = handoff::github_settings(Some(&project.config), &how.run.handoff)?;
+    let executor = handoff::executor(github.as_ref(), &how.run, "upgrade")?;
     if let Some(why) = &up.breaking {
         eprintln!(
             "warning: template `{}` {} is marked breaking: {why}",
@@ -105,7 +105,7 @@ fn apply(
         up.to,
         handoff::through(github.as_ref())
     );
-    if !confirm(&question, how.yes)? {
+    if !confirm(&question, how.run.yes)? {
         eprintln!("not upgraded");
         return Ok(Applied::No);
     }

@@ -250,8 +250,9 @@ impl<'p> Pipeline<'p> {
             .insert(env.to_owned(), format!("={version}"));
     }
 
-    /// Plans `record`'s environment with `record` rather than reading the store: an
-    /// upgrade holds the record it checked and plans it twice.
+    /// Plans `record`'s environment with `record` rather than reading the store, for
+    /// every later plan of this pipeline: an upgrade holds the record it checked and
+    /// plans it twice, and both plans must compare against that one record.
     pub fn know_record(&mut self, record: Record) {
         self.known_records.insert(record.name.clone(), record);
     }
