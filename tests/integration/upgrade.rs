@@ -503,3 +503,25 @@ fn the_api_and_the_portal_say_a_newer_version_is_in_the_catalog() {
     let env = server.get("/api/v1/environments/demo-preview").json();
     assert_eq!(env["environment"]["newer_version"], Value::Null);
 }
+
+#[test]
+fn an_environment_being_destroyed_is_not_offered_an_upgrade() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, ADVISORY);
+    let path = s.state().join("environments/demo-preview/metadata.json");
+    let mut record: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("record")).expect("JSON");
+    record["status"] = "DESTROYING".into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&record).expect("JSON")).expect("write");
+
+    let listed = list_json(&s, &dir);
+    assert_eq!(listed["environments"][0]["status"], "DESTROYING");
+    assert_eq!(listed["environments"][0]["newer_version"], Value::Null);
+    let run = idp_in(&s, &dir, &["upgrade", NAME, "--yes"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("idp::upgrade::not_upgradable"),
+        "{}",
+        run.stderr
+    );
+}

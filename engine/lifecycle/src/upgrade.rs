@@ -232,10 +232,20 @@ fn call_json(c: &CallDiff) -> Value {
     json!({"call": c.call, "module": c.module, "change": c.change.as_str(), "variables": variables})
 }
 
-/// The newest version of a live environment's template when the catalog has one newer
-/// than the version it was applied with (`idp list` marks it); `None` otherwise.
+/// Whether an environment in `status` may be upgraded: applied or waiting to be, not
+/// being destroyed and not waiting for an approver.
+fn upgradable_status(status: Status) -> bool {
+    !matches!(
+        status,
+        Status::Destroying | Status::Destroyed | Status::PendingApproval
+    )
+}
+
+/// The newest version of an upgradable environment's template when the catalog has one
+/// newer than the version it was applied with (`idp list` and the portal mark it);
+/// `None` otherwise.
 pub fn newer_version(catalog: &idp_catalog::Catalog, record: &Record) -> Option<String> {
-    if record.status == Status::Destroyed {
+    if !upgradable_status(record.status) {
         return None;
     }
     catalog
@@ -252,10 +262,7 @@ pub fn newer_version(catalog: &idp_catalog::Catalog, record: &Record) -> Option<
 pub fn upgradable(ctx: &Ctx, name: &str) -> Result<idp_state::Stored, LifecycleError> {
     let stored = ctx.records.require(name)?;
     let record = &stored.record;
-    if matches!(
-        record.status,
-        Status::Destroying | Status::Destroyed | Status::PendingApproval
-    ) {
+    if !upgradable_status(record.status) {
         return Err(LifecycleError::refused(
             "idp::upgrade::not_upgradable",
             format!(

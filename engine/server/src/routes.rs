@@ -122,7 +122,7 @@ pub fn routes() -> Vec<Route> {
             method: Method::GET,
             path: "/api/v1/catalog/templates",
             operation: "listTemplates",
-            summary: "Every template: summary, version, input JSON Schema, modules, source and digest",
+            summary: "Every template: summary, version, input JSON Schema, modules, source and digest, and every version the catalog keeps",
             params: &[],
             body: &[],
             responses: &[
@@ -230,7 +230,7 @@ pub fn routes() -> Vec<Route> {
             method: Method::GET,
             path: "/api/v1/environments/{name}",
             operation: "getEnvironment",
-            summary: "One environment's record, and whether it has expired",
+            summary: "One environment's record, whether it has expired, and the newer version of its template the catalog has (`newer_version`)",
             params: &[NAME],
             body: &[],
             responses: &[
