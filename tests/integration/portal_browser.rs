@@ -92,6 +92,9 @@ fn a_developer_walks_the_portal_and_an_approver_approves_production() {
 
     // Fixed: the plan with its cost and expiry, and the spec it stands for.
     b.type_into("#f-in-service-memory", "1024");
+    // A preview of the field half typed (or cleared, so the default) may land first:
+    // the plan judged is the one whose spec says 1024.
+    b.wait_text("#spec", |t| t.contains("memory 1024"));
     b.wait_text("#verdict", |t| t.contains("allow"));
     assert!(b.text("#f-in-service-memory-errors").is_empty());
     let monthly = b.text("#monthly-cost");
