@@ -489,6 +489,24 @@ fn every_route_of_the_openapi_document_answers() {
     );
     assert_eq!(rejected["environment"]["status"], "DESTROYED");
 
+    // An upgrade needs a catalog with two versions of a template (upgrade.rs walks one);
+    // with the built-in catalog every environment is at the newest, and both routes say
+    // so (orders-preview is PENDING again, approved above).
+    server
+        .get("/api/v1/environments/orders-preview/upgrade")
+        .problem(409, "idp::server::already_at");
+    server
+        .request(
+            "POST",
+            "/api/v1/environments/orders-preview/upgrade",
+            &json,
+            br#"{"to": "0.1.0", "plan_digest": "sha256:0"}"#,
+        )
+        .problem(409, "idp::server::already_at");
+    for method in ["get", "post"] {
+        called.insert((method.into(), "/api/v1/environments/{name}/upgrade".into()));
+    }
+
     let documented: BTreeSet<(String, String)> = doc["paths"]
         .as_object()
         .expect("paths")

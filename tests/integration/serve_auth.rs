@@ -75,6 +75,10 @@ fn call(server: &Server, method: &str, path: &str, name: &str, who: &[(&str, &st
             headers.push(("Content-Type", "application/json"));
             br#"{"reason": "r"}"#.to_vec()
         }
+        ("POST", p) if p.ends_with("/upgrade") => {
+            headers.push(("Content-Type", "application/json"));
+            br#"{"to": "0.1.0", "plan_digest": "sha256:0"}"#.to_vec()
+        }
         ("POST", _) => {
             headers.push(("Content-Type", "application/json"));
             br#"{"by": "1d"}"#.to_vec()

@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::github::{Script, TOKEN, start};
 use crate::harness::{Run, Sandbox, record, repo, tree};
+use crate::serve::Server;
 
 const NAME: &str = "demo-preview";
 
@@ -358,11 +359,7 @@ fn an_unknown_version_is_a_clear_error() {
 fn through_github_the_dispatch_carries_the_version() {
     let s = Sandbox::new();
     let dir = applied_then_released(&s, "");
-    std::fs::write(
-        dir.join("idp.kdl"),
-        "catalog path=\"team\"\nexecutor github {\n    repository \"acme/envs\"\n    ref \"main\"\n}\n",
-    )
-    .expect("idp.kdl");
+    with_github_executor(&dir);
     let gh = start(Script::default());
     let url = gh.server.url();
     let env = [
@@ -449,9 +446,7 @@ fn a_recorded_version_the_catalog_dropped_points_at_upgrade() {
 fn the_api_and_the_portal_say_a_newer_version_is_in_the_catalog() {
     let s = Sandbox::new();
     let dir = applied_then_released(&s, ADVISORY);
-    let mut cmd = s.command(&["serve", "--listen", "127.0.0.1:0"]);
-    cmd.current_dir(&dir);
-    let server = crate::serve::Server::spawn(cmd);
+    let server = serve_in(&s, &dir);
 
     let answer = server.get("/api/v1/environments/demo-preview");
     assert_eq!(answer.status, 200);
@@ -487,8 +482,9 @@ fn the_api_and_the_portal_say_a_newer_version_is_in_the_catalog() {
         "the list marks it"
     );
     assert!(
-        page("/environments/demo-preview")
-            .contains("version 0.2.0 is in the catalog: <code>idp upgrade demo-preview</code>"),
+        page("/environments/demo-preview").contains(
+            "version 0.2.0 is in the catalog: <a href=\"/environments/demo-preview/upgrade\" id=\"upgrade-link\">see what the upgrade changes</a>, or <code>idp upgrade demo-preview</code>"
+        ),
         "the environment's page says how"
     );
     assert!(
@@ -524,4 +520,180 @@ fn an_environment_being_destroyed_is_not_offered_an_upgrade() {
         "{}",
         run.stderr
     );
+}
+
+/// `idp serve` in the project's directory (its idp.kdl, the team catalog).
+fn serve_in(s: &Sandbox, dir: &Path) -> Server {
+    let mut cmd = s.command(&["serve", "--listen", "127.0.0.1:0"]);
+    cmd.current_dir(dir);
+    Server::spawn(cmd)
+}
+
+fn post_json(server: &Server, path: &str, body: &Value) -> crate::serve::Answer {
+    server.request(
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    )
+}
+
+#[test]
+fn the_api_upgrades_exactly_what_its_preview_showed() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, ADVISORY);
+    let server = serve_in(&s, &dir);
+    let before = everything(&s);
+
+    let preview = server.get("/api/v1/environments/demo-preview/upgrade");
+    assert_eq!(
+        preview.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&preview.body)
+    );
+    let up = preview.json();
+    assert_eq!(
+        (up["from"].as_str(), up["to"].as_str()),
+        (Some("0.1.0"), Some("0.2.0"))
+    );
+    assert_eq!(up["breaking"], "renames the greeting");
+    assert_eq!(up["denied"], false);
+    assert!(
+        up["calls"].as_array().is_some_and(|c| !c.is_empty()),
+        "{up}"
+    );
+    let digest = up["plan_digest"].as_str().expect("digest").to_owned();
+    assert_eq!(everything(&s), before, "a preview writes nothing");
+
+    let stale = json!({"to": "0.2.0", "plan_digest": "sha256:0000"});
+    post_json(&server, "/api/v1/environments/demo-preview/upgrade", &stale)
+        .problem(409, "idp::server::upgrade_changed");
+    assert_eq!(record(&s, NAME)["template_version"], "0.1.0");
+
+    let confirmed = json!({"to": "0.2.0", "plan_digest": digest});
+    let done = post_json(
+        &server,
+        "/api/v1/environments/demo-preview/upgrade",
+        &confirmed,
+    );
+    assert_eq!(done.status, 200, "{}", String::from_utf8_lossy(&done.body));
+    let doc = done.json();
+    assert_eq!(doc["environment"]["template_version"], "0.2.0");
+    assert_eq!(doc["environment"]["status"], "PENDING");
+    assert_eq!(doc["environment"]["newer_version"], Value::Null);
+    assert_eq!(record(&s, NAME)["template_version"], "0.2.0");
+    assert_eq!(record(&s, NAME)["plan_digest"], digest.as_str());
+    let history = server
+        .get("/api/v1/environments/demo-preview/history")
+        .json();
+    assert!(
+        history.to_string().contains("\"upgrade\""),
+        "the upgrade is audited: {history}"
+    );
+
+    server
+        .get("/api/v1/environments/demo-preview/upgrade")
+        .problem(409, "idp::server::already_at");
+    server
+        .get("/api/v1/environments/demo-preview/upgrade?to=9.9.9")
+        .problem(409, "idp::upgrade::unknown_version");
+}
+
+#[test]
+fn the_portal_shows_the_upgrade_and_applies_it_on_confirmation() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, ADVISORY);
+    let server = serve_in(&s, &dir);
+    let page = server.get("/environments/demo-preview/upgrade");
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8_lossy(&page.body).replace("&#x2f;", "/");
+    assert!(html.contains("Template demo 0.1.0 → 0.2.0"), "{html}");
+    assert!(
+        html.contains("<strong>Marked breaking:</strong> renames the greeting"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"upgrade-button\""), "{html}");
+    let digest = html
+        .split("name=\"plan_digest\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the digest is in the form")
+        .to_owned();
+    assert!(digest.starts_with("sha256:"), "{digest}");
+
+    let form = format!("to=0.2.0&plan_digest={}", digest.replace(':', "%3A"));
+    let answer = server.request(
+        "POST",
+        "/environments/demo-preview/upgrade",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        form.as_bytes(),
+    );
+    assert_eq!(
+        answer.status,
+        303,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(
+        answer.header("location"),
+        Some("/environments/demo-preview?done=upgraded")
+    );
+    assert_eq!(record(&s, NAME)["template_version"], "0.2.0");
+    let after = server.get("/environments/demo-preview?done=upgraded");
+    let html = String::from_utf8_lossy(&after.body);
+    assert!(html.contains("demo-preview was upgraded."), "{html}");
+    assert!(!html.contains("upgrade-link"), "nothing newer now");
+}
+
+#[test]
+fn through_the_api_with_github_the_runner_gets_the_version() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, "");
+    with_github_executor(&dir);
+    let gh = start(Script::default());
+    let mut cmd = s.command(&["serve", "--listen", "127.0.0.1:0"]);
+    cmd.current_dir(&dir)
+        .env("GITHUB_API_URL", gh.server.url())
+        .env("GH_TOKEN", TOKEN);
+    let server = Server::spawn(cmd);
+
+    let up = server
+        .get("/api/v1/environments/demo-preview/upgrade")
+        .json();
+    let digest = up["plan_digest"].as_str().expect("digest").to_owned();
+    let confirmed = json!({"to": "0.2.0", "plan_digest": digest});
+    let answer = post_json(
+        &server,
+        "/api/v1/environments/demo-preview/upgrade",
+        &confirmed,
+    );
+    assert_eq!(
+        answer.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert!(answer.json()["run"]["url"].is_string());
+    let seen = gh.seen.lock().expect("lock");
+    let [(file, body)] = seen.dispatches.as_slice() else {
+        panic!("one dispatch, got {:?}", seen.dispatches);
+    };
+    assert_eq!(file, "provision.yml");
+    assert_eq!(body["inputs"]["template-version"], "0.2.0");
+    assert_eq!(body["inputs"]["plan-digest"], digest.as_str());
+    assert_eq!(
+        record(&s, NAME)["template_version"],
+        "0.1.0",
+        "the runner records the upgrade, not the server"
+    );
+}
+
+/// The project's idp.kdl hands changes to `acme/envs`'s workflows.
+fn with_github_executor(dir: &Path) {
+    std::fs::write(
+        dir.join("idp.kdl"),
+        "catalog path=\"team\"\nexecutor github {\n    repository \"acme/envs\"\n    ref \"main\"\n}\n",
+    )
+    .expect("idp.kdl");
 }

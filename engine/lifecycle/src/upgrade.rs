@@ -261,7 +261,13 @@ pub fn newer_version(catalog: &idp_catalog::Catalog, record: &Record) -> Option<
 /// destroyed.
 pub fn upgradable(ctx: &Ctx, name: &str) -> Result<idp_state::Stored, LifecycleError> {
     let stored = ctx.records.require(name)?;
-    let record = &stored.record;
+    check_upgradable(&stored.record)?;
+    Ok(stored)
+}
+
+/// Refuses a record that cannot be upgraded (being destroyed, destroyed, waiting for an
+/// approver), for a caller that read it already.
+pub fn check_upgradable(record: &Record) -> Result<(), LifecycleError> {
     if !upgradable_status(record.status) {
         return Err(LifecycleError::refused(
             "idp::upgrade::not_upgradable",
@@ -272,7 +278,7 @@ pub fn upgradable(ctx: &Ctx, name: &str) -> Result<idp_state::Stored, LifecycleE
             "upgrade an environment that is READY, PENDING or FAILED (`idp list`)",
         ));
     }
-    Ok(stored)
+    Ok(())
 }
 
 /// The version `to` names among the catalog's versions of the record's template (the

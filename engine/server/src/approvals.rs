@@ -146,7 +146,7 @@ pub(crate) fn decide(
     let record = decided.map_err(|e| lifecycle_problem(&e))?.record;
     let mut doc = json!({
         "version": JSON_VERSION,
-        "environment": idp_report::status_json(&record, clock.now()),
+        "environment": crate::environments::environment_json(inner, &record, clock.now()),
         "approval": record.approval,
     });
     heard.add_to(&mut doc);

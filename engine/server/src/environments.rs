@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Identity;
 use crate::problem::ApiProblem;
-use crate::{AppState, JSON_VERSION};
+use crate::{AppState, Inner, JSON_VERSION};
 
 /// The most environments one page holds.
 pub(crate) const MAX_LIMIT: usize = 500;
@@ -172,7 +172,7 @@ pub(crate) async fn listing(
     let (page, next) = page(records, &filter);
     Ok(json!({
         "version": JSON_VERSION,
-        "environments": page.iter().map(|r| environment_json(state, r, now)).collect::<Vec<_>>(),
+        "environments": page.iter().map(|r| environment_json(&state.0, r, now)).collect::<Vec<_>>(),
         "next_cursor": next,
         "skipped": skipped,
     }))
@@ -210,7 +210,7 @@ pub(crate) async fn get(
     let r = record(&state, &who, name).await?;
     Ok(Json(json!({
         "version": JSON_VERSION,
-        "environment": environment_json(&state, &r, state.now()),
+        "environment": environment_json(&state.0, &r, state.now()),
     })))
 }
 
@@ -218,10 +218,10 @@ pub(crate) async fn get(
 /// `newer_version`, the newest version of its template in the catalog when that is
 /// newer than the one it was applied with (`idp upgrade` moves it there), as in
 /// `idp list --format json`.
-pub(crate) fn environment_json(state: &AppState, r: &Record, now: jiff::Timestamp) -> Value {
+pub(crate) fn environment_json(inner: &Inner, r: &Record, now: jiff::Timestamp) -> Value {
     let mut doc = idp_report::status_json(r, now);
     if let Some(o) = doc.as_object_mut() {
-        let newer = idp_lifecycle::upgrade::newer_version(&state.0.project.catalog, r);
+        let newer = idp_lifecycle::upgrade::newer_version(&inner.project.catalog, r);
         o.insert("newer_version".into(), json!(newer));
     }
     doc

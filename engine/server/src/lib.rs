@@ -58,6 +58,7 @@ mod problem;
 mod routes;
 mod runs;
 mod tokens;
+mod upgrade;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::{Identity, forbidden};
-use crate::environments::{state_problem, unknown};
+use crate::environments::{environment_json, state_problem, unknown};
 use crate::plan::{PlanQuery, SPEC_NAME, invalid, plan_slot, posted_spec, read_body};
 use crate::problem::ApiProblem;
 use crate::runs::{self, Dispatches};
@@ -72,7 +72,7 @@ pub(crate) fn refusal(e: &LifecycleError, status: StatusCode, title: &'static st
 }
 
 /// 422 when a policy denies the change, with each finding at its line.
-fn denied(plan: &Plan, what: &str) -> ApiProblem {
+pub(crate) fn denied(plan: &Plan, what: &str) -> ApiProblem {
     let findings = idp_report::findings(plan);
     let diagnostics = idp_report::problems_json(Path::new(SPEC_NAME), &findings)["problems"]
         .as_array()
@@ -89,7 +89,7 @@ fn denied(plan: &Plan, what: &str) -> ApiProblem {
 
 /// The record of `name` if `who` may change it: 404 when they may not even read it
 /// (an environment of another team is not shown to exist), 403 when they may only read.
-fn changeable(inner: &Inner, who: &Identity, name: &str) -> Result<Stored, ApiProblem> {
+pub(crate) fn changeable(inner: &Inner, who: &Identity, name: &str) -> Result<Stored, ApiProblem> {
     permitted(inner, who, name, Identity::can_change, "change")
 }
 
@@ -142,6 +142,31 @@ pub(crate) fn audited(
             )
         },
     )
+}
+
+/// The answer of a change to `name`: its record as it stands now (as `GET` shows it),
+/// the members of `more`, and the run dispatched, if any.
+pub(crate) fn answer(
+    inner: &Inner,
+    name: &str,
+    now: jiff::Timestamp,
+    heard: &Dispatches,
+    more: Value,
+) -> Result<Value, ApiProblem> {
+    let stored = inner
+        .project
+        .records
+        .require(name)
+        .map_err(|e| state_problem(&e))?;
+    let mut doc = json!({
+        "version": JSON_VERSION,
+        "environment": environment_json(inner, &stored.record, now),
+    });
+    if let (Some(o), Value::Object(more)) = (doc.as_object_mut(), more) {
+        o.extend(more);
+    }
+    heard.add_to(&mut doc);
+    Ok(doc)
 }
 
 /// `POST /api/v1/environments`.
@@ -231,17 +256,13 @@ pub(crate) fn apply_text(
     heard.add_to(&mut detail);
     audited(inner, who, &name, "apply", now, detail, &result)?;
     result?;
-    let record = inner
-        .project
-        .records
-        .require(&name)
-        .map_err(|e| state_problem(&e))?;
-    let mut doc = json!({
-        "version": JSON_VERSION,
-        "environment": idp_report::status_json(&record.record, now),
-        "plan": idp_report::plan_json(&plan),
-    });
-    heard.add_to(&mut doc);
+    let doc = answer(
+        inner,
+        &name,
+        now,
+        &heard,
+        json!({ "plan": idp_report::plan_json(&plan) }),
+    )?;
     // Handed to a runner: accepted, and applied when its run ends.
     let status = match doc.get("run") {
         Some(_) => StatusCode::ACCEPTED,
@@ -268,20 +289,15 @@ fn request_approval(
     let detail = json!({ "team": planned.env.team, "template": planned.env.template, "plan_digest": digest });
     audited(inner, who, name, "request_approval", now, detail, &result)?;
     result?;
-    let record = inner
-        .project
-        .records
-        .require(name)
-        .map_err(|e| state_problem(&e))?;
-    Ok((
-        StatusCode::ACCEPTED,
-        json!({
-            "version": JSON_VERSION,
-            "environment": idp_report::status_json(&record.record, now),
-            "approval": record.record.approval,
-            "plan": idp_report::plan_json(plan),
-        }),
-    ))
+    let mut doc = answer(
+        inner,
+        name,
+        now,
+        &Dispatches::default(),
+        json!({ "plan": idp_report::plan_json(plan) }),
+    )?;
+    doc["approval"] = doc["environment"]["approval"].clone();
+    Ok((StatusCode::ACCEPTED, doc))
 }
 
 /// Keeps the posted spec in the record store beside the record, and returns the path
@@ -326,7 +342,7 @@ pub(crate) async fn extend(
 }
 
 /// The body of a route that takes only JSON.
-async fn posted_json(state: &AppState, request: Request) -> Result<String, ApiProblem> {
+pub(crate) async fn posted_json(state: &AppState, request: Request) -> Result<String, ApiProblem> {
     let json = request
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -425,15 +441,5 @@ pub(crate) fn destroy_named(
         audited(inner, who, name, "destroy", clock.now(), detail, &result)?;
         result?;
     }
-    let record = inner
-        .project
-        .records
-        .require(name)
-        .map_err(|e| state_problem(&e))?;
-    let mut doc = json!({
-        "version": JSON_VERSION,
-        "environment": idp_report::status_json(&record.record, clock.now()),
-    });
-    heard.add_to(&mut doc);
-    Ok(doc)
+    answer(inner, name, clock.now(), &heard, json!({}))
 }

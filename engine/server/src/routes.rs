@@ -12,7 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 
 use crate::problem::ApiProblem;
-use crate::{AppState, approvals, auth, catalog, environments, mutate, openapi, plan, runs};
+use crate::{
+    AppState, approvals, auth, catalog, environments, mutate, openapi, plan, runs, upgrade,
+};
 
 /// Where a parameter is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +95,15 @@ const LIST_PARAMS: &[Param] = &[
         "at most this many (1 to 500, default 100)",
     ),
     query("cursor", "string", "the `next_cursor` of the previous page"),
+];
+
+const UPGRADE_PARAMS: &[Param] = &[
+    NAME,
+    query(
+        "to",
+        "string",
+        "the version to move to (default: the newest the catalog has)",
+    ),
 ];
 
 /// Every route of the API, in the order the OpenAPI document lists them.
@@ -282,6 +293,55 @@ pub fn routes() -> Vec<Route> {
                 (500, "a plugin or the state store failed"),
             ],
             handler: post(mutate::extend),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/v1/environments/{name}/upgrade",
+            operation: "previewUpgrade",
+            summary: "What moving an environment to another version of its template changes (`?to=VERSION`, else the newest): module calls and variables, the monthly cost before and after, new findings, whether the version is marked breaking, and the plan digest to confirm; nothing is written",
+            params: UPGRADE_PARAMS,
+            body: &[],
+            responses: &[
+                (
+                    200,
+                    "the upgrade, as `idp upgrade --format json` prints it, and `denied`",
+                ),
+                (400, "a bad query"),
+                (404, "no environment of that name"),
+                (
+                    409,
+                    "it cannot be upgraded (destroyed, being destroyed, waiting for approval, a spec that pins the version, a version the catalog lacks) or is already at that version",
+                ),
+                (500, "a plugin or the state store failed"),
+            ],
+            handler: get(upgrade::preview),
+        },
+        Route {
+            method: Method::POST,
+            path: "/api/v1/environments/{name}/upgrade",
+            operation: "upgradeEnvironment",
+            summary: "Upgrade an environment ({\"to\": \"0.2.0\", \"plan_digest\": \"sha256:…\"}, the digest its preview showed): planned again and applied only if the plan is the one confirmed; recorded PENDING here, or with `executor github` provision.yml is dispatched with the version (`run`); audited",
+            params: &[NAME],
+            body: &["application/json"],
+            responses: &[
+                (200, "upgraded: the environment's status and the upgrade"),
+                (202, "handed to GitHub (`run`: its id and page)"),
+                (400, "a bad body"),
+                (403, "the caller may not change this team's environments"),
+                (404, "no environment of that name"),
+                (
+                    409,
+                    "it cannot be upgraded, or the plan is not the one confirmed (`idp::server::upgrade_changed`)",
+                ),
+                (415, "the body is not JSON"),
+                (
+                    422,
+                    "a policy denies the upgraded environment: each finding at its line",
+                ),
+                (500, "a plugin or the state store failed"),
+                (502, "GitHub did not take the run"),
+            ],
+            handler: post(upgrade::upgrade),
         },
         Route {
             method: Method::GET,

@@ -3,7 +3,7 @@
 //! # Design
 //!
 //! - **One engine, two front doors.** A page calls what the matching API route calls
-//!   (`plan_text`, `apply_text`, `extend_by`, `destroy_named`, `decide`, the record
+//!   (`plan_text`, `apply_text`, `extend_by`, `destroy_named`, `upgrade_to`, `decide`, the record
 //!   store, `idp_state::spend`) and renders the JSON document the API would have
 //!   answered; an [`ApiProblem`] becomes an error page with the same code and detail.
 //!   Nothing here decides anything the engine decides.
@@ -29,6 +29,7 @@ mod dashboard;
 pub(crate) mod form;
 mod pages;
 mod render;
+mod upgrade;
 
 use axum::Router;
 use axum::extract::Request;
@@ -53,6 +54,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/environments/{name}", get(pages::environment))
         .route("/environments/{name}/extend", post(pages::extend))
         .route("/environments/{name}/destroy", post(pages::destroy))
+        .route(
+            "/environments/{name}/upgrade",
+            get(upgrade::page).post(upgrade::submit),
+        )
         .route("/approvals", get(pages::approvals))
         .route("/approvals/{name}/{decision}", post(pages::decide))
         .route("/dashboard", get(dashboard::page))

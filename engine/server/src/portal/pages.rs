@@ -219,7 +219,7 @@ fn place(items: &mut [Item], preview: &mut Preview, field: Option<&str>, message
 }
 
 /// A form body (`application/x-www-form-urlencoded`), bounded and in time as every body.
-async fn read_form(state: &AppState, request: Request) -> Result<Submitted, ApiProblem> {
+pub(super) async fn read_form(state: &AppState, request: Request) -> Result<Submitted, ApiProblem> {
     let bytes = plan::read_body(state, request.into_body()).await?;
     Ok(form_urlencoded::parse(&bytes).into_owned().collect())
 }
@@ -251,7 +251,7 @@ impl Done {
         self.done.filter(|d| {
             matches!(
                 d.as_str(),
-                "extended" | "destroyed" | "approved" | "rejected"
+                "extended" | "destroyed" | "approved" | "rejected" | "upgraded"
             )
         })
     }
@@ -324,7 +324,7 @@ async fn environment_page(
         who,
         json!({
             "nav": "environments",
-            "env": environments::environment_json(state, &record, state.now()),
+            "env": environments::environment_json(&state.0, &record, state.now()),
             "history": history,
             "runs": runs,
             "refresh": refresh,
@@ -412,7 +412,7 @@ pub(crate) async fn destroy(
 
 /// After a change: back to the environment's page (`303`), or that page with the
 /// refusal.
-async fn after_change(
+pub(super) async fn after_change(
     state: &AppState,
     who: &Identity,
     name: &str,

@@ -34,6 +34,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "dashboard.html",
         include_str!("../../templates/dashboard.html"),
     ),
+    ("upgrade.html", include_str!("../../templates/upgrade.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 

@@ -1,0 +1,187 @@
+//! `GET` and `POST /api/v1/environments/{name}/upgrade`: an environment moved to
+//! another version of its template, as `idp upgrade` moves it (decision 0015). The `GET`
+//! plans the upgrade and shows what changes (module calls and variables, the monthly
+//! cost, new findings, whether the version is marked breaking) and the plan digest; the
+//! `POST` plans it again and goes on only when that digest is the one the caller saw, so
+//! what is applied is what was shown. Here it is recorded PENDING with its workspace, as
+//! an apply through the server is; with `executor github` provision.yml is dispatched
+//! with the version, and the runner's `idp upgrade` records it.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Extension, Path as UrlPath, Query, Request, State};
+use axum::http::StatusCode;
+use idp_lifecycle::upgrade::{self, Upgrade};
+use idp_lifecycle::{Clock, Executor};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Identity;
+use crate::environments::bad_query;
+use crate::mutate::{
+    answer, audited, changeable, clock, ctx, denied, lifecycle_problem, permitted, posted_json,
+};
+use crate::plan::plan_slot;
+use crate::problem::ApiProblem;
+use crate::runs::{self, Dispatches};
+use crate::{AppState, Inner, JSON_VERSION};
+
+/// `?to=VERSION` (the newest the catalog has when absent).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpgradeQuery {
+    pub(crate) to: Option<String>,
+}
+
+/// `{"to": "0.2.0", "plan_digest": "sha256:…"}`: the version and the digest the preview
+/// showed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpgradeBody {
+    pub(crate) to: String,
+    pub(crate) plan_digest: String,
+}
+
+/// `GET /api/v1/environments/{name}/upgrade`.
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    UrlPath(name): UrlPath<String>,
+    query: Result<Query<UpgradeQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiProblem> {
+    let Query(query) = query.map_err(|e| bad_query(e.body_text()))?;
+    let _slot = plan_slot(&state).await?;
+    let now = state.now();
+    let up = state
+        .blocking(move |inner| prepared(inner, &who, &name, query.to.as_deref(), now))
+        .await?;
+    Ok(Json(preview_json(&up)))
+}
+
+/// What an upgrade changes, as `idp upgrade --format json` prints it, with whether a
+/// policy denies it.
+pub(crate) fn preview_json(up: &Upgrade) -> Value {
+    let mut doc = up.to_json();
+    if let Some(o) = doc.as_object_mut() {
+        o.insert("version".into(), json!(JSON_VERSION));
+        o.insert("denied".into(), json!(up.denied()));
+    }
+    doc
+}
+
+/// The upgrade of `name` (which `who` must be able to read) to `to`, planned at `now`:
+/// 404 for an environment `who` may not read, 409 for one that cannot be upgraded or is
+/// already at that version.
+pub(crate) fn prepared(
+    inner: &Inner,
+    who: &Identity,
+    name: &str,
+    to: Option<&str>,
+    now: jiff::Timestamp,
+) -> Result<Upgrade, ApiProblem> {
+    // Readable first: another team's environment is not shown to exist, whatever its state.
+    let stored = permitted(inner, who, name, Identity::can_read, "read")?;
+    let record = &stored.record;
+    upgrade::check_upgradable(record).map_err(|e| lifecycle_problem(&e))?;
+    let ctx = ctx(inner, Clock::at(now));
+    let target = upgrade::target(&inner.project, record, to).map_err(|e| lifecycle_problem(&e))?;
+    if target.version == record.template_version {
+        return Err(ApiProblem::new(
+            StatusCode::CONFLICT,
+            "idp::server::already_at",
+            "Nothing to upgrade",
+            format!(
+                "`{name}` is already at template `{}` {}",
+                record.template, record.template_version
+            ),
+        ));
+    }
+    upgrade::prepare(&ctx, &inner.project, record, target, now).map_err(|e| lifecycle_problem(&e))
+}
+
+/// `POST /api/v1/environments/{name}/upgrade`.
+pub(crate) async fn upgrade(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    UrlPath(name): UrlPath<String>,
+    request: Request,
+) -> Result<(StatusCode, Json<Value>), ApiProblem> {
+    let text = posted_json(&state, request).await?;
+    let body: UpgradeBody = serde_json::from_str(&text).map_err(|e| {
+        ApiProblem::new(
+            StatusCode::BAD_REQUEST,
+            "idp::server::bad_json",
+            "Malformed request body",
+            format!(
+                "the body is not JSON of the form {{\"to\": \"0.2.0\", \"plan_digest\": \"sha256:…\"}}: {e}"
+            ),
+        )
+    })?;
+    let _slot = plan_slot(&state).await?;
+    let (status, doc) = state
+        .blocking(move |inner| upgrade_to(inner, &who, &name, &body))
+        .await?;
+    Ok((status, Json(doc)))
+}
+
+/// Upgrades `name` to `body.to` if `who` may change it, no policy denies the result and
+/// its plan is still the one previewed (`body.plan_digest`); audited as `upgrade`.
+/// 200 when recorded here, 202 when handed to a runner (`run`).
+pub(crate) fn upgrade_to(
+    inner: &Inner,
+    who: &Identity,
+    name: &str,
+    body: &UpgradeBody,
+) -> Result<(StatusCode, Value), ApiProblem> {
+    let stored = changeable(inner, who, name)?;
+    let clock = clock(inner)?;
+    let now = clock.now();
+    let up = prepared(inner, who, name, Some(&body.to), now)?;
+    if up.denied() {
+        return Err(denied(&up.after, "upgraded"));
+    }
+    let digest = up.to_json()["plan_digest"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if digest != body.plan_digest {
+        return Err(ApiProblem::new(
+            StatusCode::CONFLICT,
+            "idp::server::upgrade_changed",
+            "The upgrade changed since it was shown",
+            format!(
+                "the upgrade planned now ({digest}) is not the one confirmed ({}): the spec, the catalog or a policy changed meanwhile; look at the upgrade again and confirm that",
+                idp_model::printable(&body.plan_digest)
+            ),
+        ));
+    }
+    let executor = runs::executor(inner)?;
+    let heard = Dispatches::default();
+    let listen = |e| heard.hear(e);
+    let mut ctx = ctx(inner, clock);
+    ctx.events = &listen;
+    let result = match &executor {
+        Executor::Local(_) => {
+            idp_lifecycle::apply_here(&ctx, &inner.project, &up.after, &up.spec, None, now)
+        }
+        Executor::GitHub(handoff) => upgrade::hand_off(&ctx, &up, handoff, &who.subject, now)
+            .and_then(|handed| handed.failure().map_or(Ok(()), Err)),
+    }
+    .map_err(|e| lifecycle_problem(&e));
+    let mut detail = json!({
+        "team": stored.record.team,
+        "template": up.template,
+        "from": up.from,
+        "to": up.to,
+        "plan_digest": digest,
+    });
+    heard.add_to(&mut detail);
+    audited(inner, who, name, "upgrade", now, detail, &result)?;
+    result?;
+    let doc = answer(inner, name, now, &heard, json!({ "upgrade": up.to_json() }))?;
+    let status = match doc.get("run") {
+        Some(_) => StatusCode::ACCEPTED,
+        None => StatusCode::OK,
+    };
+    Ok((status, doc))
+}
