@@ -697,3 +697,43 @@ fn with_github_executor(dir: &Path) {
     )
     .expect("idp.kdl");
 }
+
+#[test]
+fn in_a_browser_the_upgrade_is_looked_at_then_applied() {
+    use crate::webdriver::{Driver, browser_available, screenshots};
+    if !browser_available() {
+        return;
+    }
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, ADVISORY);
+    let server = serve_in(&s, &dir);
+    let driver = Driver::start();
+    let b = driver.session(&s.path().join("profile"));
+
+    b.go(&format!("http://{}/environments/demo-preview", server.addr));
+    assert!(
+        b.text("#template")
+            .contains("version 0.2.0 is in the catalog")
+    );
+    b.click("#upgrade-link");
+    b.wait_text("#versions", |t| t.contains("0.1.0 → 0.2.0"));
+    assert!(b.text("#breaking").contains("renames the greeting"));
+    assert!(b.text("#calls").contains("changed"), "{}", b.text("#calls"));
+    assert!(
+        b.text("#new-findings")
+            .contains("deny (advisory) monthly-cost-above-limit"),
+        "{}",
+        b.text("#new-findings")
+    );
+    b.screenshot(&screenshots().join("upgrade.png"));
+
+    b.click("#upgrade-button");
+    b.wait_text("#done", |t| t.contains("demo-preview was upgraded"));
+    assert_eq!(b.text("#status"), "PENDING");
+    assert!(
+        b.text("#template").starts_with("demo 0.2.0"),
+        "{}",
+        b.text("#template")
+    );
+    assert_eq!(record(&s, NAME)["template_version"], "0.2.0");
+}
