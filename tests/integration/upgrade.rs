@@ -569,7 +569,7 @@ fn the_api_upgrades_exactly_what_its_preview_showed() {
     let stale = json!({"to": "0.2.0", "plan_digest": "sha256:0000"});
     post_json(&server, "/api/v1/environments/demo-preview/upgrade", &stale)
         .problem(409, "idp::server::upgrade_changed");
-    assert_eq!(record(&s, NAME)["template_version"], "0.1.0");
+    assert_eq!(everything(&s), before, "a refusal writes nothing");
 
     let confirmed = json!({"to": "0.2.0", "plan_digest": digest});
     let done = post_json(
@@ -622,7 +622,14 @@ fn the_portal_shows_the_upgrade_and_applies_it_on_confirmation() {
         .to_owned();
     assert!(digest.starts_with("sha256:"), "{digest}");
 
-    let form = format!("to=0.2.0&plan_digest={}", digest.replace(':', "%3A"));
+    let to = html
+        .split("name=\"to\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the version is in the form")
+        .to_owned();
+    assert_eq!(to, "0.2.0", "the form posts the version shown");
+    let form = format!("to={to}&plan_digest={}", digest.replace(':', "%3A"));
     let answer = server.request(
         "POST",
         "/environments/demo-preview/upgrade",
@@ -674,7 +681,18 @@ fn through_the_api_with_github_the_runner_gets_the_version() {
         "{}",
         String::from_utf8_lossy(&answer.body)
     );
-    assert!(answer.json()["run"]["url"].is_string());
+    let run_url = answer.json()["run"]["url"]
+        .as_str()
+        .expect("the run's page")
+        .to_owned();
+    let history = server
+        .get("/api/v1/environments/demo-preview/history")
+        .json()
+        .to_string();
+    assert!(
+        history.contains(&run_url),
+        "the audit names the run: {history}"
+    );
     let seen = gh.seen.lock().expect("lock");
     let [(file, body)] = seen.dispatches.as_slice() else {
         panic!("one dispatch, got {:?}", seen.dispatches);
@@ -736,4 +754,96 @@ fn in_a_browser_the_upgrade_is_looked_at_then_applied() {
         b.text("#template")
     );
     assert_eq!(record(&s, NAME)["template_version"], "0.2.0");
+}
+
+#[test]
+fn the_cli_audits_an_upgrade_as_the_server_does() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, ADVISORY);
+    let run = idp_in(&s, &dir, &["upgrade", NAME, "--yes"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let log = std::fs::read_to_string(s.state().join("audit").join(format!("{NAME}.jsonl")))
+        .expect("audit log");
+    let last: Value = serde_json::from_str(log.lines().last().expect("an entry")).expect("JSON");
+    assert_eq!(last["event"], "upgrade", "{last}");
+    assert_eq!(last["from"], "0.1.0", "{last}");
+    assert_eq!(last["to"], "0.2.0", "{last}");
+    assert_eq!(last["team"], "platform", "{last}");
+}
+
+/// idp.kdl behind a trusted proxy: platform's developers, and viewers.
+fn with_roles(dir: &Path) {
+    std::fs::write(
+        dir.join("idp.kdl"),
+        "catalog path=\"team\"\nserver {\n    trusted-proxy \"127.0.0.1\"\n}\nrole \"developer\" group=\"team-platform\" team=\"platform\"\nrole \"viewer\" group=\"everyone\"\n",
+    )
+    .expect("idp.kdl");
+}
+
+const VIEWER: &[(&str, &str)] = &[
+    ("X-Forwarded-Email", "vera@acme.io"),
+    ("X-Forwarded-Groups", "everyone"),
+];
+
+const PLATFORM_DEV: &[(&str, &str)] = &[
+    ("X-Forwarded-Email", "pat@acme.io"),
+    ("X-Forwarded-Groups", "team-platform"),
+];
+
+#[test]
+fn a_viewer_may_look_at_an_upgrade_and_nobody_may_move_it_to_a_team_they_cannot_change() {
+    let s = Sandbox::new();
+    let dir = applied_then_released(&s, "");
+    with_roles(&dir);
+    let server = serve_in(&s, &dir);
+    let before = everything(&s);
+    let path = "/api/v1/environments/demo-preview/upgrade";
+
+    let preview = server.request("GET", path, VIEWER, b"");
+    assert_eq!(
+        preview.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&preview.body)
+    );
+    let digest = preview.json()["plan_digest"]
+        .as_str()
+        .expect("digest")
+        .to_owned();
+    let body = json!({"to": "0.2.0", "plan_digest": digest}).to_string();
+    let mut headers = VIEWER.to_vec();
+    headers.push(("Content-Type", "application/json"));
+    server
+        .request("POST", path, &headers, body.as_bytes())
+        .problem(403, "idp::server::forbidden");
+    let page = server.request("GET", "/environments/demo-preview/upgrade", VIEWER, b"");
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(!html.contains("id=\"upgrade-form\""), "{html}");
+    assert!(
+        html.contains("may look at this upgrade but not apply it"),
+        "{html}"
+    );
+    assert_eq!(everything(&s), before, "nothing written");
+
+    // Platform's developer, after the spec moved to payments: refused, not written.
+    let spec = std::fs::read_to_string(dir.join("env.kdl")).expect("spec");
+    std::fs::write(
+        dir.join("env.kdl"),
+        spec.replace("team platform", "team payments"),
+    )
+    .expect("spec");
+    let before = everything(&s);
+    let up = server.request("GET", path, PLATFORM_DEV, b"").json();
+    let digest = up["plan_digest"].as_str().expect("digest").to_owned();
+    let body = json!({"to": "0.2.0", "plan_digest": digest}).to_string();
+    let mut headers = PLATFORM_DEV.to_vec();
+    headers.push(("Content-Type", "application/json"));
+    let refused = server
+        .request("POST", path, &headers, body.as_bytes())
+        .problem(403, "idp::server::forbidden");
+    assert!(
+        refused.to_string().contains("its spec now names a team"),
+        "{refused}"
+    );
+    assert_eq!(everything(&s), before, "nothing written");
 }

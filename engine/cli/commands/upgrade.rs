@@ -43,7 +43,7 @@ pub fn run(config: Option<&Path>, args: &UpgradeArgs) -> Result<Outcome, CliErro
         }
         return Ok(Outcome::Clean);
     }
-    let up = upgrade::prepare(&ctx, &project, record, target, now)?;
+    let up = upgrade::prepare(&ctx, &project, &stored, target, now)?;
     if !json {
         print!("{}", up.to_text());
     }
@@ -118,9 +118,25 @@ fn apply(
             }
         }
         Executor::Local(tool) => {
-            let applied =
-                idp_lifecycle::apply_here(ctx, project, &up.after, &up.spec, tool.as_ref(), now);
-            handoff::audit_apply(project, &up.after, ctx.clock.now(), applied.as_ref().err())?;
+            let applied = upgrade::apply_here(ctx, project, up, tool.as_ref(), now);
+            // Audited once the record moved to the version; a refusal changed nothing.
+            let moved = project
+                .records
+                .get(&up.name)?
+                .is_some_and(|r| r.template_version == up.to);
+            if moved {
+                let failed = applied.as_ref().err();
+                let detail = upgrade::audit_detail(up);
+                let at = ctx.clock.now();
+                handoff::audit(
+                    project.records.as_ref(),
+                    &up.name,
+                    "upgrade",
+                    at,
+                    failed,
+                    detail,
+                )?;
+            }
             applied?;
         }
     }

@@ -49,18 +49,21 @@ pub fn apply_here(
     now: jiff::Timestamp,
 ) -> Result<(), LifecycleError> {
     for planned in &plan.environments {
-        apply_one(ctx, project, planned, spec, tool, now)?;
+        apply_one(ctx, project, planned, spec, tool, now, None)?;
     }
     Ok(())
 }
 
-fn apply_one(
+/// Applies one environment; with `expected`, only if its record is still at that
+/// version under the lock (what an upgrade was planned from), else a conflict.
+pub(crate) fn apply_one(
     ctx: &Ctx,
     project: &Project,
     planned: &PlannedEnv,
     spec: &Path,
     tool: Option<&idp_executor::Tool>,
     now: jiff::Timestamp,
+    expected: Option<&idp_state::Version>,
 ) -> Result<(), LifecycleError> {
     let env = &planned.env;
     let Some(workspace) = &planned.workspace else {
@@ -70,6 +73,15 @@ fn apply_one(
     let lock = ctx.state.lock(&env.name)?;
     let records = ctx.records;
     let previous = records.read(&env.name)?;
+    if let Some(expected) = expected
+        && previous.as_ref().map(|p| &p.version) != Some(expected)
+    {
+        return Err(idp_state::StateError::Conflict {
+            name: env.name.clone(),
+            location: records.location(),
+        }
+        .into());
+    }
     let backend = backend_for(Some(&project.config), &env.name);
     let mut record = pending_record(env, workspace, spec, now, previous.as_ref(), &backend);
     record

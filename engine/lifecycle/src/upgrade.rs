@@ -45,6 +45,9 @@ pub struct Upgrade {
     /// Whether the spec changed since the last apply too (the plan at the recorded
     /// version is not the applied one): the upgrade applies that change as well.
     pub spec_changed: bool,
+    /// The version of the record the upgrade was planned from: it is applied only over
+    /// that record ([`apply_here`]).
+    pub recorded: idp_state::Version,
 }
 
 /// How a module call or a variable changed.
@@ -325,10 +328,11 @@ pub fn target<'c>(
 pub fn prepare(
     ctx: &Ctx,
     project: &Project,
-    record: &Record,
+    stored: &idp_state::Stored,
     to: &Entry,
     now: jiff::Timestamp,
 ) -> Result<Upgrade, LifecycleError> {
+    let record = &stored.record;
     let spec = project::spec_of(ctx, record)?;
     let Some(declared) = spec
         .environments
@@ -376,6 +380,44 @@ pub fn prepare(
         after,
         diff,
         spec_changed,
+        recorded: stored.version.clone(),
+    })
+}
+
+/// Applies a confirmed upgrade here, as `idp apply` applies a plan, but only over the
+/// record it was planned from: one changed meanwhile (destroyed, applied again) is a
+/// conflict, never overwritten.
+pub fn apply_here(
+    ctx: &Ctx,
+    project: &Project,
+    upgrade: &Upgrade,
+    tool: Option<&idp_executor::Tool>,
+    now: jiff::Timestamp,
+) -> Result<(), LifecycleError> {
+    for planned in &upgrade.after.environments {
+        crate::apply::apply_one(
+            ctx,
+            project,
+            planned,
+            &upgrade.spec,
+            tool,
+            now,
+            Some(&upgrade.recorded),
+        )?;
+    }
+    Ok(())
+}
+
+/// What the audit log keeps of an upgrade, from the CLI and the server alike.
+pub fn audit_detail(upgrade: &Upgrade) -> Value {
+    json!({
+        "team": planned(&upgrade.after).map(|p| &p.env.team),
+        "template": upgrade.template,
+        "from": upgrade.from,
+        "to": upgrade.to,
+        "plan_digest": planned(&upgrade.after)
+            .and_then(|p| p.workspace.as_ref())
+            .map(|w| &w.digest),
     })
 }
 

@@ -87,7 +87,7 @@ impl Identity {
         self.grants.iter().any(|g| g.covers(team))
     }
 
-    /// Whether it may apply, extend or destroy an environment of `team`.
+    /// Whether it may apply, extend, upgrade or destroy an environment of `team`.
     pub fn can_change(&self, team: &str) -> bool {
         self.grants.iter().any(|g| match g.role {
             Role::Admin => true,

@@ -1,4 +1,5 @@
-//! The routes that change environments: apply, extend and destroy, through
+//! The routes that change environments: apply, extend and destroy (upgrade is in
+//! [`crate::upgrade`], over the helpers here), through
 //! `idp-lifecycle` as `idp apply`, `idp extend` and `idp destroy` call it. The server
 //! never runs OpenTofu: it records PENDING and writes the workspace, as `idp apply`
 //! without `--run`, and with `executor github` in idp.kdl dispatches the workflow that
@@ -325,7 +326,7 @@ pub(crate) async fn extend(
     UrlPath(name): UrlPath<String>,
     request: Request,
 ) -> Result<Json<Value>, ApiProblem> {
-    let text = posted_json(&state, request).await?;
+    let text = posted_json(&state, request, r#"{"by": "3d"}"#).await?;
     let body: ExtendBody = serde_json::from_str(&text).map_err(|e| {
         ApiProblem::new(
             StatusCode::BAD_REQUEST,
@@ -341,8 +342,12 @@ pub(crate) async fn extend(
     Ok(Json(doc))
 }
 
-/// The body of a route that takes only JSON.
-pub(crate) async fn posted_json(state: &AppState, request: Request) -> Result<String, ApiProblem> {
+/// The body of a route that takes only JSON; `example` is such a body, for the 415.
+pub(crate) async fn posted_json(
+    state: &AppState,
+    request: Request,
+    example: &str,
+) -> Result<String, ApiProblem> {
     let json = request
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -357,7 +362,7 @@ pub(crate) async fn posted_json(state: &AppState, request: Request) -> Result<St
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "idp::server::media_type",
             "Unsupported media type",
-            "send `application/json`, like {\"by\": \"3d\"}",
+            format!("send `application/json`, like {example}"),
         ));
     }
     let bytes = read_body(state, request.into_body()).await?;

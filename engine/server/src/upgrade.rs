@@ -16,7 +16,7 @@ use idp_lifecycle::{Clock, Executor};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::Identity;
+use crate::auth::{Identity, forbidden};
 use crate::environments::bad_query;
 use crate::mutate::{
     answer, audited, changeable, clock, ctx, denied, lifecycle_problem, permitted, posted_json,
@@ -96,7 +96,7 @@ pub(crate) fn prepared(
             ),
         ));
     }
-    upgrade::prepare(&ctx, &inner.project, record, target, now).map_err(|e| lifecycle_problem(&e))
+    upgrade::prepare(&ctx, &inner.project, &stored, target, now).map_err(|e| lifecycle_problem(&e))
 }
 
 /// `POST /api/v1/environments/{name}/upgrade`.
@@ -106,7 +106,12 @@ pub(crate) async fn upgrade(
     UrlPath(name): UrlPath<String>,
     request: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiProblem> {
-    let text = posted_json(&state, request).await?;
+    let text = posted_json(
+        &state,
+        request,
+        r#"{"to": "0.2.0", "plan_digest": "sha256:…"}"#,
+    )
+    .await?;
     let body: UpgradeBody = serde_json::from_str(&text).map_err(|e| {
         ApiProblem::new(
             StatusCode::BAD_REQUEST,
@@ -133,25 +138,29 @@ pub(crate) fn upgrade_to(
     name: &str,
     body: &UpgradeBody,
 ) -> Result<(StatusCode, Value), ApiProblem> {
-    let stored = changeable(inner, who, name)?;
+    changeable(inner, who, name)?;
     let clock = clock(inner)?;
     let now = clock.now();
     let up = prepared(inner, who, name, Some(&body.to), now)?;
+    // The spec as it stands today decides the team the upgraded record has.
+    if let Some(team) = up.after.environments.first().map(|e| &e.env.team)
+        && !who.can_change(team)
+    {
+        return Err(forbidden(format!(
+            "`{}` may not upgrade `{name}`: its spec now names a team the caller may not change",
+            who.subject
+        )));
+    }
     if up.denied() {
         return Err(denied(&up.after, "upgraded"));
     }
-    let digest = up.to_json()["plan_digest"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    if digest != body.plan_digest {
+    if let Err(e) = idp_lifecycle::check_digest(&up.after, &body.plan_digest) {
         return Err(ApiProblem::new(
             StatusCode::CONFLICT,
             "idp::server::upgrade_changed",
             "The upgrade changed since it was shown",
             format!(
-                "the upgrade planned now ({digest}) is not the one confirmed ({}): the spec, the catalog or a policy changed meanwhile; look at the upgrade again and confirm that",
-                idp_model::printable(&body.plan_digest)
+                "{e}: the spec, the catalog, the record or a policy changed meanwhile; look at the upgrade again and confirm that"
             ),
         ));
     }
@@ -161,20 +170,12 @@ pub(crate) fn upgrade_to(
     let mut ctx = ctx(inner, clock);
     ctx.events = &listen;
     let result = match &executor {
-        Executor::Local(_) => {
-            idp_lifecycle::apply_here(&ctx, &inner.project, &up.after, &up.spec, None, now)
-        }
+        Executor::Local(_) => upgrade::apply_here(&ctx, &inner.project, &up, None, now),
         Executor::GitHub(handoff) => upgrade::hand_off(&ctx, &up, handoff, &who.subject, now)
             .and_then(|handed| handed.failure().map_or(Ok(()), Err)),
     }
     .map_err(|e| lifecycle_problem(&e));
-    let mut detail = json!({
-        "team": stored.record.team,
-        "template": up.template,
-        "from": up.from,
-        "to": up.to,
-        "plan_digest": digest,
-    });
+    let mut detail = upgrade::audit_detail(&up);
     heard.add_to(&mut detail);
     audited(inner, who, name, "upgrade", now, detail, &result)?;
     result?;

@@ -248,12 +248,13 @@ impl Done {
     /// What the page says was done: only the words the portal's own redirects use, so
     /// a crafted link cannot make a page announce anything else.
     fn said(self) -> Option<String> {
-        self.done.filter(|d| {
-            matches!(
-                d.as_str(),
-                "extended" | "destroyed" | "approved" | "rejected" | "upgraded"
-            )
-        })
+        let done = self.done?;
+        let said = match done.as_str() {
+            word @ ("extended" | "destroyed" | "approved" | "rejected" | "upgraded") => word,
+            "upgrade_dispatched" => "handed to GitHub Actions to be upgraded",
+            _ => return None,
+        };
+        Some(said.to_owned())
     }
 }
 

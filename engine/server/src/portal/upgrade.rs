@@ -3,6 +3,7 @@
 //! cost, new findings, a breaking note) with a button that posts the version and the
 //! digest shown, as `POST …/upgrade` takes them.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -21,8 +22,12 @@ pub(crate) async fn page(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
     Path(name): Path<String>,
-    Query(query): Query<UpgradeQuery>,
+    query: Result<Query<UpgradeQuery>, QueryRejection>,
 ) -> Response {
+    let query = match query {
+        Ok(Query(query)) => query,
+        Err(e) => return render::error(&who, &crate::environments::bad_query(e.body_text())),
+    };
     let previewed = async {
         let _slot = plan::plan_slot(&state).await?;
         let (who, name, now) = (who.clone(), name.clone(), state.now());
@@ -94,5 +99,11 @@ pub(crate) async fn submit(
             .blocking(move |inner| upgrade::upgrade_to(inner, &who, &name, &body).map(|(_, d)| d))
             .await
     };
-    after_change(&state, &who, &name, changed.await, "upgraded").await
+    let changed = changed.await;
+    // Handed to a runner, nothing is upgraded yet: the page says so.
+    let done = match &changed {
+        Ok(doc) if doc.get("run").is_some() => "upgrade_dispatched",
+        _ => "upgraded",
+    };
+    after_change(&state, &who, &name, changed, done).await
 }
