@@ -154,7 +154,7 @@ impl Upgrade {
                 "currency": c.currency,
             })),
             "new_findings": self.diff.new_findings,
-            "plan_digest": planned(&self.after).and_then(|p| p.workspace.as_ref()).map(|w| &w.digest),
+            "plan_digest": plan_digest(&self.after),
         })
     }
 }
@@ -362,12 +362,7 @@ pub fn prepare(
     let before = pipeline.plan(&spec, Some(&record.name), Stage::Emit, now)?;
     pipeline.pin_template_version(&record.name, &to.version);
     let after = pipeline.plan(&spec, Some(&record.name), Stage::Emit, now)?;
-    let digest = |p: &Plan| {
-        planned(p)
-            .and_then(|e| e.workspace.as_ref())
-            .map(|w| w.digest.clone())
-    };
-    let spec_changed = digest(&before).as_deref() != Some(record.plan_digest.as_str());
+    let spec_changed = plan_digest(&before) != Some(record.plan_digest.as_str());
     let diff = diff(&before, &after);
     Ok(Upgrade {
         name: record.name.clone(),
@@ -415,10 +410,15 @@ pub fn audit_detail(upgrade: &Upgrade) -> Value {
         "template": upgrade.template,
         "from": upgrade.from,
         "to": upgrade.to,
-        "plan_digest": planned(&upgrade.after)
-            .and_then(|p| p.workspace.as_ref())
-            .map(|w| &w.digest),
+        "plan_digest": plan_digest(&upgrade.after),
     })
+}
+
+/// The workspace digest of the one environment of an upgrade's plan.
+fn plan_digest(plan: &Plan) -> Option<&str> {
+    planned(plan)
+        .and_then(|p| p.workspace.as_ref())
+        .map(|w| w.digest.as_str())
 }
 
 /// The one environment of an upgrade's plan.
@@ -563,9 +563,7 @@ pub fn hand_off(
     now: jiff::Timestamp,
 ) -> Result<Handed, LifecycleError> {
     let spec = crate::apply::spec_input(&upgrade.spec);
-    let digest = planned(&upgrade.after)
-        .and_then(|p| p.workspace.as_ref())
-        .map(|w| w.digest.clone());
+    let digest = plan_digest(&upgrade.after).map(str::to_owned);
     let inputs = WorkflowInputs {
         environment: upgrade.name.clone(),
         spec,

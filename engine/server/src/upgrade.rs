@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::auth::{Identity, forbidden};
 use crate::environments::bad_query;
 use crate::mutate::{
-    answer, audited, changeable, clock, ctx, denied, lifecycle_problem, permitted, posted_json,
+    answer, audited, clock, ctx, denied, lifecycle_problem, permitted, posted_json,
 };
 use crate::plan::plan_slot;
 use crate::problem::ApiProblem;
@@ -32,6 +32,9 @@ use crate::{AppState, Inner, JSON_VERSION};
 pub(crate) struct UpgradeQuery {
     pub(crate) to: Option<String>,
 }
+
+/// What `POST …/upgrade` takes, for the messages that say so.
+const BODY_EXAMPLE: &str = r#"{"to": "0.2.0", "plan_digest": "sha256:…"}"#;
 
 /// `{"to": "0.2.0", "plan_digest": "sha256:…"}`: the version and the digest the preview
 /// showed.
@@ -52,8 +55,17 @@ pub(crate) async fn preview(
     let Query(query) = query.map_err(|e| bad_query(e.body_text()))?;
     let _slot = plan_slot(&state).await?;
     let now = state.now();
-    let up = state
-        .blocking(move |inner| prepared(inner, &who, &name, query.to.as_deref(), now))
+    let (up, _) = state
+        .blocking(move |inner| {
+            prepared(
+                inner,
+                &who,
+                &name,
+                query.to.as_deref(),
+                now,
+                Identity::can_read,
+            )
+        })
         .await?;
     Ok(Json(preview_json(&up)))
 }
@@ -69,18 +81,20 @@ pub(crate) fn preview_json(up: &Upgrade) -> Value {
     doc
 }
 
-/// The upgrade of `name` (which `who` must be able to read) to `to`, planned at `now`:
-/// 404 for an environment `who` may not read, 409 for one that cannot be upgraded or is
-/// already at that version.
+/// The upgrade of `name` to `to`, planned at `now`, and the team it is recorded for, if
+/// `may` lets `who` act on that team (`can_read` to look, `can_change` to upgrade): 404
+/// for an environment `who` may not read, 403 when `may` refuses, 409 for one that
+/// cannot be upgraded or is already at that version.
 pub(crate) fn prepared(
     inner: &Inner,
     who: &Identity,
     name: &str,
     to: Option<&str>,
     now: jiff::Timestamp,
-) -> Result<Upgrade, ApiProblem> {
+    may: fn(&Identity, &str) -> bool,
+) -> Result<(Upgrade, String), ApiProblem> {
     // Readable first: another team's environment is not shown to exist, whatever its state.
-    let stored = permitted(inner, who, name, Identity::can_read, "read")?;
+    let stored = permitted(inner, who, name, may, "change")?;
     let record = &stored.record;
     upgrade::check_upgradable(record).map_err(|e| lifecycle_problem(&e))?;
     let ctx = ctx(inner, Clock::at(now));
@@ -96,7 +110,9 @@ pub(crate) fn prepared(
             ),
         ));
     }
-    upgrade::prepare(&ctx, &inner.project, &stored, target, now).map_err(|e| lifecycle_problem(&e))
+    let up = upgrade::prepare(&ctx, &inner.project, &stored, target, now)
+        .map_err(|e| lifecycle_problem(&e))?;
+    Ok((up, stored.record.team))
 }
 
 /// `POST /api/v1/environments/{name}/upgrade`.
@@ -106,20 +122,13 @@ pub(crate) async fn upgrade(
     UrlPath(name): UrlPath<String>,
     request: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiProblem> {
-    let text = posted_json(
-        &state,
-        request,
-        r#"{"to": "0.2.0", "plan_digest": "sha256:…"}"#,
-    )
-    .await?;
+    let text = posted_json(&state, request, BODY_EXAMPLE).await?;
     let body: UpgradeBody = serde_json::from_str(&text).map_err(|e| {
         ApiProblem::new(
             StatusCode::BAD_REQUEST,
             "idp::server::bad_json",
             "Malformed request body",
-            format!(
-                "the body is not JSON of the form {{\"to\": \"0.2.0\", \"plan_digest\": \"sha256:…\"}}: {e}"
-            ),
+            format!("the body is not JSON of the form {BODY_EXAMPLE}: {e}"),
         )
     })?;
     let _slot = plan_slot(&state).await?;
@@ -138,10 +147,9 @@ pub(crate) fn upgrade_to(
     name: &str,
     body: &UpgradeBody,
 ) -> Result<(StatusCode, Value), ApiProblem> {
-    changeable(inner, who, name)?;
     let clock = clock(inner)?;
     let now = clock.now();
-    let up = prepared(inner, who, name, Some(&body.to), now)?;
+    let (up, _) = prepared(inner, who, name, Some(&body.to), now, Identity::can_change)?;
     // The spec as it stands today decides the team the upgraded record has.
     if let Some(team) = up.after.environments.first().map(|e| &e.env.team)
         && !who.can_change(team)
@@ -154,13 +162,15 @@ pub(crate) fn upgrade_to(
     if up.denied() {
         return Err(denied(&up.after, "upgraded"));
     }
-    if let Err(e) = idp_lifecycle::check_digest(&up.after, &body.plan_digest) {
+    if idp_lifecycle::check_digest(&up.after, &body.plan_digest).is_err() {
+        // The confirmed digest is the caller's text: shown only as printable.
         return Err(ApiProblem::new(
             StatusCode::CONFLICT,
             "idp::server::upgrade_changed",
             "The upgrade changed since it was shown",
             format!(
-                "{e}: the spec, the catalog, the record or a policy changed meanwhile; look at the upgrade again and confirm that"
+                "the upgrade planned now is not the one confirmed ({}): the spec, the catalog, the record or a policy changed meanwhile; look at the upgrade again and confirm its digest",
+                idp_model::printable(&body.plan_digest)
             ),
         ));
     }

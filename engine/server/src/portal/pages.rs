@@ -226,11 +226,14 @@ pub(super) async fn read_form(state: &AppState, request: Request) -> Result<Subm
 
 /// One field of a posted form, trimmed (empty when missing).
 async fn read_field(state: &AppState, request: Request, name: &str) -> Result<String, ApiProblem> {
-    let form = read_form(state, request).await?;
-    Ok(form
-        .get(name)
+    Ok(field(&read_form(state, request).await?, name))
+}
+
+/// One field of a read form, trimmed (empty when missing).
+pub(super) fn field(form: &Submitted, name: &str) -> String {
+    form.get(name)
         .map(|v| v.trim().to_owned())
-        .unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// A path segment, percent-encoded.

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::pages::{after_change, read_form};
+use super::pages::{after_change, field, read_form};
 use super::render;
 use crate::auth::Identity;
 use crate::plan;
@@ -33,13 +33,9 @@ pub(crate) async fn page(
         let (who, name, now) = (who.clone(), name.clone(), state.now());
         state
             .blocking(move |inner| {
-                let up = upgrade::prepared(inner, &who, &name, query.to.as_deref(), now)?;
-                let team = inner
-                    .project
-                    .records
-                    .require(&name)
-                    .map(|s| s.record.team)
-                    .map_err(|e| crate::environments::state_problem(&e))?;
+                let to = query.to.as_deref();
+                let (up, team) =
+                    upgrade::prepared(inner, &who, &name, to, now, Identity::can_read)?;
                 Ok::<_, ApiProblem>((upgrade::preview_json(&up), who.can_change(&team)))
             })
             .await
@@ -87,10 +83,9 @@ pub(crate) async fn submit(
         Ok(form) => form,
         Err(p) => return render::error(&who, &p),
     };
-    let field = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
     let body = UpgradeBody {
-        to: field("to"),
-        plan_digest: field("plan_digest"),
+        to: field(&form, "to"),
+        plan_digest: field(&form, "plan_digest"),
     };
     let changed = async {
         let _slot = plan::plan_slot(&state).await?;
